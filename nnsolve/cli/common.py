@@ -1,0 +1,100 @@
+"""What every solving command shares: output options, the solve pipeline, writing output safely."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+
+import click
+
+FORMAT_CHOICES = ["text", "markdown", "latex", "json"]
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where and how to write a solution."""
+
+    format: str = "text"
+    precision: int = 6
+    exact: bool = False
+    output: str | None = None
+    detail: str | None = None
+    fragment: bool = False
+
+
+def output_options(f):
+    """The options every solving command takes (--format, --precision, --exact, -o, --detail)."""
+    options = [
+        click.option("--format", "format_", type=click.Choice(FORMAT_CHOICES), default="text",
+                     show_default=True, help="Output format."),
+        click.option("--precision", type=click.IntRange(1, 17), default=6, show_default=True,
+                     help="Significant digits for values that are not exact."),
+        click.option("--exact", is_flag=True,
+                     help="Show exact rationals as fractions (1/3) instead of rounded decimals."),
+        click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+                     help="Write to this file (all or nothing) instead of standard output."),
+        click.option("--detail", type=click.Choice(["full", "summary"]),
+                     help="full: every weight and window; summary: matrices only. "
+                          "Default: full while the problem is small."),
+        click.option("--fragment", is_flag=True,
+                     help="LaTeX: only the body, to paste into an existing document."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def make_output(kwargs: dict) -> Output:
+    """Take the output options out of a command's keyword arguments."""
+    return Output(format=kwargs.pop("format_"), precision=kwargs.pop("precision"),
+                  exact=kwargs.pop("exact"), output=kwargs.pop("output"),
+                  detail=kwargs.pop("detail"), fragment=kwargs.pop("fragment"))
+
+
+def _to_terminal(out: Output) -> bool:
+    return out.output in (None, "-") and sys.stdout.isatty()
+
+
+def render_solution(solution, out: Output) -> str:
+    """The solution in the chosen format, as text."""
+    from ..render import RenderOptions, render
+    color = out.format == "text" and _to_terminal(out) and not os.environ.get("NO_COLOR")
+    width = 100
+    if _to_terminal(out):
+        import shutil
+        width = max(60, shutil.get_terminal_size((100, 24)).columns)
+    opts = RenderOptions(precision=out.precision, exact=out.exact, width=width, color=color,
+                         fragment=out.fragment)
+    return render(solution, out.format, opts)
+
+
+def write_output(text: str, path: str | None) -> None:
+    """Write to standard output, or to a file through a temporary file and a rename."""
+    if path in (None, "-"):
+        click.echo(text, nl=False)
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".nnsolve-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def solve_and_write(problem, out: Output, verify: bool = False, extras: tuple = ()) -> None:
+    """Solve a problem spec and write the rendered solution."""
+    from ..solve import SolveOptions, solve
+    solution = solve(problem, SolveOptions(detail=out.detail, verify=verify, extras=extras))
+    write_output(render_solution(solution, out), out.output)
+
+
+def load_for(kind: str, path: str):
+    """Load a problem file for a command of a kind (the file's `kind:` must agree)."""
+    from ..load import load_problem
+    return load_problem(path, kind)

@@ -1,0 +1,32 @@
+"""The errors nnsolve reports to its user (the CLI turns them into one line and exit 1)."""
+
+from __future__ import annotations
+
+
+class NnsolveError(Exception):
+    """Base of every error that is the user's to fix."""
+
+
+class ProblemError(NnsolveError):
+    """Something in a problem file (or option) is wrong: where it is, which field, what was expected."""
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None,
+                 col: int | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+        self.col = col
+        self.field = field
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = str(self.path)
+            if self.line is not None:
+                where += f":{self.line}"
+                if self.col is not None:
+                    where += f":{self.col}"
+            where += ": "
+        field = f"{self.field}: " if self.field else ""
+        return f"{where}{field}{self.message}"

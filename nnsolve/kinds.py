@@ -1,0 +1,23 @@
+"""The kinds of problem: for each, where its spec parser and its solver live (imported lazily)."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+# kind -> (spec module with parse(doc), solver module with solve(problem, options))
+KINDS = {
+    "backprop": ("nnsolve.spec.backprop", "nnsolve.solvers.backprop"),
+    "conv": ("nnsolve.spec.conv", "nnsolve.solvers.conv"),
+    "shape": ("nnsolve.spec.shape", "nnsolve.solvers.shape"),
+    "regularize": ("nnsolve.spec.regularize", "nnsolve.solvers.regularize"),
+}
+
+
+def spec_module(kind: str):
+    """The module that parses problems of a kind."""
+    return import_module(KINDS[kind][0])
+
+
+def solver_module(kind: str):
+    """The module that solves problems of a kind."""
+    return import_module(KINDS[kind][1])

@@ -1,0 +1,120 @@
+"""Matrices from files beside a problem: text (.txt, .csv) and NumPy (.npy)."""
+
+from __future__ import annotations
+
+import os
+import re
+from fractions import Fraction
+
+from ..errors import ProblemError
+from ..numbers import parse_number
+
+MAX_NUMBERS = 10_000_000        # a problem over this many numbers is refused before allocating
+EXACT_TEXT_LIMIT = 20_000       # text files with more numbers than this are read as float64
+MATRIX_SUFFIXES = (".npy", ".txt", ".csv")
+
+_SEP = re.compile(r"[\s,;]+")
+
+
+def _object_array(rows):
+    import numpy as np
+    shape = (len(rows), len(rows[0])) if rows else (0, 0)
+    arr = np.empty(shape, dtype=object)
+    for i, row in enumerate(rows):
+        arr[i, :] = row
+    return arr
+
+
+def _read_text(path: str, display: str):
+    """Rows of numbers; a blank line between blocks makes channels (a 3-D array)."""
+    import numpy as np
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except IsADirectoryError:
+        raise ProblemError("is a directory, expected a matrix file", display) from None
+    if b"\0" in raw:
+        raise ProblemError("is a binary file, expected rows of numbers as text", display)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ProblemError("is not UTF-8 text, expected rows of numbers", display) from None
+    use_float = len(raw) > 200_000
+    blocks: list[list] = [[]]
+    block_lines: list[int] = [0]
+    width = None
+    width_line = 0
+    count = 0
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        content = line.split("#", 1)[0]
+        if not content.strip():
+            if line.strip() == "" and blocks[-1]:
+                blocks.append([])
+                block_lines.append(lineno)
+            continue
+        row = []
+        for m in re.finditer(r"[^\s,;]+", content):
+            tok = m.group(0)
+            try:
+                row.append(float(tok) if use_float else parse_number(tok))
+            except ValueError as e:
+                raise ProblemError(str(e).replace("expected a number", "expected a number"),
+                                   display, lineno, m.start() + 1) from None
+            if use_float and not np.isfinite(row[-1]):
+                raise ProblemError(f"expected a finite number, got {tok!r}", display, lineno,
+                                   m.start() + 1)
+        count += len(row)
+        if count > MAX_NUMBERS:
+            raise ProblemError(f"more than {MAX_NUMBERS:,} numbers: too large", display, lineno)
+        if width is None:
+            width, width_line = len(row), lineno
+        elif len(row) != width:
+            raise ProblemError(f"ragged matrix: this row has {len(row)} numbers, "
+                               f"line {width_line} has {width}", display, lineno, 1)
+        blocks[-1].append(row)
+    blocks = [b for b in blocks if b]
+    if not blocks:
+        raise ProblemError("is empty, expected rows of numbers", display)
+    heights = {len(b) for b in blocks}
+    if len(heights) > 1:
+        raise ProblemError(f"channels differ in height: {sorted(len(b) for b in blocks)} rows",
+                           display)
+    if use_float:
+        arr = np.array(blocks, dtype=np.float64)
+    else:
+        arr = np.stack([_object_array(b) for b in blocks])
+    return arr[0] if len(blocks) == 1 else arr
+
+
+def _read_npy(path: str, display: str):
+    import numpy as np
+    try:
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            shape, _fortran, dtype = np.lib.format._read_array_header(fh, version)
+    except (ValueError, OSError, EOFError) as e:
+        raise ProblemError(f"is not a valid .npy file ({e})", display) from None
+    size = 1
+    for n in shape:
+        size *= n
+    if size > MAX_NUMBERS:
+        raise ProblemError(f"holds {size:,} numbers (shape {'×'.join(map(str, shape))}), "
+                           f"more than the limit of {MAX_NUMBERS:,}", display)
+    if dtype.kind not in "iuf" and dtype.kind != "b":
+        raise ProblemError(f"holds {dtype} values, expected numbers", display)
+    arr = np.load(path, allow_pickle=False).astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ProblemError("holds NaN or infinite values, expected finite numbers", display)
+    return arr
+
+
+def read_matrix_file(path: str, display: str | None = None):
+    """Read a matrix file: object array of Fractions for text, float64 for .npy (and large text)."""
+    display = display or path
+    if os.path.isdir(path):
+        raise ProblemError("is a directory, expected a matrix file", display)
+    if not os.path.exists(path):
+        raise ProblemError("no such file", display)
+    if path.lower().endswith(".npy"):
+        return _read_npy(path, display)
+    return _read_text(path, display)

@@ -1,0 +1,377 @@
+"""Reading a YAML problem with positions: every value knows its file, line, column and field path.
+
+Problem files are composed (never constructed) with PyYAML's safe loader, so no tag can build an
+object; aliases stay shared nodes and sizes are counted on the node graph before anything is
+expanded, so a file of nested aliases cannot blow up memory.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from fractions import Fraction
+from typing import Iterable
+
+from ..errors import ProblemError
+from ..numbers import parse_number
+from .arrays import MATRIX_SUFFIXES, MAX_NUMBERS, read_matrix_file
+
+_STD_TAGS = {
+    "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:map",
+}
+INT_TAG = "tag:yaml.org,2002:int"
+FLOAT_TAG = "tag:yaml.org,2002:float"
+STR_TAG = "tag:yaml.org,2002:str"
+BOOL_TAG = "tag:yaml.org,2002:bool"
+NULL_TAG = "tag:yaml.org,2002:null"
+
+
+def _yaml():
+    import yaml
+    return yaml
+
+
+def describe(node) -> str:
+    """What a node is, in a user's words: 'a list', 'the text "abc"', 'true'."""
+    yaml = _yaml()
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if node.tag == NULL_TAG:
+        return "nothing (null)"
+    if node.tag == BOOL_TAG:
+        return node.value
+    if node.tag in (INT_TAG, FLOAT_TAG):
+        return node.value
+    return f'the text "{node.value}"'
+
+
+class Doc:
+    """One node of a problem file, with its position and the path of fields that leads to it."""
+
+    def __init__(self, node, path: str, field: str = "", base_dir: str = ".", budget=None):
+        self.node = node
+        self.path = path
+        self.field = field
+        self.base_dir = base_dir
+        self._budget = budget if budget is not None else {}
+
+    # --- where and what -------------------------------------------------------------------
+    @property
+    def line(self) -> int:
+        return self.node.start_mark.line + 1
+
+    @property
+    def col(self) -> int:
+        return self.node.start_mark.column + 1
+
+    def error(self, message: str, field: str | None = None) -> ProblemError:
+        """A ProblemError at this node (raise it)."""
+        return ProblemError(message, self.path, self.line, self.col,
+                            self.field if field is None else field)
+
+    def _child(self, node, name) -> "Doc":
+        if isinstance(name, int):
+            field = f"{self.field}[{name}]"
+        else:
+            field = f"{self.field}.{name}" if self.field else str(name)
+        return Doc(node, self.path, field, self.base_dir, self._budget)
+
+    @property
+    def is_map(self) -> bool:
+        return isinstance(self.node, _yaml().MappingNode)
+
+    @property
+    def is_seq(self) -> bool:
+        return isinstance(self.node, _yaml().SequenceNode)
+
+    @property
+    def is_scalar(self) -> bool:
+        return isinstance(self.node, _yaml().ScalarNode)
+
+    @property
+    def is_null(self) -> bool:
+        return self.is_scalar and self.node.tag == NULL_TAG
+
+    # --- mappings -------------------------------------------------------------------------
+    def _pairs(self):
+        if not self.is_map:
+            raise self.error(f"expected a mapping of fields, got {describe(self.node)}")
+        return self.node.value
+
+    def keys(self, allowed: Iterable[str], required: Iterable[str] = ()) -> None:
+        """Refuse unknown (with a suggestion), duplicate and missing keys."""
+        allowed = list(allowed)
+        seen = {}
+        for knode, _v in self._pairs():
+            key = knode.value if isinstance(knode, _yaml().ScalarNode) else None
+            kdoc = Doc(knode, self.path, self.field, self.base_dir, self._budget)
+            if key is None:
+                raise kdoc.error("expected a field name, got " + describe(knode))
+            name = f"{self.field}.{key}" if self.field else key
+            if key in seen:
+                raise kdoc.error(f"duplicate field (first given on line {seen[key]})", name)
+            seen[key] = knode.start_mark.line + 1
+            if key not in allowed:
+                near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+                hint = f"; did you mean `{near[0]}`?" if near else \
+                    f"; expected one of: {', '.join(allowed)}"
+                raise kdoc.error(f"unknown field{hint}", name)
+        for key in required:
+            if key not in seen:
+                raise self.error(f"missing field `{key}`")
+
+    def has(self, key: str) -> bool:
+        """True when the mapping has this key."""
+        return any(k.value == key for k, _ in self._pairs())
+
+    def get(self, key: str) -> "Doc | None":
+        """The field's node, or None when it is absent (or null)."""
+        for k, v in self._pairs():
+            if getattr(k, "value", None) == key:
+                d = self._child(v, key)
+                return None if d.is_null else d
+        return None
+
+    def __getitem__(self, key: str) -> "Doc":
+        d = self.get(key)
+        if d is None:
+            if self.has(key):
+                raise self._child(next(v for k, v in self._pairs() if k.value == key), key) \
+                    .error("has no value")
+            raise self.error(f"missing field `{key}`")
+        return d
+
+    def field_names(self) -> list[str]:
+        """The keys of a mapping, in file order."""
+        return [k.value for k, _ in self._pairs()]
+
+    # --- sequences ------------------------------------------------------------------------
+    def items(self) -> list["Doc"]:
+        """The items of a list."""
+        if not self.is_seq:
+            raise self.error(f"expected a list, got {describe(self.node)}")
+        return [self._child(n, i) for i, n in enumerate(self.node.value)]
+
+    # --- scalars --------------------------------------------------------------------------
+    def text(self, choices: Iterable[str] | None = None, what: str = "a name") -> str:
+        """A string (any scalar's text), optionally one of ``choices`` (with a suggestion)."""
+        if not self.is_scalar or self.is_null:
+            raise self.error(f"expected {what}, got {describe(self.node)}")
+        value = str(self.node.value)
+        if choices is not None:
+            choices = list(choices)
+            if value not in choices:
+                near = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+                hint = f"; did you mean `{near[0]}`?" if near else ""
+                raise self.error(f"unknown {what} `{value}`; expected one of: "
+                                 f"{', '.join(choices)}{hint}")
+        return value
+
+    def number(self, *, positive: bool = False, nonnegative: bool = False,
+               integer: bool = False, what: str = "a number") -> Fraction:
+        """An exact number read from the scalar's text."""
+        node = self.node
+        if not self.is_scalar or node.tag in (NULL_TAG, BOOL_TAG):
+            raise self.error(f"expected {what}, got {describe(node)}")
+        try:
+            x = parse_number(str(node.value))
+        except ValueError as e:
+            raise self.error(str(e).replace("a number", what, 1)) from None
+        if integer and x.denominator != 1:
+            raise self.error(f"expected a whole number, got {node.value}")
+        if positive and x <= 0:
+            raise self.error(f"expected a number > 0, got {node.value}")
+        if nonnegative and x < 0:
+            raise self.error(f"expected a number ≥ 0, got {node.value}")
+        return x
+
+    def integer(self, *, positive: bool = False, nonnegative: bool = False,
+                what: str = "a whole number") -> int:
+        """A whole number."""
+        x = self.number(positive=positive, nonnegative=nonnegative, integer=True, what=what)
+        return int(x)
+
+    def boolean(self) -> bool:
+        """true or false."""
+        if not self.is_scalar or self.node.tag != BOOL_TAG:
+            raise self.error(f"expected true or false, got {describe(self.node)}")
+        return self.node.value.lower() in ("true", "yes", "on", "y")
+
+    # --- arrays ---------------------------------------------------------------------------
+    def _count(self, node, memo) -> int:
+        """How many numbers a node expands to, counted on the shared node graph."""
+        key = id(node)
+        if key in memo:
+            return memo[key]
+        memo[key] = 0
+        if isinstance(node, _yaml().SequenceNode):
+            n = 0
+            for child in node.value:
+                n += self._count(child, memo)
+                if n > MAX_NUMBERS:
+                    break
+        else:
+            n = 1
+        memo[key] = n
+        return n
+
+    def array(self, ndims: Iterable[int] = (1, 2), what: str = "a matrix"):
+        """A vector/matrix/tensor given inline (nested lists) or as a file name beside the problem.
+
+        Returns a numpy array: object dtype of Fractions (read exactly) or float64 (.npy files,
+        large text files). A scalar is a 0-d array when 0 is in ``ndims``."""
+        import numpy as np
+        ndims = tuple(ndims)
+        node = self.node
+        if self.is_scalar and node.tag == STR_TAG and \
+                str(node.value).lower().endswith(MATRIX_SUFFIXES):
+            arr = self._from_file(str(node.value))
+        elif self.is_seq:
+            if self._count(node, {}) > MAX_NUMBERS:
+                raise self.error(f"more than {MAX_NUMBERS:,} numbers: too large a problem")
+            arr = self._nested(self)
+        elif self.is_scalar and 0 in ndims:
+            arr = np.empty((), dtype=object)
+            arr[()] = self.number()
+            return arr
+        else:
+            raise self.error(f"expected {what} (a list of numbers, nested lists, or a "
+                             f"file name ending in .npy, .txt or .csv), got {describe(node)}")
+        if arr.ndim not in ndims:
+            want = " or ".join(_NDIM_WORDS.get(n, f"{n}-D") for n in ndims)
+            raise self.error(f"expected {want}, got {_NDIM_WORDS.get(arr.ndim, f'{arr.ndim}-D')}"
+                             f" of shape {'×'.join(map(str, arr.shape))}")
+        if arr.size == 0:
+            raise self.error(f"expected {what}, got an empty one")
+        return arr
+
+    def _from_file(self, name: str):
+        full = name if os.path.isabs(name) else os.path.join(self.base_dir, name)
+        display = name if self.path in ("<stdin>", "<options>") else \
+            os.path.join(os.path.dirname(self.path), name)
+        if not os.path.exists(full):
+            raise self.error(f"file {name} not found (looked in "
+                             f"{os.path.abspath(self.base_dir)})")
+        return read_matrix_file(full, display)
+
+    def _nested(self, doc: "Doc"):
+        """Nested lists of numbers → rectangular object array; ragged rows are named."""
+        import numpy as np
+        if not doc.is_seq:
+            return doc.number()
+        items = doc.items()
+        if not items:
+            raise doc.error("expected numbers, got an empty list")
+        parts = [self._nested(it) for it in items]
+        first = parts[0]
+        shape0 = getattr(first, "shape", ())
+        for it, p in zip(items, parts):
+            shape = getattr(p, "shape", ())
+            if shape != shape0:
+                raise it.error(f"ragged matrix: this row has {_words(shape)}, "
+                               f"the first (line {items[0].line}) has {_words(shape0)}")
+        arr = np.empty((len(parts),) + shape0, dtype=object)
+        for i, p in enumerate(parts):
+            arr[i] = p
+        return arr
+
+
+def _words(shape) -> str:
+    if shape == ():
+        return "a single number"
+    if len(shape) == 1:
+        return f"{shape[0]} number" + ("s" if shape[0] != 1 else "")
+    return "rows of shape " + "×".join(map(str, shape))
+
+
+_NDIM_WORDS = {0: "a number", 1: "a vector (a list of numbers)",
+               2: "a matrix (a list of rows)", 3: "a 3-D array (a list of matrices)"}
+
+
+def _read_text(source) -> tuple[str, str]:
+    """The text of a problem file (or '-' for stdin), refusing directories, binary and empty files."""
+    import sys
+    if source == "-":
+        data = sys.stdin.buffer.read()
+        display = "<stdin>"
+    else:
+        display = str(source)
+        if os.path.isdir(source):
+            raise ProblemError("is a directory, expected a YAML problem file", display)
+        try:
+            with open(source, "rb") as fh:
+                data = fh.read(50_000_001)
+        except FileNotFoundError:
+            raise ProblemError("no such file", display) from None
+        except OSError as e:
+            raise ProblemError(f"cannot be read ({e.strerror})", display) from None
+        if len(data) > 50_000_000:
+            raise ProblemError("is larger than 50 MB; give large matrices as .npy files", display)
+    if b"\0" in data:
+        raise ProblemError("is a binary file, expected a YAML problem (text)", display)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ProblemError(f"is not UTF-8 text (byte {e.start})", display) from None
+    return text, display
+
+
+def load_doc(source) -> Doc:
+    """Compose a YAML problem file (a path or '-') into a root Doc, refusing tags and empty files."""
+    yaml = _yaml()
+    text, display = _read_text(source)
+    base_dir = "." if source == "-" else (os.path.dirname(os.path.abspath(source)) or ".")
+    return doc_from_text(text, display, base_dir)
+
+
+def doc_from_text(text: str, display: str, base_dir: str = ".") -> Doc:
+    """A root Doc from YAML text."""
+    yaml = _yaml()
+    if not text.strip() or all(l.strip() == "" or l.lstrip().startswith("#")
+                                for l in text.splitlines()):
+        raise ProblemError("is empty, expected a YAML problem", display)
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        what = e.problem or e.context or "invalid YAML"
+        if mark is not None:
+            raise ProblemError(f"invalid YAML: {what}", display, mark.line + 1,
+                               mark.column + 1) from None
+        raise ProblemError(f"invalid YAML: {what}", display) from None
+    except yaml.YAMLError as e:
+        raise ProblemError(f"invalid YAML: {e}", display) from None
+    nodes = [n for n in nodes if n is not None]
+    if not nodes:
+        raise ProblemError("is empty, expected a YAML problem", display)
+    if len(nodes) > 1:
+        raise ProblemError("holds several YAML documents (---); expected one problem", display,
+                           nodes[1].start_mark.line + 1, 1)
+    _check_tags(nodes[0], display, set())
+    root = Doc(nodes[0], display, "", base_dir)
+    if not root.is_map:
+        raise root.error(f"expected a problem (a mapping of fields such as `kind:`), got "
+                         f"{describe(root.node)}")
+    return root
+
+
+def _check_tags(node, display, seen):
+    """Refuse tags that are not plain YAML data (``!!python/object`` and the like)."""
+    yaml = _yaml()
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if node.tag not in _STD_TAGS:
+        raise ProblemError(f"the tag {node.tag} is not allowed; problems are plain data",
+                           display, node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            _check_tags(child, display, seen)
+    elif isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            _check_tags(k, display, seen)
+            _check_tags(v, display, seen)

@@ -1,0 +1,20 @@
+"""Renderers: one per output format, each over the same Solution; imported only when used."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from .base import RenderOptions
+
+FORMATS = {
+    "text": ("nnsolve.render.text", "render_text"),
+    "json": ("nnsolve.render.json", "render_json"),
+}
+
+
+def render(solution, fmt: str = "text", options: RenderOptions | None = None, **kw) -> str:
+    """Render a Solution in a format (text, markdown, latex, json)."""
+    if options is None:
+        options = RenderOptions(**kw)
+    module, name = FORMATS[fmt]
+    return getattr(import_module(module), name)(solution, options)

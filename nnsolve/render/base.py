@@ -1,0 +1,61 @@
+"""What every renderer shares: dispatch on the node's class, and the number options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..expr import Expr, Mat, Num
+from ..numbers import Formatted, format_number
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """How to show a solution: digits, fractions, terminal width and colour, LaTeX fragment."""
+
+    precision: int = 6
+    exact: bool = False
+    width: int = 100
+    color: bool = False
+    fragment: bool = False
+
+
+class Printer:
+    """Dispatches ``print(node)`` to ``_print_<ClassName>`` (as sympy's printers do)."""
+
+    def __init__(self, options: RenderOptions | None = None):
+        self.options = options or RenderOptions()
+
+    def print(self, node, *args, **kwargs):
+        for cls in type(node).__mro__:
+            method = getattr(self, f"_print_{cls.__name__}", None)
+            if method is not None:
+                return method(node, *args, **kwargs)
+        raise TypeError(f"{type(self).__name__} cannot print {type(node).__name__}")
+
+    def fmt(self, x) -> Formatted:
+        """A number as text, by the one formatter."""
+        return format_number(x, self.options.precision, self.options.exact)
+
+    def rounded(self, e) -> bool:
+        """True when a formula part shows a rounded number (so '=' before it becomes '≈')."""
+        if isinstance(e, Num):
+            return self.fmt(e.value).approx
+        if isinstance(e, Mat):
+            import numpy as np
+            return any(self.fmt(v).approx for v in np.asarray(e.values).ravel())
+        return False
+
+    def relations(self, eq) -> list[str]:
+        """The relations of an Equation, '=' turned to '≈' before a rounded part."""
+        rels = eq.relations()
+        return ["≈" if r == "=" and self.rounded(p) else r for r, p in zip(rels, eq.parts[1:])]
+
+
+def is_negative_number(e: Expr) -> bool:
+    """A negative number (shown in parentheses where it is not the first thing in a term)."""
+    if isinstance(e, Num):
+        try:
+            return e.value < 0
+        except TypeError:
+            return False
+    return False

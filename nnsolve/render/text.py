@@ -1,0 +1,149 @@
+"""The terminal: sections as headings, formulas in Unicode, tables and grids with rich."""
+
+from __future__ import annotations
+
+import io
+
+from ..expr import Expr
+from ..solution import Equation, Grid, Network, Note, Paragraph, Section, Solution, Table
+from .base import Printer, RenderOptions
+from .unicode import Box, UnicodePrinter, hcat
+
+
+class TextRenderer(Printer):
+    """Solution → rich renderables, printed to a string."""
+
+    def __init__(self, options: RenderOptions | None = None):
+        super().__init__(options)
+        self.math = UnicodePrinter(self.options)
+
+    def render(self, solution: Solution) -> str:
+        from rich.console import Console
+        out = io.StringIO()
+        o = self.options
+        self.console = Console(file=out, width=o.width, force_terminal=o.color,
+                               color_system="standard" if o.color else None,
+                               no_color=not o.color, highlight=False, emoji=False,
+                               soft_wrap=False)
+        if solution.title:
+            self._heading(solution.title, 0)
+        for block in solution.blocks:
+            self.print(block, 1)
+        return out.getvalue()
+
+    # --- blocks ---------------------------------------------------------------------------
+    def _heading(self, title: str, depth: int):
+        from rich.text import Text
+        c = self.console
+        if depth == 0:
+            c.print(Text(title, style="bold underline"))
+            c.print()
+        elif depth == 1:
+            c.rule(Text(title, style="bold cyan"), align="left", style="cyan")
+        else:
+            c.print(Text(title, style="bold"))
+
+    def _print_Section(self, s: Section, depth: int):
+        self._heading(s.title, depth)
+        for b in s.blocks:
+            self.print(b, depth + 1)
+        if depth <= 2:
+            self.console.print()
+
+    def _inline(self, parts) -> str:
+        return "".join(p if isinstance(p, str) else self.math.line(p) for p in parts)
+
+    def _print_Paragraph(self, p: Paragraph, depth: int):
+        from rich.text import Text
+        self.console.print(Text(self._inline(p.parts)))
+
+    def _print_Note(self, n: Note, depth: int):
+        from rich.text import Text
+        self.console.print(Text("Note: ", style="bold yellow") + Text(self._inline(n.parts),
+                                                                        style="italic"))
+
+    def equation_lines(self, eq: Equation, width: int) -> list[str]:
+        """The equation as lines, wrapped at a relation when it is wider than the terminal."""
+        m = self.math
+        parts = [m.box(p) for p in eq.parts]
+        rels = self.relations(eq)
+        if not rels:
+            return str(parts[0]).split("\n")
+        head = parts[0]
+        segments = [hcat(f" {r} ", p) for r, p in zip(rels, parts[1:])]
+        rows: list[Box] = []
+        current = head
+        indent = min(head.width, 24)
+        for seg in segments:
+            if current.width + seg.width <= width or current is head:
+                current = hcat(current, seg)
+            else:
+                rows.append(current)
+                current = hcat(" " * indent, seg)
+        rows.append(current)
+        lines = []
+        for r in rows:
+            lines.extend(str(r).split("\n"))
+        return lines
+
+    def _print_Equation(self, eq: Equation, depth: int):
+        from rich.text import Text
+        lines = self.equation_lines(eq, self.options.width - 2)
+        label = f"   ({eq.label})" if eq.label else ""
+        for i, line in enumerate(lines):
+            t = Text("  " + line)
+            if label and i == 0:
+                t.append(label, style="dim")
+            self.console.print(t, overflow="ignore", crop=False)
+
+    def _cell(self, cell) -> str:
+        if isinstance(cell, str):
+            return cell
+        if isinstance(cell, Expr):
+            return self.math.line(cell)
+        if cell is None:
+            return ""
+        return self.fmt(cell).text
+
+    def _print_Table(self, t: Table, depth: int):
+        from rich import box
+        from rich.table import Table as RichTable
+        rt = RichTable(box=box.SIMPLE_HEAD, title=t.caption, title_justify="left",
+                       show_edge=False, pad_edge=False)
+        for j, h in enumerate(t.header):
+            align = (t.align[j] if t.align else None) or ("left" if j == 0 else "right")
+            rt.add_column(h, justify=align)
+        for row in t.rows:
+            rt.add_row(*[self._cell(c) for c in row])
+        self.console.print(rt)
+
+    def _print_Grid(self, g: Grid, depth: int):
+        from rich.text import Text
+        import numpy as np
+        v = np.asarray(g.values)
+        cells = [[self.fmt(x).text for x in row] for row in v]
+        w = max(len(c) for row in cells for c in row)
+        color = self.options.color
+        if g.caption:
+            self.console.print(Text(g.caption))
+        for i, row in enumerate(cells):
+            t = Text("  ")
+            for j, c in enumerate(row):
+                marked = (i, j) in g.marked
+                if color:
+                    t.append(f" {c.rjust(w)} ", style="bold black on yellow" if marked else "")
+                else:
+                    t.append(f"[{c.rjust(w)}]" if marked else f" {c.rjust(w)} ")
+            self.console.print(t, overflow="ignore", crop=False)
+
+    def _print_Network(self, n: Network, depth: int):
+        from rich.text import Text
+        pieces = []
+        for label, units in n.layers:
+            pieces.append(f"{self._inline([label])} ({', '.join(self._cell(u) for u in units)})")
+        self.console.print(Text("  " + "  →  ".join(pieces)))
+
+
+def render_text(solution: Solution, options: RenderOptions) -> str:
+    """The terminal rendering of a solution."""
+    return TextRenderer(options).render(solution)

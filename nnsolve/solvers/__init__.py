@@ -1,0 +1,1 @@
+"""Solvers: pure maths from a problem spec to a Solution. They never print or format."""

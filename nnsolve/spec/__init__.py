@@ -1,0 +1,1 @@
+"""Problem specifications: what a problem file says, checked and in numbers (dataclasses)."""

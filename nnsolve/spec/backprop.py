@@ -1,0 +1,217 @@
+"""A backpropagation problem: a fully connected network, samples, a loss, an optimiser step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .common import Activation, choose_exact, parse_activation, to_mode
+
+LOSSES = ("squared_error", "half_squared_error", "mse", "cross_entropy", "binary_cross_entropy")
+FIELDS = ["kind", "title", "input", "target", "samples", "layers", "loss", "learning_rate",
+          "steps", "reduction", "regularization", "update_bias"]
+
+
+@dataclass
+class Layer:
+    """One fully connected layer: W (units × inputs), optional bias b, activation."""
+
+    W: object
+    b: object | None
+    activation: Activation
+
+
+@dataclass
+class BackpropProblem:
+    """A network, its samples (one row each), loss and gradient-descent settings."""
+
+    layers: list
+    X: object                  # samples × inputs
+    Y: object                  # samples × outputs
+    loss: str
+    learning_rate: Fraction
+    steps: int = 1
+    batch: bool = False        # given as `samples` (JSON then has a leading sample axis)
+    reduction: str = "mean"
+    regularization: tuple | None = None   # (p, alpha)
+    update_bias: bool = True
+    exact: bool = True
+    title: str | None = None
+    kind: str = "backprop"
+
+
+def _vector(doc, what):
+    a = doc.array(ndims=(0, 1), what=what)
+    return a.reshape(-1)
+
+
+def _target(doc, loss, units):
+    """A target vector; for cross-entropy a whole number is a 0-based class index."""
+    import numpy as np
+    a = doc.array(ndims=(0, 1), what="a target")
+    if a.ndim == 0 and loss == "cross_entropy" and units > 1:
+        k = a[()]
+        if not (isinstance(k, Fraction) and k.denominator == 1) or not 0 <= k < units:
+            raise doc.error(f"expected a class index 0..{units - 1} (or a one-hot vector of "
+                            f"{units}), got {doc.node.value}")
+        onehot = np.array([Fraction(int(i == k)) for i in range(units)], dtype=object)
+        return onehot
+    return a.reshape(-1)
+
+
+def parse(doc) -> BackpropProblem:
+    """Build a BackpropProblem from a problem file, checking every field and shape."""
+    import numpy as np
+    doc.keys(FIELDS, required=["layers", "loss", "learning_rate"])
+    title = doc["title"].text(what="a title") if doc.get("title") is not None else None
+    loss = doc["loss"].text(LOSSES, what="loss")
+
+    layers = []
+    layer_docs = doc["layers"].items()
+    if not layer_docs:
+        raise doc["layers"].error("expected at least one layer")
+    for i, ld in enumerate(layer_docs):
+        ld.keys(["weights", "bias", "activation"], required=["weights"])
+        W = ld["weights"].array(ndims=(2,), what="a weight matrix (one row per unit)")
+        b = None
+        if ld.get("bias") is not None:
+            b = ld["bias"].array(ndims=(0, 1), what="a bias vector").reshape(-1)
+            if b.shape[0] != W.shape[0]:
+                raise ld["bias"].error(f"expected {W.shape[0]} values (one per unit of layer "
+                                       f"{i + 1}), got {b.shape[0]}")
+        act = parse_activation(ld["activation"]) if ld.get("activation") is not None \
+            else Activation("linear")
+        if act.name == "softmax" and i != len(layer_docs) - 1:
+            raise ld["activation"].error("softmax is for the output layer only")
+        if i > 0:
+            prev = layers[-1].W.shape[0]
+            if W.shape[1] != prev:
+                raise ld["weights"].error(f"expected {prev} column{'s' * (prev != 1)} (layer {i} "
+                                          f"has {prev} unit{'s' * (prev != 1)}), got {W.shape[1]}")
+        layers.append(Layer(W, b, act))
+    n_in, n_out = layers[0].W.shape[1], layers[-1].W.shape[0]
+
+    has_single = doc.has("input") or doc.has("target")
+    if doc.has("samples"):
+        if has_single:
+            raise doc.get("input" if doc.has("input") else "target").error(
+                "give either `input`/`target` or `samples`, not both")
+        X, Y = _samples(doc["samples"], loss, n_in, n_out)
+        batch = True
+    else:
+        x = _vector(doc["input"], "an input vector")
+        y = _target(doc["target"], loss, n_out)
+        if x.shape[0] != n_in:
+            raise doc["input"].error(f"expected {n_in} value{'s' * (n_in != 1)} (layer 1 has "
+                                     f"{n_in} input column{'s' * (n_in != 1)}), got {x.shape[0]}")
+        if y.shape[0] != n_out:
+            raise doc["target"].error(f"expected {n_out} value{'s' * (n_out != 1)} (the output "
+                                      f"layer has {n_out} unit{'s' * (n_out != 1)}), "
+                                      f"got {y.shape[0]}")
+        X, Y = x.reshape(1, -1), y.reshape(1, -1)
+        batch = False
+
+    lr = doc["learning_rate"].number(positive=True, what="a learning rate")
+    steps = doc["steps"].integer(positive=True, what="a number of steps") \
+        if doc.get("steps") is not None else 1
+    if steps > 1000:
+        raise doc["steps"].error(f"expected at most 1000 steps, got {steps}")
+    reduction = doc["reduction"].text(["mean", "sum"], what="reduction") \
+        if doc.get("reduction") is not None else "mean"
+    reg = None
+    if doc.get("regularization") is not None:
+        rd = doc["regularization"]
+        rd.keys(["p", "alpha"], required=["p", "alpha"])
+        reg = (rd["p"].number(positive=True, what="p"),
+               rd["alpha"].number(nonnegative=True, what="alpha"))
+    update_bias = doc["update_bias"].boolean() if doc.get("update_bias") is not None else True
+    _check_loss_fits(doc, loss, layers, Y)
+
+    arrays = [X, Y] + [l.W for l in layers] + [l.b for l in layers]
+    exact = choose_exact(arrays)
+    for l in layers:
+        l.W = to_mode(l.W, exact)
+        l.b = to_mode(l.b, exact) if l.b is not None else None
+    return BackpropProblem(layers=layers, X=to_mode(X, exact), Y=to_mode(Y, exact), loss=loss,
+                           learning_rate=lr, steps=steps, batch=batch, reduction=reduction,
+                           regularization=reg, update_bias=update_bias, exact=exact, title=title)
+
+
+def _check_loss_fits(doc, loss, layers, Y):
+    import numpy as np
+    out = layers[-1].activation.name
+    if loss == "cross_entropy" and out != "softmax":
+        raise doc["loss"].error(f"cross_entropy needs a softmax output layer (layer "
+                                f"{len(layers)} is {out})")
+    if loss == "binary_cross_entropy" and out != "sigmoid":
+        raise doc["loss"].error(f"binary_cross_entropy needs a sigmoid output layer (layer "
+                                f"{len(layers)} is {out})")
+    if loss in ("cross_entropy", "binary_cross_entropy"):
+        Yf = np.asarray(Y.tolist(), dtype=float)
+        where = doc.get("target") or doc.get("samples")
+        if np.any(Yf < 0) or np.any(Yf > 1):
+            raise where.error(f"{loss} needs targets between 0 and 1")
+        if loss == "cross_entropy" and not np.allclose(Yf.sum(axis=1), 1):
+            raise where.error("cross_entropy needs targets that sum to 1 (one-hot, or a class "
+                              "index)")
+
+
+def _samples(doc, loss, n_in, n_out):
+    import numpy as np
+    if doc.is_map:
+        doc.keys(["inputs", "targets"], required=["inputs", "targets"])
+        X = doc["inputs"].array(ndims=(1, 2), what="inputs (one row per sample)")
+        if X.ndim == 1:
+            X = X.reshape(-1, 1) if n_in == 1 else X.reshape(1, -1)
+        Yd = doc["targets"]
+        Y = Yd.array(ndims=(1, 2), what="targets (one row per sample)")
+        if Y.ndim == 1:
+            if loss == "cross_entropy" and n_out > 1:
+                Y = _onehot(Yd, Y, n_out)
+            else:
+                Y = Y.reshape(-1, 1) if n_out == 1 else Y.reshape(1, -1)
+        if X.shape[1] != n_in:
+            raise doc["inputs"].error(f"expected {n_in} columns (layer 1 has {n_in} inputs), "
+                                      f"got {X.shape[1]}")
+        if Y.shape[1] != n_out:
+            raise Yd.error(f"expected {n_out} columns (the output layer has {n_out} units), "
+                           f"got {Y.shape[1]}")
+        if X.shape[0] != Y.shape[0]:
+            raise Yd.error(f"expected {X.shape[0]} rows (one per input row), got {Y.shape[0]}")
+        return X, Y
+    items = doc.items()
+    if not items:
+        raise doc.error("expected at least one sample")
+    xs, ys = [], []
+    for it in items:
+        it.keys(["input", "target"], required=["input", "target"])
+        x = _vector(it["input"], "an input vector")
+        y = _target(it["target"], loss, n_out)
+        if x.shape[0] != n_in:
+            raise it["input"].error(f"expected {n_in} values (layer 1 has {n_in} inputs), "
+                                    f"got {x.shape[0]}")
+        if y.shape[0] != n_out:
+            raise it["target"].error(f"expected {n_out} values (the output layer has {n_out} "
+                                     f"units), got {y.shape[0]}")
+        xs.append(x)
+        ys.append(y)
+    X = np.empty((len(xs), n_in), dtype=object if all(x.dtype == object for x in xs) else float)
+    Y = np.empty((len(ys), n_out), dtype=object if all(y.dtype == object for y in ys) else float)
+    for i, (x, y) in enumerate(zip(xs, ys)):
+        X[i], Y[i] = x, y
+    return X, Y
+
+
+def _onehot(doc, labels, n_out):
+    import numpy as np
+    lab = np.asarray(labels.tolist(), dtype=float)
+    if np.any(lab != np.round(lab)) or np.any(lab < 0) or np.any(lab >= n_out):
+        raise doc.error(f"expected class indices 0..{n_out - 1}, one per sample")
+    Y = np.zeros((lab.shape[0], n_out), dtype=labels.dtype if labels.dtype == object else float)
+    if labels.dtype == object:
+        Y[:] = Fraction(0)
+        for i, k in enumerate(lab.astype(int)):
+            Y[i, k] = Fraction(1)
+    else:
+        Y[np.arange(lab.shape[0]), lab.astype(int)] = 1.0
+    return Y

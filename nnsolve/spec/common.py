@@ -1,0 +1,60 @@
+"""What several kinds of problem share: numeric mode, activation names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+EXACT_LIMIT = 5_000   # problems with more numbers than this are computed in float64
+
+ACTIVATIONS = ("linear", "relu", "leaky_relu", "sigmoid", "tanh", "softmax")
+ACTIVATION_ALIASES = {"identity": "linear", "none": "linear"}
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation function by name; ``alpha`` is leaky ReLU's slope."""
+
+    name: str
+    alpha: Fraction | None = None
+
+
+def parse_activation(doc, allow_softmax: bool = True) -> Activation:
+    """`relu`, or `{name: leaky_relu, alpha: 0.1}`."""
+    names = list(ACTIVATIONS if allow_softmax else [a for a in ACTIVATIONS if a != "softmax"])
+    alpha = None
+    if doc.is_map:
+        doc.keys(["name", "alpha"], required=["name"])
+        name_doc = doc["name"]
+        if doc.get("alpha") is not None:
+            alpha = doc["alpha"].number(nonnegative=True, what="a slope")
+    else:
+        name_doc = doc
+    name = name_doc.text(names + list(ACTIVATION_ALIASES), what="activation")
+    name = ACTIVATION_ALIASES.get(name, name)
+    if alpha is not None and name != "leaky_relu":
+        raise doc["alpha"].error(f"only leaky_relu takes a slope alpha, not {name}")
+    if name == "leaky_relu" and alpha is None:
+        alpha = Fraction(1, 100)
+    return Activation(name, alpha)
+
+
+def is_exact_array(a) -> bool:
+    """An array read exactly (object dtype of Fractions)."""
+    return a.dtype == object
+
+
+def to_mode(a, exact: bool):
+    """The array as exact Fractions (object) or float64."""
+    import numpy as np
+    if exact:
+        return a if a.dtype == object else np.vectorize(Fraction, otypes=[object])(a)
+    if a.dtype == object:
+        return np.array(a.tolist(), dtype=np.float64).reshape(a.shape)
+    return a.astype(np.float64, copy=False)
+
+
+def choose_exact(arrays) -> bool:
+    """Exact arithmetic when every array was read exactly and the problem is homework-sized."""
+    arrays = [a for a in arrays if a is not None]
+    return all(is_exact_array(a) for a in arrays) and sum(a.size for a in arrays) <= EXACT_LIMIT
