@@ -69,7 +69,7 @@ def _read_text(path: str, display: str):
         if width is None:
             width, width_line = len(row), lineno
         elif len(row) != width:
-            raise ProblemError(f"ragged matrix: this row has {len(row)} numbers, "
+            raise ProblemError(f"ragged matrix: this row has {len(row)} number{'s' if len(row) != 1 else ''}, "
                                f"line {width_line} has {width}", display, lineno, 1)
         blocks[-1].append(row)
     blocks = [b for b in blocks if b]
@@ -91,7 +91,11 @@ def _read_npy(path: str, display: str):
     try:
         with open(path, "rb") as fh:
             version = np.lib.format.read_magic(fh)
-            shape, _fortran, dtype = np.lib.format._read_array_header(fh, version)
+            fmt = np.lib.format   # NumPy 2 keeps only the public per-version readers
+            if version == (1, 0):
+                shape, _fortran, dtype = fmt.read_array_header_1_0(fh)
+            else:
+                shape, _fortran, dtype = fmt.read_array_header_2_0(fh)
     except (ValueError, OSError, EOFError) as e:
         raise ProblemError(f"is not a valid .npy file ({e})", display) from None
     size = 1

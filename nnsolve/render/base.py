@@ -43,12 +43,29 @@ class Printer:
         if isinstance(e, Mat):
             import numpy as np
             return any(self.fmt(v).approx for v in np.asarray(e.values).ravel())
+        if isinstance(e, Expr):
+            return any(self.rounded(c) for c in children(e))
         return False
 
     def relations(self, eq) -> list[str]:
         """The relations of an Equation, '=' turned to '≈' before a rounded part."""
         rels = eq.relations()
         return ["≈" if r == "=" and self.rounded(p) else r for r, p in zip(rels, eq.parts[1:])]
+
+
+def children(e: Expr):
+    """The sub-formulas of a formula node."""
+    import dataclasses
+    for f in dataclasses.fields(e):
+        v = getattr(e, f.name)
+        if isinstance(v, Expr):
+            yield v
+        elif isinstance(v, tuple):
+            for item in v:
+                if isinstance(item, Expr):
+                    yield item
+                elif isinstance(item, tuple):
+                    yield from (x for x in item if isinstance(x, Expr))
 
 
 def is_negative_number(e: Expr) -> bool:

@@ -109,6 +109,13 @@ class UnicodePrinter(Printer):
 
     def line(self, e) -> str:
         """A formula on one line (for tables and running text)."""
+        if isinstance(e, Mat):
+            import numpy as np
+            v = np.asarray(e.values)
+            if v.ndim == 1:
+                return "(" + ", ".join(self.fmt(x).text for x in v) + ")ᵀ"
+            if v.ndim == 2:
+                return "[" + "; ".join(", ".join(self.fmt(x).text for x in r) for r in v) + "]"
         b = self.box(e)
         if b.height == 1:
             return b.lines[0].rstrip()
@@ -164,7 +171,11 @@ class UnicodePrinter(Printer):
             if isinstance(f, (Add, Sub)):
                 b = bracket(self.box(f), "(", ")")
             if i:
-                parts.append(OPS[e.op])
+                op = OPS[e.op]
+                if e.op == "juxt" and not (isinstance(f, Paren) or (
+                        isinstance(e.factors[i - 1], Num) and isinstance(f, Sym))):
+                    op = " "
+                parts.append(op)
             parts.append(b)
         return hcat(*parts)
 

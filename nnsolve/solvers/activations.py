@@ -7,7 +7,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..expr import Call, Cases, Expr, Num, Rel, Sub, Sym, Text, mul
+from ..expr import Call, Cases, Expr, Num, Rel, Seq, Sub, Sym, Text, mul
 from ..spec.common import Activation
 from .arrays import as_float, exact, like
 
@@ -30,7 +30,7 @@ def _relu(act):
         return like(a, a > 0)
 
     def rule(a, h):
-        return Cases(((Num(1), Rel(a, ">", Num(0))), (Num(0), Text("otherwise"))))
+        return Cases(((Num(1), Seq((Text("if"), Rel(a, ">", Num(0))), sep=" ")), (Num(0), Text("otherwise"))))
     return ActivationMath("ReLU", forward, derivative, rule)
 
 
@@ -47,7 +47,7 @@ def _leaky(act):
         return np.where(a > 0, one, one * al)
 
     def rule(a, h):
-        return Cases(((Num(1), Rel(a, ">", Num(0))), (Num(alpha), Text("otherwise"))))
+        return Cases(((Num(1), Seq((Text("if"), Rel(a, ">", Num(0))), sep=" ")), (Num(alpha), Text("otherwise"))))
     return ActivationMath("LeakyReLU", forward, derivative, rule)
 
 

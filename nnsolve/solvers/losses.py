@@ -8,73 +8,72 @@ from typing import Callable
 
 import numpy as np
 
-from ..expr import (Add, Call, Frac, Mul, Neg, Num, Paren, Pow, Sub, Sum, Sym, mul)
+from ..expr import Add, Call, Frac, Mul, Neg, Num, Paren, Pow, Sub, Sum, mul
 from .arrays import as_float, exact
 
 
 @dataclass(frozen=True)
 class LossMath:
-    """L(y, ŷ) for one sample and ∂L/∂ŷ, and how to write both."""
+    """L(y, ŷ) for one sample and ∂L/∂ŷ, and how to write both.
+
+    ``term(y, ŷ)`` is one output unit's term; ``outer(total, K)`` wraps the sum over units
+    (a factor ½ or 1/K, a minus sign); ``grad(y, ŷ, K)`` writes ∂L/∂ŷₖ."""
 
     name: str
     value: Callable          # (y, yhat) 1-D -> scalar
     gradient: Callable       # (y, yhat) 1-D -> vector dL/dŷ
-    formula: Callable        # (y Expr, ŷ Expr, K) -> Expr of L (summed over k when K > 1)
-    gradient_formula: Callable   # (y Expr, ŷ Expr, K) -> Expr of ∂L/∂ŷ_k
+    term: Callable
+    outer: Callable
+    grad: Callable
+
+    def formula(self, pairs, K: int, symbolic: bool):
+        """L written out: Σₖ of the term (symbolic) or the terms added up (numbers)."""
+        if symbolic:
+            y, p = pairs[0]
+            body = Sum(self.term(y, p), "k") if K > 1 else self.term(y, p)
+        else:
+            terms = [self.term(y, p) for y, p in pairs]
+            body = Add(tuple(terms)) if len(terms) > 1 else terms[0]
+        return self.outer(body, K)
 
 
-def _sum(body, K):
-    return Sum(body, "k") if K > 1 else body
+def _sq(y, p):
+    return Pow(Paren(Sub(y, p)), Num(2))
 
 
-def _sq(y, yh, K):
-    return _sum(Pow(Paren(Sub(y, yh)), Num(2)), K)
+def _same(body, K):
+    return body
 
 
-def _log(x):
-    if np.any(x <= 0):
-        raise FloatingPointError("log of 0")
-    return np.log(x)
+def _paren(body):
+    return Paren(body) if isinstance(body, Add) else body
+
+
+def _scaled(x, p, factor):
+    return x * (factor if exact(p) else float(factor))
 
 
 SQUARED = LossMath(
     "squared_error",
     lambda y, p: ((y - p) ** 2).sum(),
     lambda y, p: -2 * (y - p),
-    _sq,
-    lambda y, p, K: mul(Num(-2), Paren(Sub(y, p))))
+    _sq, _same,
+    lambda y, p, K: mul(Num(-2), Paren(Sub(y, p)), op="juxt"))
 
 HALF = LossMath(
     "half_squared_error",
-    lambda y, p: ((y - p) ** 2).sum() * (Fraction(1, 2) if exact(p) else 0.5),
+    lambda y, p: _scaled(((y - p) ** 2).sum(), p, Fraction(1, 2)),
     lambda y, p: -(y - p),
-    lambda y, p, K: mul(Frac(Num(1), Num(2)), _sq(y, p, K)),
+    _sq, lambda body, K: mul(Frac(Num(1), Num(2)), _paren(body), op="juxt"),
     lambda y, p, K: Neg(Paren(Sub(y, p))))
 
 MSE = LossMath(
     "mse",
-    lambda y, p: ((y - p) ** 2).sum() * (Fraction(1, len(p)) if exact(p) else 1 / len(p)),
-    lambda y, p: -2 * (y - p) * (Fraction(1, len(p)) if exact(p) else 1 / len(p)),
-    lambda y, p, K: mul(Frac(Num(1), Num(K)), _sq(y, p, K)),
-    lambda y, p, K: mul(Frac(Num(-2), Num(K)), Paren(Sub(y, p))))
-
-CROSS_ENTROPY = LossMath(
-    "cross_entropy",
-    lambda y, p: -(as_float(y) * _log_where(as_float(y), as_float(p))).sum(),
-    lambda y, p: np.where(as_float(y) == 0, 0.0, -as_float(y) / np.where(as_float(p) == 0, 1,
-                                                                           as_float(p))),
-    lambda y, p, K: Neg(_sum(mul(y, Call("log", (p,)), op="juxt"), K)),
-    lambda y, p, K: Neg(Frac(y, p)))
-
-BINARY_CROSS_ENTROPY = LossMath(
-    "binary_cross_entropy",
-    lambda y, p: -(as_float(y) * _log_where(as_float(y), as_float(p))
-                   + (1 - as_float(y)) * _log_where(1 - as_float(y), 1 - as_float(p))).sum(),
-    lambda y, p: (as_float(p) - as_float(y)) / (as_float(p) * (1 - as_float(p))),
-    lambda y, p, K: Neg(_sum(Add((mul(y, Call("log", (p,)), op="juxt"),
-                                  mul(Paren(Sub(Num(1), y)), Call("log", (Sub(Num(1), p),)),
-                                      op="juxt"))), K)),
-    lambda y, p, K: Frac(Sub(p, y), mul(p, Paren(Sub(Num(1), p)), op="juxt")))
+    lambda y, p: _scaled(((y - p) ** 2).sum(), p, Fraction(1, len(p))),
+    lambda y, p: _scaled(-2 * (y - p), p, Fraction(1, len(p))),
+    _sq, lambda body, K: mul(Frac(Num(1), Num(K)), _paren(body), op="juxt") if K > 1 else body,
+    lambda y, p, K: mul(Frac(Num(-2), Num(K)) if K > 1 else Num(-2), Paren(Sub(y, p)),
+                        op="juxt"))
 
 
 def _log_where(weight, p):
@@ -87,5 +86,38 @@ def _log_where(weight, p):
     out[nz] = np.log(p[nz])
     return out
 
+
+def _ce_value(y, p):
+    y, p = as_float(y), as_float(p)
+    return -(y * _log_where(y, p)).sum()
+
+
+def _ce_grad(y, p):
+    y, p = as_float(y), as_float(p)
+    return np.where(y == 0, 0.0, -y / np.where(p == 0, 1.0, p))
+
+
+def _bce_value(y, p):
+    y, p = as_float(y), as_float(p)
+    return -(y * _log_where(y, p) + (1 - y) * _log_where(1 - y, 1 - p)).sum()
+
+
+def _bce_grad(y, p):
+    y, p = as_float(y), as_float(p)
+    return (p - y) / (p * (1 - p))
+
+
+CROSS_ENTROPY = LossMath(
+    "cross_entropy", _ce_value, _ce_grad,
+    lambda y, p: mul(y, Call("log", (p,)), op="juxt"),
+    lambda body, K: Neg(_paren(body)),
+    lambda y, p, K: Neg(Frac(y, p)))
+
+BINARY_CROSS_ENTROPY = LossMath(
+    "binary_cross_entropy", _bce_value, _bce_grad,
+    lambda y, p: Add((mul(y, Call("log", (p,)), op="juxt"),
+                      mul(Paren(Sub(Num(1), y)), Call("log", (Sub(Num(1), p),)), op="juxt"))),
+    lambda body, K: Neg(Paren(body)),
+    lambda y, p, K: Frac(Sub(p, y), mul(p, Paren(Sub(Num(1), p)), op="juxt")))
 
 LOSSES = {l.name: l for l in (SQUARED, HALF, MSE, CROSS_ENTROPY, BINARY_CROSS_ENTROPY)}

@@ -12,21 +12,51 @@ import numpy as np
 
 from .arrays import as_float, exact
 
+# Whole p above this is computed in float64: an exact |w|ᵖ of a decimal weight has about
+# p times its digits, and p = 10⁹ would never finish.
+MAX_EXACT_P = 256
 
-def _whole(p) -> bool:
-    return Fraction(p).denominator == 1
+
+def exact_p(p) -> bool:
+    """True when p is a whole number small enough for exact powers."""
+    p = Fraction(p)
+    return p.denominator == 1 and 0 < p <= MAX_EXACT_P
+
+
+def abs_power(w, q):
+    """|wᵢ|^q element-wise (exact for whole q ≥ 0 on exact weights; 0^q taken as 0 for q ≤ 0)."""
+    q = Fraction(q)
+    if exact(w) and q.denominator == 1 and 0 <= q <= MAX_EXACT_P:
+        out = np.empty(w.shape, dtype=object)
+        for idx, v in np.ndenumerate(w):
+            out[idx] = Fraction(0) if (v == 0 and q == 0) else abs(Fraction(v)) ** int(q)
+        return out
+    ax = np.abs(as_float(w))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.where(ax > 0, ax ** float(q), 0.0)
+
+
+def sign(w):
+    """sign(wᵢ) element-wise: 1, −1, or 0 at wᵢ = 0 (the subgradient convention)."""
+    if exact(w):
+        out = np.empty(w.shape, dtype=object)
+        for idx, v in np.ndenumerate(w):
+            out[idx] = Fraction((v > 0) - (v < 0))
+        return out
+    return np.sign(as_float(w))
 
 
 def penalty(w, p, alpha):
     """α Σ|wᵢ|ᵖ."""
-    if exact(w) and _whole(p):
+    if exact(w) and exact_p(p):
         return alpha * sum((abs(v) ** int(p) for v in w.ravel()), Fraction(0))
-    return float(alpha) * float(np.sum(np.abs(as_float(w)) ** float(p)))
+    with np.errstate(over="ignore"):
+        return float(alpha) * float(np.sum(np.abs(as_float(w)) ** float(p)))
 
 
 def gradient(w, p, alpha):
     """α·p·|wᵢ|^(p−1)·sign(wᵢ), element-wise (0 at wᵢ = 0)."""
-    if exact(w) and _whole(p):
+    if exact(w) and exact_p(p):
         k = int(p) - 1
         out = np.empty(w.shape, dtype=object)
         for idx, v in np.ndenumerate(w):
@@ -34,6 +64,6 @@ def gradient(w, p, alpha):
         return out
     x = as_float(w)
     ax = np.abs(x)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         g = float(alpha) * float(p) * np.where(ax > 0, ax ** (float(p) - 1), 0.0) * np.sign(x)
     return g

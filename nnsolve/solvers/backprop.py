@@ -1,0 +1,206 @@
+"""Backpropagation: forward pass, loss, backward pass and gradient-descent update, step by step.
+
+``compute_step`` is the maths (vectorised over samples, exact or float64); ``solve`` runs the
+steps and has ``explain`` write each one out as a teaching assistant would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from ..errors import ProblemError
+from ..spec.backprop import BackpropProblem
+from . import pnorm
+from .activations import activation_math
+from .arrays import as_float, exact
+from .losses import LOSSES
+
+
+@dataclass
+class LayerStep:
+    """One layer's numbers in one step (arrays with a leading sample axis)."""
+
+    W: object
+    b: object | None
+    a: object
+    h: object
+    dJ_dh: object = None
+    fprime: object = None          # f'(a), None for softmax (its Jacobian is not diagonal)
+    dJ_da: object = None
+    dJ_dW: object = None
+    dJ_dW_data: object = None      # the part of dJ_dW from the loss (without the penalty)
+    dJ_db: object = None
+    W_new: object = None
+    b_new: object = None
+
+
+@dataclass
+class Step:
+    """Everything computed in one gradient step."""
+
+    X: object
+    Y: object
+    layers: list
+    sample_losses: object          # L_s per sample
+    data_loss: object              # the reduced loss
+    penalty: object                # α Σ|w|ᵖ, or None
+    loss: object                   # J = data_loss (+ penalty)
+    dJ_dyhat: object               # N × K
+    scale: object                  # 1/N for mean, 1 for sum
+    shortcut: bool = False         # softmax+cross-entropy or sigmoid+binary cross-entropy
+
+
+def _num(x, like_exact: bool):
+    return Fraction(x) if like_exact else float(x)
+
+
+def forward(layers, X):
+    """a and h of every layer, for every sample (rows of X)."""
+    out = []
+    H = X
+    for layer in layers:
+        A = H @ layer.W.T
+        if layer.b is not None:
+            A = A + layer.b
+        f = activation_math(layer.activation)
+        Hn = f.forward(A)
+        out.append((A, Hn))
+        H = Hn
+    return out
+
+
+def compute_step(problem: BackpropProblem, params) -> Step:
+    """One step: forward, loss, backward, update, for parameters [(W, b), ...]."""
+    from ..spec.backprop import Layer
+    layers = [Layer(W, b, l.activation) for (W, b), l in zip(params, problem.layers)]
+    X, Y = problem.X, problem.Y
+    N = X.shape[0]
+    ex = problem.exact
+    scale = (Fraction(1, N) if ex else 1.0 / N) if problem.reduction == "mean" else \
+        (Fraction(1) if ex else 1.0)
+    fwd = forward(layers, X)
+    yhat = fwd[-1][1]
+    loss_math = LOSSES[problem.loss]
+    try:
+        sample_losses = np.array([loss_math.value(Y[s], yhat[s]) for s in range(N)],
+                                 dtype=object if exact(yhat) and exact(Y) else float)
+    except FloatingPointError as e:
+        raise ProblemError(str(e), field="loss") from None
+    data_loss = scale * sum(sample_losses.tolist(), Fraction(0) if ex else 0.0)
+    penalty = None
+    if problem.regularization is not None:
+        p, alpha = problem.regularization
+        penalty = sum((pnorm.penalty(l.W, p, alpha) for l in layers),
+                      Fraction(0) if ex else 0.0)
+    loss = data_loss + penalty if penalty is not None else data_loss
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dJ_dyhat = np.stack([loss_math.gradient(Y[s], yhat[s]) for s in range(N)]) * scale
+    last = layers[-1].activation.name
+    shortcut = (problem.loss, last) in (("cross_entropy", "softmax"),
+                                        ("binary_cross_entropy", "sigmoid"))
+    steps = []
+    G_h = dJ_dyhat
+    lr = problem.learning_rate if ex else float(problem.learning_rate)
+    for i in range(len(layers) - 1, -1, -1):
+        layer = layers[i]
+        A, H = fwd[i]
+        H_prev = X if i == 0 else fwd[i - 1][1]
+        f = activation_math(layer.activation)
+        fprime = None
+        if i == len(layers) - 1 and shortcut:
+            G_a = (H - Y) * scale
+        elif layer.activation.name == "softmax":
+            Hf = as_float(H)
+            G_a = Hf * (as_float(G_h) - (as_float(G_h) * Hf).sum(axis=1, keepdims=True))
+        else:
+            fprime = f.derivative(A, H)
+            G_a = G_h * fprime
+        dW_data = G_a.T @ H_prev
+        dW = dW_data
+        if problem.regularization is not None:
+            p, alpha = problem.regularization
+            dW = dW_data + pnorm.gradient(layer.W, p, alpha)
+        db = G_a.sum(axis=0) if layer.b is not None else None
+        W_new = layer.W - lr * dW
+        b_new = None
+        if layer.b is not None:
+            b_new = layer.b - lr * db if problem.update_bias else layer.b.copy()
+        steps.append(LayerStep(W=layer.W, b=layer.b, a=A, h=H, dJ_dh=G_h, fprime=fprime,
+                               dJ_da=G_a, dJ_dW=dW, dJ_dW_data=dW_data, dJ_db=db, W_new=W_new,
+                               b_new=b_new))
+        G_h = G_a @ layer.W
+    steps.reverse()
+    return Step(X=X, Y=Y, layers=steps, sample_losses=sample_losses, data_loss=data_loss,
+                penalty=penalty, loss=loss, dJ_dyhat=dJ_dyhat, scale=scale, shortcut=shortcut)
+
+
+def loss_at(problem: BackpropProblem, params) -> float:
+    """J for given parameters, in float64 (for the finite-difference check)."""
+    from ..spec.backprop import Layer
+    layers = [Layer(as_float(W), None if b is None else as_float(b), l.activation)
+              for (W, b), l in zip(params, problem.layers)]
+    X, Y = as_float(problem.X), as_float(problem.Y)
+    yhat = forward(layers, X)[-1][1]
+    lm = LOSSES[problem.loss]
+    total = sum(float(lm.value(Y[s], yhat[s])) for s in range(X.shape[0]))
+    scale = 1.0 / X.shape[0] if problem.reduction == "mean" else 1.0
+    J = scale * total
+    if problem.regularization is not None:
+        p, alpha = problem.regularization
+        J += sum(float(pnorm.penalty(l.W, p, alpha)) for l in layers)
+    return J
+
+
+def finite_differences(problem, params, max_checks: int = 400, eps: float = 1e-6):
+    """Central differences (J(θ+ε) − J(θ−ε)) / 2ε for weights and biases.
+
+    Returns rows (layer index, 'W' or 'b', index tuple, numeric value); for large networks a
+    fixed pseudo-random subset of at most ``max_checks`` parameters."""
+    base = [(as_float(W).copy(), None if b is None else as_float(b).copy()) for W, b in params]
+    slots = []
+    for li, (W, b) in enumerate(base):
+        slots += [(li, "W", idx) for idx in np.ndindex(W.shape)]
+        if b is not None:
+            slots += [(li, "b", idx) for idx in np.ndindex(b.shape)]
+    if len(slots) > max_checks:
+        rng = np.random.default_rng(0)
+        chosen = sorted(rng.choice(len(slots), size=max_checks, replace=False))
+        slots = [slots[i] for i in chosen]
+    rows = []
+    for li, which, idx in slots:
+        arr = base[li][0] if which == "W" else base[li][1]
+        old = arr[idx]
+        arr[idx] = old + eps
+        up = loss_at(problem, base)
+        arr[idx] = old - eps
+        down = loss_at(problem, base)
+        arr[idx] = old
+        rows.append((li, which, idx, (up - down) / (2 * eps), len(slots)))
+    return rows
+
+
+def is_small(problem: BackpropProblem) -> bool:
+    """Small enough for every weight and unit to be written out (about a screenful per part)."""
+    n_params = sum(l.W.size + (0 if l.b is None else l.b.size) for l in problem.layers)
+    widest = max([problem.X.shape[1]] + [l.W.shape[0] for l in problem.layers])
+    return n_params <= 40 and widest <= 8 and problem.X.shape[0] <= 4
+
+
+def solve(problem: BackpropProblem, options):
+    """The worked solution of every step."""
+    from .backprop_explain import explain
+    params = [(l.W, l.b) for l in problem.layers]
+    steps = []
+    checks = []
+    for _ in range(problem.steps):
+        step = compute_step(problem, params)
+        steps.append(step)
+        if options.verify:
+            checks.append(finite_differences(problem, params))
+        params = [(l.W_new, l.b_new) for l in step.layers]
+    detail = options.detail or ("full" if is_small(problem) else "summary")
+    return explain(problem, steps, checks, detail)

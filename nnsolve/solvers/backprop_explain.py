@@ -1,0 +1,490 @@
+"""Writing out a backpropagation step as a solution sheet does: formulas, numbers, results."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from ..expr import (Abs, Add, Call, Deriv, Expr, Frac, Mat, Mul, Num, Paren, Pow, Seq, Sub, Sum, Sym,
+                    Text, mul)
+from ..solution import Equation, Network, Note, Paragraph, Section, Solution, Table
+from .activations import activation_math
+from .losses import LOSSES
+
+J = Sym("J")
+ETA = Sym("eta")
+
+
+def val(arr) -> Expr:
+    """A number for a single value, else a matrix (column vector for 1-D)."""
+    a = np.asarray(arr)
+    if a.size == 1:
+        return Num(a.ravel()[0])
+    return Mat(a)
+
+
+class Names:
+    """Symbols of the network: x, a⁽ˡ⁾ⱼ, h⁽ˡ⁾ⱼ, w⁽ˡ⁾ⱼ,ₖ, b⁽ˡ⁾ⱼ, ŷₖ, yₖ (with [s] for a sample)."""
+
+    def __init__(self, problem):
+        self.sizes = [problem.X.shape[1]] + [l.W.shape[0] for l in problem.layers]
+        self.L = len(problem.layers)
+        self.batch = problem.batch and problem.X.shape[0] > 1
+
+    def _ix(self, size, j):
+        return None if size == 1 or j is None else j + 1
+
+    def tag(self, sym, s):
+        if s is None or not self.batch:
+            return sym
+        return Seq((sym, Text(f"[{s + 1}]")), sep="")
+
+    def unit(self, name, l, j=None, s=None):
+        """a or h of layer l (h of layer 0 is the input x)."""
+        if name == "h" and l == 0:
+            return self.tag(Sym("x", sub=self._ix(self.sizes[0], j)), s)
+        return self.tag(Sym(name, sup=l, sub=self._ix(self.sizes[l], j)), s)
+
+    def vec(self, name, l):
+        """The whole vector: x, a⁽ˡ⁾, h⁽ˡ⁾."""
+        return Sym("x") if (name == "h" and l == 0) else Sym(name, sup=l)
+
+    def out(self, name, k=None, s=None):
+        """ŷₖ or yₖ."""
+        return self.tag(Sym("y", hat=(name == "yhat"), sub=self._ix(self.sizes[-1], k)), s)
+
+    def w(self, l, j, k):
+        return Sym("w", sup=l, sub=(j + 1, k + 1))
+
+    def b(self, l, j):
+        return Sym("b", sup=l, sub=self._ix(self.sizes[l], j))
+
+
+def one_over(n) -> Frac:
+    """1/n, written as a fraction."""
+    return Frac(Num(1), Num(n))
+
+
+def d(f, x) -> Deriv:
+    return Deriv(f, x)
+
+
+def _fname(act) -> str:
+    return activation_math(act).name
+
+
+def _samples(step, names):
+    return range(step.X.shape[0])
+
+
+# --- forward ---------------------------------------------------------------------------------
+def forward_full(problem, step, names: Names) -> Section:
+    sec = Section("Forward pass")
+    N = step.X.shape[0]
+    for s in range(N):
+        target = sec
+        if names.batch:
+            target = Section(f"Sample {s + 1}")
+            sec.add(target)
+            target.add(Equation([names.tag(Sym("x"), s), val(step.X[s])]))
+        for l, (layer, ls) in enumerate(zip(problem.layers, step.layers), start=1):
+            h_prev = step.X[s] if l == 1 else step.layers[l - 2].h[s]
+            sym_rhs = mul(Sym("W", sup=l), names.tag(names.vec("h", l - 1), s))
+            num_rhs = mul(val(ls.W), val(h_prev))
+            if ls.b is not None:
+                sym_rhs = Add((sym_rhs, Sym("b", sup=l)))
+                num_rhs = Add((num_rhs, val(ls.b)))
+            a_sym = names.tag(names.vec("a", l), s)
+            h_sym = names.tag(names.vec("h", l), s)
+            target.add(Paragraph(f"Layer {l}:"))
+            target.add(Equation([a_sym, sym_rhs, num_rhs, val(ls.a[s])]))
+            fn = _fname(layer.activation)
+            if layer.activation.name == "linear":
+                target.add(Equation([h_sym, a_sym, val(ls.h[s])]))
+            else:
+                target.add(Equation([h_sym, Call(fn, (a_sym,)), Call(fn, (val(ls.a[s]),)),
+                                     val(ls.h[s])]))
+        L = names.L
+        target.add(Paragraph("The prediction:"))
+        target.add(Equation([names.tag(Sym("y", hat=True), s), names.tag(names.vec("h", L), s),
+                             val(step.layers[-1].h[s])]))
+    if not names.batch:
+        units = [(Sym("x"), list(step.X[0]))]
+        units += [(names.vec("h", l), list(ls.h[0])) for l, ls in enumerate(step.layers, 1)]
+        sec.add(Network(units, caption="The forward values on the network"))
+    return sec
+
+
+def Equation_inline(parts):
+    """A short chain a = b = c for running text."""
+    return Seq(tuple(p for i, x in enumerate(parts) for p in ((Text(" = "), x) if i else (x,))),
+               sep="")
+
+
+def forward_summary(problem, step, names: Names) -> Section:
+    sec = Section("Forward pass")
+    if names.batch:
+        sec.add(Paragraph("Each row of X, a⁽ˡ⁾ and h⁽ˡ⁾ is one sample."))
+        sec.add(Equation([Sym("X"), Mat(step.X)]))
+    for l, (layer, ls) in enumerate(zip(problem.layers, step.layers), start=1):
+        rhs = mul(Sym("W", sup=l), names.vec("h", l - 1))
+        if ls.b is not None:
+            rhs = Add((rhs, Sym("b", sup=l)))
+        A = ls.a if names.batch else ls.a[0]
+        H = ls.h if names.batch else ls.h[0]
+        sec.add(Equation([names.vec("a", l), rhs, val(A)]))
+        fn = _fname(layer.activation)
+        sec.add(Equation([names.vec("h", l), Call(fn, (names.vec("a", l),)), val(H)]))
+    return sec
+
+
+# --- loss ------------------------------------------------------------------------------------
+def loss_section(problem, step, names: Names) -> Section:
+    sec = Section("Loss")
+    lm = LOSSES[problem.loss]
+    K = names.sizes[-1]
+    N = step.X.shape[0]
+    sym_pairs = [(names.out("y", 0 if K > 1 else None), names.out("yhat", 0 if K > 1 else None))]
+    if K > 1:
+        sym_pairs = [(Sym("y", sub="k"), Sym("y", hat=True, sub="k"))]
+    data_sym = J if not names.batch else Sym("L", sub="s")
+    if problem.loss == "cross_entropy":
+        sec.add(Paragraph("Cross-entropy with the softmax output: the loss is −log of the "
+                          "probability given to the target class."))
+    symbolic = lm.formula(sym_pairs, K, symbolic=True)
+    if names.batch:
+        sec.add(Equation([data_sym, symbolic]))
+    for s in range(N):
+        pairs = [(Num(step.Y[s][k]), Num(step.layers[-1].h[s][k])) for k in range(K)]
+        lhs = J if not names.batch else Sym("L", sub=s + 1)
+        if problem.regularization is not None and not names.batch:
+            lhs = Sym("L")
+        chain = [lhs] + ([] if names.batch else [symbolic])
+        sec.add(Equation(chain + [lm.formula(pairs, K, symbolic=False),
+                                  Num(step.sample_losses[s])]))
+    if names.batch:
+        terms = Add(tuple(Num(x) for x in step.sample_losses))
+        if problem.reduction == "mean":
+            rhs_sym = mul(one_over(N), Sum(Sym("L", sub="s"), "s"), op="juxt")
+            rhs_num = mul(one_over(N), Paren(terms), op="juxt")
+        else:
+            rhs_sym, rhs_num = Sum(Sym("L", sub="s"), "s"), terms
+        lhs = J if problem.regularization is None else Sym("L")
+        sec.add(Equation([lhs, rhs_sym, rhs_num, Num(step.data_loss)]))
+    if problem.regularization is not None:
+        p, alpha = problem.regularization
+        w_all = [(l, W) for l, W in enumerate((ls.W for ls in step.layers), start=1)]
+        abs_terms = tuple(Pow(Abs(Num(v)), Num(p)) for _, W in w_all for v in W.ravel())
+        sec.add(Paragraph("The penalty R = α‖w‖ₚᵖ = α Σ|w|ᵖ runs over all weights (not "
+                          "biases), and J = L + R:"))
+        sec.add(Equation([Sym("R"),
+                          mul(Sym("alpha"), Sum(Pow(Abs(Sym("w")), Sym("p")))),
+                          mul(Num(alpha), Paren(Add(abs_terms))), Num(step.penalty)]))
+        sec.add(Equation([J, Add((Sym("L"), Sym("R"))),
+                          Add((Num(step.data_loss), Num(step.penalty))), Num(step.loss)]))
+    return sec
+
+
+# --- backward --------------------------------------------------------------------------------
+def backward_full(problem, step, names: Names) -> Section:
+    sec = Section("Backward pass")
+    sec.add(Paragraph("We start at the loss and pass the gradient back layer by layer, reusing "
+                      "∂J/∂a of the layer above (backpropagation)."))
+    lm = LOSSES[problem.loss]
+    L, K = names.L, names.sizes[-1]
+    N = step.X.shape[0]
+    mean = names.batch and problem.reduction == "mean"
+
+    def scaled(sym_expr, num_expr):
+        if mean:
+            return (mul(one_over(N), Paren(sym_expr)), mul(one_over(N), Paren(num_expr)))
+        return sym_expr, num_expr
+
+    out_sec = Section("Loss gradient")
+    sec.add(out_sec)
+    if mean:
+        out_sec.add(Paragraph(f"J is the mean over the {N} samples, so each sample's gradient "
+                              f"carries the factor 1/{N}."))
+    if step.shortcut:
+        out_sec.add(Paragraph(
+            "With " + ("softmax and cross-entropy" if problem.loss == "cross_entropy" else
+                       "a sigmoid output and binary cross-entropy") +
+            " together, the gradient at the output layer's input simplifies to ",
+            Equation_inline([d(J, Sym("a", sup=L, sub="k")),
+                             Sub(Sym("y", hat=True, sub="k"), Sym("y", sub="k"))]), "."))
+    for s in range(N):
+        for k in range(K):
+            y, p = names.out("y", k, s), names.out("yhat", k, s)
+            ysym, psym = (Sym("y", sub=k + 1), Sym("y", hat=True, sub=k + 1)) if K > 1 else \
+                (Sym("y"), Sym("y", hat=True))
+            y_n, p_n = Num(step.Y[s][k]), Num(step.layers[-1].h[s][k])
+            g_sym, g_num = scaled(lm.grad(y, p, K), lm.grad(y_n, p_n, K))
+            if step.shortcut:
+                g_sym, g_num = scaled(Sub(p, y), Sub(p_n, y_n))
+                out_sec.add(Equation([d(J, names.unit("a", L, k, s)), g_sym, g_num,
+                                      Num(step.layers[-1].dJ_da[s][k])]))
+            else:
+                out_sec.add(Equation([d(J, names.unit("h", L, k, s)), d(J, p), g_sym, g_num,
+                                      Num(step.dJ_dyhat[s][k])]))
+
+    for l in range(L, 0, -1):
+        layer, ls = problem.layers[l - 1], step.layers[l - 1]
+        lsec = Section(f"Layer {l}")
+        sec.add(lsec)
+        units = names.sizes[l]
+        am = activation_math(layer.activation)
+        if not (l == L and step.shortcut):
+            if l < L:
+                above = step.layers[l]
+                nxt = names.sizes[l + 1]
+                lsec.add(Paragraph(
+                    f"Each unit of layer {l} feeds " +
+                    ("the unit" if nxt == 1 else f"all {nxt} units") +
+                    f" of layer {l + 1}; ∂J/∂h sums over those paths:"))
+                for s in range(N):
+                    for j in range(units):
+                        sym_terms = tuple(mul(d(J, names.unit("a", l + 1, i, s)),
+                                              names.w(l + 1, i, j)) for i in range(nxt))
+                        num_terms = tuple(mul(Num(above.dJ_da[s][i]), Num(above.W[i][j]))
+                                          for i in range(nxt))
+                        lsec.add(Equation([d(J, names.unit("h", l, j, s)),
+                                           Add(sym_terms) if nxt > 1 else sym_terms[0],
+                                           Add(num_terms) if nxt > 1 else num_terms[0],
+                                           Num(ls.dJ_dh[s][j])]))
+            if layer.activation.name == "softmax":
+                lsec.add(Paragraph("Softmax couples its units: ∂J/∂aₖ = ŷₖ (∂J/∂ŷₖ − Σᵢ ∂J/∂ŷᵢ ŷᵢ)."))
+                for s in range(N):
+                    for k in range(units):
+                        lsec.add(Equation([d(J, names.unit("a", l, k, s)),
+                                           Num(ls.dJ_da[s][k])]))
+            elif layer.activation.name == "linear":
+                lsec.add(Paragraph(f"Layer {l} is linear (h = a), so ∂J/∂a = ∂J/∂h:"))
+                for s in range(N):
+                    for j in range(units):
+                        lsec.add(Equation([d(J, names.unit("a", l, j, s)),
+                                           d(J, names.unit("h", l, j, s)),
+                                           Num(ls.dJ_da[s][j])]))
+            else:
+                a_gen = Sym("a")
+                lsec.add(Paragraph("The activation's derivative:"))
+                lsec.add(Equation([Call(am.name, (a_gen,), prime=True),
+                                   am.rule(a_gen, Call(am.name, (a_gen,)))]))
+                for s in range(N):
+                    for j in range(units):
+                        a_u = names.unit("a", l, j, s)
+                        fp_sym = Call(am.name, (a_u,), prime=True)
+                        parts = [d(J, a_u), mul(d(J, names.unit("h", l, j, s)), fp_sym)]
+                        if layer.activation.name in ("relu", "leaky_relu"):
+                            parts.append(mul(Num(ls.dJ_dh[s][j]),
+                                             Call(am.name, (Num(ls.a[s][j]),), prime=True)))
+                        elif layer.activation.name in ("sigmoid", "tanh"):
+                            parts.append(mul(Num(ls.dJ_dh[s][j]),
+                                             Paren(am.rule(None, Num(ls.h[s][j])))))
+                        parts.append(mul(Num(ls.dJ_dh[s][j]), Num(ls.fprime[s][j])))
+                        parts.append(Num(ls.dJ_da[s][j]))
+                        lsec.add(Equation(parts))
+        lsec.add(Paragraph(f"The weights of layer {l}: ∂a⁽{_sup(l)}⁾ⱼ/∂w⁽{_sup(l)}⁾ⱼ,ₖ is "
+                           + ("the input xₖ" if l == 1 else f"h⁽{_sup(l - 1)}⁾ₖ") + ":"))
+        reg = problem.regularization
+        for j in range(units):
+            for k in range(names.sizes[l - 1]):
+                lsec.add(weight_equation(names, step, l, j, k, reg))
+        if ls.b is not None:
+            for j in range(units):
+                sym = sum_over(names, N, lambda s: d(J, names.unit("a", l, j, s)))
+                nums = sum_over(names, N, lambda s: Num(ls.dJ_da[s][j]))
+                parts = [d(J, names.b(l, j)), sym]
+                if N > 1:
+                    parts.append(nums)
+                parts.append(Num(ls.dJ_db[j]))
+                lsec.add(Equation(parts))
+    return sec
+
+
+def _sup(l) -> str:
+    from ..render.unicode import sup
+    return sup(l)
+
+
+def sum_over(names, N, term):
+    """Σ over samples (written out), or the single sample's term."""
+    if N == 1:
+        return term(0)
+    return Add(tuple(term(s) for s in range(N)))
+
+
+def weight_equation(names, step, l, j, k, reg) -> Equation:
+    """∂J/∂w⁽ˡ⁾ⱼ,ₖ = ∂J/∂a⁽ˡ⁾ⱼ · h⁽ˡ⁻¹⁾ₖ = −6 · 3 = −18 (summed over samples, plus the penalty)."""
+    ls = step.layers[l - 1]
+    N = step.X.shape[0]
+    H_prev = step.X if l == 1 else step.layers[l - 2].h
+    sym = sum_over(names, N, lambda s: mul(d(J, names.unit("a", l, j, s)),
+                                          names.unit("h", l - 1, k, s)))
+    nums = sum_over(names, N, lambda s: mul(Num(ls.dJ_da[s][j]), Num(H_prev[s][k])))
+    w = names.w(l, j, k)
+    if reg is not None:
+        p, alpha = reg
+        wv = ls.W[j][k]
+        pen_sym = mul(Sym("alpha"), Sym("p"), Pow(Abs(w), Sub(Sym("p"), Num(1))),
+                      Call("sign", (w,)))
+        pen_num = mul(Num(alpha), Num(p), Pow(Abs(Num(wv)), Num(p - 1)),
+                      Call("sign", (Num(wv),)))
+        sym, nums = Add((sym, pen_sym)), Add((nums, pen_num))
+    return Equation([d(J, w), sym, nums, Num(ls.dJ_dW[j][k])])
+
+
+def backward_summary(problem, step, names: Names) -> Section:
+    sec = Section("Backward pass")
+    L = names.L
+    pick = (lambda x: x) if names.batch else (lambda x: x[0])
+    if names.batch:
+        sec.add(Paragraph("Rows are samples; ∂J/∂W sums the samples' outer products."))
+    for l in range(L, 0, -1):
+        layer, ls = problem.layers[l - 1], step.layers[l - 1]
+        h, a = names.vec("h", l), names.vec("a", l)
+        if not (l == L and step.shortcut):
+            sec.add(Equation([d(J, h), val(pick(ls.dJ_dh))]))
+        am = activation_math(layer.activation)
+        if l == L and step.shortcut:
+            rhs = Sub(Sym("y", hat=True), Sym("y"))
+            if names.batch and problem.reduction == "mean":
+                rhs = mul(Num(step.scale), Paren(rhs), op="juxt")
+        elif layer.activation.name == "softmax":
+            rhs = Text("softmax Jacobian applied to ∂J/∂h")
+        else:
+            rhs = mul(d(J, h), Call(am.name, (a,), prime=True), op="hadamard")
+        sec.add(Equation([d(J, a), rhs, val(pick(ls.dJ_da))]))
+        gW = mul(Paren(d(J, a)), names.vec("h", l - 1), op="juxt")
+        sec.add(Equation([d(J, Sym("W", sup=l)), Seq((gW, Text("ᵀ")), sep=""),
+                          val(ls.dJ_dW)] if False else
+                         [d(J, Sym("W", sup=l)), val(ls.dJ_dW)]))
+        if ls.b is not None:
+            sec.add(Equation([d(J, Sym("b", sup=l)), val(ls.dJ_db)]))
+    return sec
+
+
+# --- update ----------------------------------------------------------------------------------
+def update_section(problem, step, names: Names, full: bool) -> Section:
+    sec = Section("Update")
+    eta = problem.learning_rate
+    w_gen = Sym("w")
+    sec.add(Paragraph("Gradient descent with learning rate ", Equation_inline([ETA, Num(eta)]),
+                      ":"))
+    sec.add(Equation([w_gen, Sub(w_gen, mul(ETA, d(J, w_gen)))], rels=["←"]))
+    if full:
+        changed = []
+        for l, ls in enumerate(step.layers, start=1):
+            for (j, k), g in np.ndenumerate(ls.dJ_dW):
+                if g != 0:
+                    changed.append((names.w(l, j, k), ls.W[j][k], g, ls.W_new[j][k]))
+            if ls.b is not None and problem.update_bias:
+                for j, g in enumerate(ls.dJ_db):
+                    if g != 0:
+                        changed.append((names.b(l, j), ls.b[j], g, ls.b_new[j]))
+        if changed:
+            sec.add(Paragraph("Parameters with a zero gradient keep their values; the others:"))
+        else:
+            sec.add(Paragraph("Every gradient is zero: no parameter changes."))
+        for sym, old, g, new in changed:
+            sec.add(Equation([sym, Sub(Num(old), mul(Num(eta), Num(g))), Num(new)],
+                             rels=["←", "="]))
+        if problem.regularization is None and any(ls.b is not None for ls in step.layers) \
+                and not problem.update_bias:
+            sec.add(Note("update_bias is false: the biases keep their values."))
+    sec.add(Paragraph("The new parameters:"))
+    for l, ls in enumerate(step.layers, start=1):
+        sec.add(Equation([Sym("W", sup=l), val(ls.W_new)]))
+        if ls.b is not None:
+            sec.add(Equation([Sym("b", sup=l), val(ls.b_new)]))
+    return sec
+
+
+# --- verify ----------------------------------------------------------------------------------
+def verify_section(names, step, rows) -> Section:
+    sec = Section("Check by finite differences")
+    sec.add(Paragraph("Each gradient against the central difference (J(θ+ε) − J(θ−ε))/2ε, "
+                      "ε = 10⁻⁶, computed in floating point."))
+    table_rows = []
+    worst = 0.0
+    for li, which, idx, numeric, total in rows:
+        ls = step.layers[li]
+        l = li + 1
+        if which == "W":
+            sym, g = names.w(l, idx[0], idx[1]), ls.dJ_dW[idx]
+        else:
+            sym, g = names.b(l, idx[0]), ls.dJ_db[idx]
+        diff = abs(float(g) - numeric)
+        worst = max(worst, diff / max(1.0, abs(float(g))))
+        table_rows.append([sym, Num(g), Num(numeric), Num(diff)])
+    sec.add(Table(["parameter", "backprop", "finite difference", "|difference|"], table_rows))
+    total = rows[0][4] if rows else 0
+    ok = worst <= 1e-5
+    sec.add(Paragraph(f"{'All' if ok else 'Not all'} {total} checked gradients agree "
+                      f"(largest relative difference {worst:.1e})."
+                      + ("" if ok else " A difference can come from a kink (ReLU at 0) "
+                         "within ε.")))
+    return sec
+
+
+# --- the whole solution ----------------------------------------------------------------------
+def network_section(problem, names: Names) -> Section:
+    sec = Section("The network")
+    rows = []
+    for l, layer in enumerate(problem.layers, start=1):
+        act = layer.activation
+        name = act.name + (f" (α = {act.alpha})" if act.name == "leaky_relu" else "")
+        rows.append([f"{l}", str(layer.W.shape[1]), str(layer.W.shape[0]), name,
+                     "yes" if layer.b is not None else "no"])
+    sec.add(Table(["layer", "inputs", "units", "activation", "bias"], rows))
+    for l, layer in enumerate(problem.layers, start=1):
+        sec.add(Equation([Sym("W", sup=l), val(layer.W)]))
+        if layer.b is not None:
+            sec.add(Equation([Sym("b", sup=l), val(layer.b)]))
+    sec.add(Paragraph(f"Loss: {problem.loss.replace('_', ' ')}"
+                      + (f", {problem.reduction} over {problem.X.shape[0]} samples"
+                         if names.batch else "")
+                      + (f"; penalty α‖w‖ₚᵖ with p = {problem.regularization[0]}, "
+                         f"α = {problem.regularization[1]}" if problem.regularization else "")
+                      + "."))
+    return sec
+
+
+def step_data(problem, step) -> dict:
+    """The JSON of one step (SPEC: backprop JSON contract)."""
+    batch = problem.batch
+
+    def per_sample(x):
+        return x if batch else x[0]
+    layers = []
+    for ls in step.layers:
+        layers.append({
+            "W": ls.W, "b": ls.b, "a": per_sample(ls.a), "h": per_sample(ls.h),
+            "dJ_dh": per_sample(ls.dJ_dh), "dJ_da": per_sample(ls.dJ_da),
+            "dJ_dW": ls.dJ_dW, "dJ_db": ls.dJ_db, "W_new": ls.W_new, "b_new": ls.b_new,
+        })
+    return {"loss": step.loss, "output": per_sample(step.layers[-1].h), "layers": layers}
+
+
+def explain(problem, steps, checks, detail: str) -> Solution:
+    """The Solution of a backprop problem: every step in full or in summary."""
+    names = Names(problem)
+    full = detail == "full"
+    blocks = [network_section(problem, names)]
+    for i, step in enumerate(steps):
+        parts = [
+            forward_full(problem, step, names) if full else forward_summary(problem, step, names),
+            loss_section(problem, step, names),
+            backward_full(problem, step, names) if full else backward_summary(problem, step,
+                                                                               names),
+            update_section(problem, step, names, full),
+        ]
+        if checks:
+            parts.append(verify_section(names, step, checks[i]))
+        if len(steps) > 1:
+            blocks.append(Section(f"Step {i + 1} of {len(steps)}", parts))
+        else:
+            blocks.extend(parts)
+    data = {"kind": "backprop", "format_version": 1,
+            "steps": [step_data(problem, s) for s in steps]}
+    return Solution("backprop", problem.title, blocks, data)

@@ -1,0 +1,373 @@
+"""Backpropagation: the seed's every number, a hand-checked sigmoid example, and random networks
+against an independent plain-loop implementation and central finite differences."""
+
+import json
+import math
+import os
+from fractions import Fraction as F
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nnsolve.cli import cli
+from nnsolve.load import load_problem
+from nnsolve.load.yamldoc import doc_from_text
+from nnsolve.render import render
+from nnsolve.solve import SolveOptions, solve
+from nnsolve.spec.backprop import parse
+from nnsolve.solvers.backprop import compute_step
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROBLEMS = os.path.join(os.path.dirname(HERE), "problems")
+
+
+def seed():
+    return load_problem(os.path.join(PROBLEMS, "seed-backprop.yaml"))
+
+
+def first_step(problem):
+    return compute_step(problem, [(l.W, l.b) for l in problem.layers])
+
+
+def as_list(a):
+    return np.asarray(a).tolist()
+
+
+# --- the seed, eq. 5-49 -------------------------------------------------------------------------
+def test_seed_forward_pass_eq_5_to_9():
+    st_ = first_step(seed())
+    assert as_list(st_.layers[0].a[0]) == [3, -3]       # eq. 5
+    assert as_list(st_.layers[0].h[0]) == [3, 0]        # eq. 6
+    assert as_list(st_.layers[1].a[0]) == [-3, 3]       # eq. 7
+    assert as_list(st_.layers[1].h[0]) == [0, 3]        # eq. 8
+    assert as_list(st_.layers[2].h[0]) == [3]           # eq. 9
+
+
+def test_seed_loss_and_backward_eq_10_to_45():
+    st_ = first_step(seed())
+    assert st_.loss == 9                                  # eq. 11
+    assert as_list(st_.dJ_dyhat[0]) == [-6]              # eq. 14
+    l1, l2, l3 = st_.layers
+    assert as_list(l3.dJ_dW) == [[0, -18]]               # eq. 20, 21
+    assert as_list(l2.dJ_dh[0]) == [6, -6]               # -6 · w(3): eq. 24, 25 times eq. 14
+    assert as_list(l2.dJ_da[0]) == [0, -6]               # eq. 28, 29
+    assert as_list(l2.dJ_dW) == [[0, 0], [-18, 0]]       # eq. 30-33
+    assert as_list(l1.dJ_da[0]) == [-6, 0]               # eq. 38, 43
+    assert as_list(l1.dJ_dW) == [[-18], [0]]             # eq. 44 (with a1, not a2), 45
+
+
+def test_seed_update_uses_eta_001_not_01():
+    st_ = first_step(seed())
+    l1, l2, l3 = st_.layers
+    assert as_list(l3.W_new) == [[-1, F(118, 100)]]      # eq. 47 corrected: 1 - 0.01·(-18)
+    assert as_list(l2.W_new) == [[-1, 1], [F(118, 100), -1]]   # eq. 48
+    assert as_list(l1.W_new) == [[F(118, 100)], [-1]]    # eq. 49
+    # exact arithmetic: Fractions, not floats
+    assert isinstance(l3.W_new[0][1], F)
+
+
+def test_seed_text_has_the_chain_rule_lines():
+    text = render(solve(seed()), "text")
+    for line in ["a⁽¹⁾ = W⁽¹⁾ · x", "J = (y − ŷ)² = (6 − 3)² = 9",
+                 "∂J/∂h⁽³⁾ = ∂J/∂ŷ = -2(y − ŷ) = -2(6 − 3) = -6",
+                 "∂J/∂w⁽³⁾₁,₂ = ∂J/∂a⁽³⁾ · h⁽²⁾₂ = -6 · 3 = -18",
+                 "∂J/∂h⁽¹⁾₁ = ∂J/∂a⁽²⁾₁ · w⁽²⁾₁,₁ + ∂J/∂a⁽²⁾₂ · w⁽²⁾₂,₁ = 0 · (-1) + (-6) · 1 = -6",
+                 "∂J/∂a⁽²⁾₁ = ∂J/∂h⁽²⁾₁ · ReLU′(a⁽²⁾₁) = 6 · ReLU′(-3) = 6 · 0 = 0",
+                 "∂J/∂w⁽¹⁾₁,₁ = ∂J/∂a⁽¹⁾₁ · x = -6 · 3 = -18",
+                 "w⁽³⁾₁,₂ ← 1 − 0.01 · (-18) = 1.18"]:
+        assert line in text, line
+    assert "3.0" not in text and "1.1800000000000002" not in text and "np." not in text
+
+
+def test_seed_json_contract():
+    data = json.loads(render(solve(seed()), "json"))
+    assert set(data) == {"kind", "format_version", "steps"}
+    assert data["kind"] == "backprop" and data["format_version"] == 1
+    step = data["steps"][0]
+    assert set(step) == {"loss", "output", "layers"}
+    assert step["loss"] == 9 and step["output"] == [3]
+    keys = {"W", "b", "a", "h", "dJ_dh", "dJ_da", "dJ_dW", "dJ_db", "W_new", "b_new"}
+    assert all(set(l) == keys for l in step["layers"])
+    l1, l2, l3 = step["layers"]
+    assert l1 == {"W": [[1], [-1]], "b": None, "a": [3, -3], "h": [3, 0], "dJ_dh": [-6, 6],
+                  "dJ_da": [-6, 0], "dJ_dW": [[-18], [0]], "dJ_db": None,
+                  "W_new": [[1.18], [-1]], "b_new": None}
+    assert l3["dJ_dW"] == [[0, -18]] and l3["W_new"] == [[-1, 1.18]]
+
+
+# --- a sigmoid network worked by hand elsewhere (inputs .05/.10, targets .01/.99) ----------------
+def test_sigmoid_biases_matches_the_hand_computation():
+    p = load_problem(os.path.join(PROBLEMS, "sigmoid-biases.yaml"))
+    s = first_step(p)
+    assert float(s.loss) == pytest.approx(0.298371109, abs=1e-9)
+    assert float(s.layers[0].h[0][0]) == pytest.approx(0.593269992, abs=1e-9)
+    assert float(s.layers[1].h[0][0]) == pytest.approx(0.75136507, abs=1e-8)
+    assert float(s.layers[1].W_new[0][0]) == pytest.approx(0.35891648, abs=1e-8)   # w5
+    assert float(s.layers[1].W_new[1][1]) == pytest.approx(0.561370121, abs=1e-9)  # w8
+    assert float(s.layers[0].W_new[0][0]) == pytest.approx(0.149780716, abs=1e-9)  # w1
+    assert float(s.layers[0].W_new[1][1]) == pytest.approx(0.29950229, abs=1e-8)   # w4
+    text = render(solve(p), "text")
+    assert "≈ 0.298371" in text
+
+
+def test_xor_batch_by_hand():
+    p = load_problem(os.path.join(PROBLEMS, "xor-batch.yaml"))
+    s = first_step(p)
+    # predictions 0, .5, .5, .5 against 0, 1, 1, 0: mean of squared errors (0+.25+.25+.25)/4
+    assert as_list(s.layers[-1].h) == [[0], [F(1, 2)], [F(1, 2)], [F(1, 2)]]
+    assert s.loss == F(3, 16)
+    # dJ/dŷ = (1/4)·(-2)(y - ŷ)
+    assert as_list(s.dJ_dyhat) == [[0], [F(-1, 4)], [F(-1, 4)], [F(1, 4)]]
+    data = json.loads(render(solve(p), "json"))
+    assert len(data["steps"]) == 2
+    assert np.shape(data["steps"][0]["layers"][0]["a"]) == (4, 2)   # leading sample axis
+    assert np.shape(data["steps"][0]["layers"][0]["dJ_dW"]) == (2, 2)
+    # step 2 starts from step 1's updated parameters
+    assert data["steps"][1]["layers"][1]["W"] == data["steps"][0]["layers"][1]["W_new"]
+
+
+def test_softmax_cross_entropy_gradient_is_yhat_minus_y():
+    p = load_problem(os.path.join(PROBLEMS, "softmax-classifier.yaml"))
+    s = first_step(p)
+    a = np.array([-0.5, 1.5, 1.5])
+    yhat = np.exp(a) / np.exp(a).sum()
+    assert np.allclose(np.asarray(s.layers[0].h[0], float), yhat, atol=1e-12)
+    assert float(s.loss) == pytest.approx(-math.log(yhat[2]), abs=1e-12)
+    assert np.allclose(np.asarray(s.layers[0].dJ_da[0], float), yhat - [0, 0, 1], atol=1e-12)
+
+
+def test_leaky_relu_and_regularization_by_hand():
+    p = load_problem(os.path.join(PROBLEMS, "leaky-regularized.yaml"))
+    s = first_step(p)
+    # a1 = [0.5·2 + 1·(-1) + 0.1, -1·2 + 0.5·(-1) + 0] = [0.1, -2.5]; h1 = [0.1, -0.25]
+    assert as_list(s.layers[0].a[0]) == [F(1, 10), F(-5, 2)]
+    assert as_list(s.layers[0].h[0]) == [F(1, 10), F(-1, 4)]
+    # ŷ = 0.1 + 0.25 = 0.35; L = 0.65² = 0.4225; R = 0.01·(0.25+1+1+0.25+1+1) = 0.045
+    assert s.loss == F(4225, 10000) + F(45, 1000)
+    # dJ/dw(2) = -2(1 - .35)·h1 + 0.02·w = -1.3·[0.1, -0.25] + [0.02, -0.02]
+    assert as_list(s.layers[1].dJ_dW) == [[F(-13, 100) + F(2, 100), F(325, 1000) - F(2, 100)]]
+    # dJ/da1 = -1.3·w2 ⊙ f'(a1) = [-1.3·1·1, -1.3·(-1)·0.1]
+    assert as_list(s.layers[0].dJ_da[0]) == [F(-13, 10), F(13, 100)]
+
+
+# --- random networks against a plain loop and finite differences ---------------------------------
+ACTS = ["linear", "relu", "leaky_relu", "sigmoid", "tanh"]
+
+
+def f_act(name, a):
+    if name == "linear":
+        return a
+    if name == "relu":
+        return a if a > 0 else 0.0
+    if name == "leaky_relu":
+        return a if a > 0 else 0.01 * a
+    if name == "sigmoid":
+        return 1 / (1 + math.exp(-a)) if a >= 0 else math.exp(a) / (1 + math.exp(a))
+    return math.tanh(a)
+
+
+def df_act(name, a):
+    if name == "linear":
+        return 1.0
+    if name == "relu":
+        return 1.0 if a > 0 else 0.0
+    if name == "leaky_relu":
+        return 1.0 if a > 0 else 0.01
+    if name == "sigmoid":
+        s = f_act("sigmoid", a)
+        return s * (1 - s)
+    return 1 - math.tanh(a) ** 2
+
+
+def plain_loop(Ws, bs, acts, X, Y, loss, reduction, reg):
+    """An independent backprop: scalar loops over samples, units and weights."""
+    N = len(X)
+    c = 1 / N if reduction == "mean" else 1.0
+    gW = [[[0.0] * len(W[0]) for _ in W] for W in Ws]
+    gb = [[0.0] * len(W) for W in Ws]
+    J = 0.0
+    for x, y in zip(X, Y):
+        hs, as_ = [list(x)], []
+        for W, b, act in zip(Ws, bs, acts):
+            a = [sum(W[j][k] * hs[-1][k] for k in range(len(W[0]))) + (b[j] if b else 0.0)
+                 for j in range(len(W))]
+            as_.append(a)
+            if act == "softmax":
+                m = max(a)
+                e = [math.exp(v - m) for v in a]
+                hs.append([v / sum(e) for v in e])
+            else:
+                hs.append([f_act(act, v) for v in a])
+        p = hs[-1]
+        K = len(p)
+        if loss == "squared_error":
+            J += c * sum((y[k] - p[k]) ** 2 for k in range(K))
+            g = [c * -2 * (y[k] - p[k]) for k in range(K)]
+        elif loss == "half_squared_error":
+            J += c * 0.5 * sum((y[k] - p[k]) ** 2 for k in range(K))
+            g = [c * -(y[k] - p[k]) for k in range(K)]
+        elif loss == "mse":
+            J += c * sum((y[k] - p[k]) ** 2 for k in range(K)) / K
+            g = [c * -2 * (y[k] - p[k]) / K for k in range(K)]
+        else:  # cross_entropy with softmax
+            J += c * -sum(y[k] * math.log(p[k]) for k in range(K) if y[k])
+            g = None
+        for li in range(len(Ws) - 1, -1, -1):
+            act, a, W = acts[li], as_[li], Ws[li]
+            if g is None:
+                delta = [c * (p[k] - y[k]) for k in range(K)]
+            else:
+                delta = [g[j] * df_act(act, a[j]) for j in range(len(a))]
+            for j in range(len(W)):
+                gb[li][j] += delta[j]
+                for k in range(len(W[0])):
+                    gW[li][j][k] += delta[j] * hs[li][k]
+            g = [sum(delta[j] * W[j][k] for j in range(len(W))) for k in range(len(W[0]))]
+    if reg:
+        p_, alpha = reg
+        for li, W in enumerate(Ws):
+            for j in range(len(W)):
+                for k in range(len(W[0])):
+                    w = W[j][k]
+                    J += alpha * abs(w) ** p_
+                    if w != 0:
+                        gW[li][j][k] += alpha * p_ * abs(w) ** (p_ - 1) * math.copysign(1, w)
+    return J, gW, gb
+
+
+def yaml_of(Ws, bs, acts, X, Y, loss, reduction, reg, lr=0.1):
+    layers = []
+    for W, b, act in zip(Ws, bs, acts):
+        item = {"weights": W, "activation": act}
+        if b is not None:
+            item["bias"] = b
+        layers.append(item)
+    doc = {"kind": "backprop", "layers": layers, "loss": loss, "learning_rate": lr,
+           "reduction": reduction,
+           "samples": [{"input": x, "target": y} for x, y in zip(X, Y)]}
+    if reg:
+        doc["regularization"] = {"p": reg[0], "alpha": reg[1]}
+    return json.dumps(doc)   # JSON is YAML
+
+
+small = st.integers(-20, 20).map(lambda n: n / 4)
+
+
+@st.composite
+def networks(draw):
+    sizes = draw(st.lists(st.integers(1, 3), min_size=2, max_size=4))
+    loss = draw(st.sampled_from(["squared_error", "half_squared_error", "mse", "cross_entropy"]))
+    if loss == "cross_entropy":
+        sizes[-1] = max(sizes[-1], 2)
+    L = len(sizes) - 1
+    acts = [draw(st.sampled_from(ACTS)) for _ in range(L)]
+    if loss == "cross_entropy":
+        acts[-1] = "softmax"
+    Ws, bs = [], []
+    for l in range(L):
+        Ws.append([[draw(small) for _ in range(sizes[l])] for _ in range(sizes[l + 1])])
+        bs.append([draw(small) for _ in range(sizes[l + 1])] if draw(st.booleans()) else None)
+    N = draw(st.integers(1, 3))
+    X = [[draw(small) for _ in range(sizes[0])] for _ in range(N)]
+    if loss == "cross_entropy":
+        Y = []
+        for _ in range(N):
+            k = draw(st.integers(0, sizes[-1] - 1))
+            Y.append([1 if i == k else 0 for i in range(sizes[-1])])
+    else:
+        Y = [[draw(small) for _ in range(sizes[-1])] for _ in range(N)]
+    reduction = draw(st.sampled_from(["mean", "sum"]))
+    reg = draw(st.sampled_from([None, (2, 0.01), (1, 0.1), (3, 0.05)]))
+    return Ws, bs, acts, X, Y, loss, reduction, reg
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(networks())
+def test_random_networks_agree_with_a_plain_loop(net):
+    Ws, bs, acts, X, Y, loss, reduction, reg = net
+    problem = parse(doc_from_text(yaml_of(*net), "<test>"))
+    s = compute_step(problem, [(l.W, l.b) for l in problem.layers])
+    J, gW, gb = plain_loop(*net)
+    assert float(s.loss) == pytest.approx(J, rel=1e-9, abs=1e-9)
+    for li, ls in enumerate(s.layers):
+        assert np.allclose(np.asarray(ls.dJ_dW, float), gW[li], rtol=1e-9, atol=1e-9)
+        if bs[li] is not None:
+            assert np.allclose(np.asarray(ls.dJ_db, float), gb[li], rtol=1e-9, atol=1e-9)
+        else:
+            assert ls.dJ_db is None
+    # every renderer renders it
+    sol = solve(problem)
+    for fmt in ("text", "json"):
+        assert render(sol, fmt)
+
+
+def smooth(acts):
+    return all(a in ("linear", "sigmoid", "tanh", "softmax") for a in acts)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(networks())
+def test_random_smooth_networks_agree_with_finite_differences(net):
+    Ws, bs, acts, X, Y, loss, reduction, reg = net
+    acts = [a if a in ("linear", "sigmoid", "tanh", "softmax") else "tanh" for a in acts]
+    if reg and reg[0] == 1:
+        reg = (2, 0.01)     # |w| has a kink at 0
+    net = (Ws, bs, acts, X, Y, loss, reduction, reg)
+    problem = parse(doc_from_text(yaml_of(*net), "<test>"))
+    from nnsolve.solvers.backprop import finite_differences
+    params = [(l.W, l.b) for l in problem.layers]
+    s = compute_step(problem, params)
+    for li, which, idx, numeric, _ in finite_differences(problem, params):
+        g = s.layers[li].dJ_dW[idx] if which == "W" else s.layers[li].dJ_db[idx]
+        assert float(g) == pytest.approx(numeric, rel=1e-5, abs=1e-6)
+
+
+def test_verify_flag_prints_the_check():
+    r = CliRunner().invoke(cli, ["backprop", os.path.join(PROBLEMS, "sigmoid-biases.yaml"),
+                                 "--verify"])
+    assert r.exit_code == 0, r.output
+    assert "Check by finite differences" in r.stdout
+    assert "All 12 checked gradients agree" in r.stdout
+
+
+# --- numbers from files, batches from .npy ------------------------------------------------------
+def test_npy_batch_is_float_and_agrees_with_inline(tmp_path):
+    X = np.array([[1.0, 2.0], [0.5, -1.0]])
+    Y = np.array([[1.0], [0.0]])
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "Y.npy", Y)
+    (tmp_path / "W1.txt").write_text("# two units\n1 -1\n0.5, 2\n")
+    common = ("layers:\n  - weights: W1.txt\n    activation: relu\n"
+              "  - weights: [[1, -1]]\nloss: squared_error\nlearning_rate: 0.1\n")
+    (tmp_path / "npy.yaml").write_text("samples: {inputs: X.npy, targets: Y.npy}\n" + common)
+    (tmp_path / "inline.yaml").write_text(
+        "samples:\n  - {input: [1, 2], target: 1}\n  - {input: [0.5, -1], target: 0}\n" + common)
+    a = load_problem(str(tmp_path / "npy.yaml"), "backprop")
+    b = load_problem(str(tmp_path / "inline.yaml"), "backprop")
+    assert not a.exact and b.exact
+    ja = json.loads(render(solve(a), "json"))
+    jb = json.loads(render(solve(b), "json"))
+    assert ja["steps"][0]["loss"] == pytest.approx(jb["steps"][0]["loss"], abs=1e-12)
+    for la, lb in zip(ja["steps"][0]["layers"], jb["steps"][0]["layers"]):
+        assert np.allclose(la["W_new"], lb["W_new"], atol=1e-12)
+
+
+def test_steps_and_update_bias_false():
+    text = ("input: [1]\ntarget: [2]\nlayers:\n  - weights: [[1]]\n    bias: [1]\n"
+            "loss: squared_error\nlearning_rate: 0.1\nsteps: 3\nupdate_bias: false\n")
+    p = parse(doc_from_text(text, "<test>"))
+    data = json.loads(render(solve(p), "json"))
+    w = [s["layers"][0]["W"][0][0] for s in data["steps"]]
+    # ŷ = w + 1, dJ/dw = -2(2 - w - 1)·1: w 1 -> 1 (gradient 0 at w = 1)
+    assert w == [1, 1, 1]
+    assert all(s["layers"][0]["b_new"] == [1] for s in data["steps"])
+
+
+def test_detail_summary_has_matrices_only():
+    p = seed()
+    text = render(solve(p, SolveOptions(detail="summary")), "text")
+    assert "∂J/∂w⁽³⁾₁,₂" not in text
+    assert "∂J/∂W⁽³⁾" in text
