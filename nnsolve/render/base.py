@@ -42,7 +42,10 @@ class Printer:
             return self.fmt(e.value).approx
         if isinstance(e, Mat):
             import numpy as np
-            return any(self.fmt(v).approx for v in np.asarray(e.values).ravel())
+            v = np.asarray(e.values)
+            v = v.reshape(-1, 1) if v.ndim == 1 else v.reshape(-1, v.shape[-1]) if v.ndim else \
+                v.reshape(1, 1)
+            return any(self.fmt(x).approx for row in visible(v) for x in row if x is not None)
         if isinstance(e, Expr):
             return any(self.rounded(c) for c in children(e))
         return False
@@ -51,6 +54,25 @@ class Printer:
         """The relations of an Equation, '=' turned to '≈' before a rounded part."""
         rels = eq.relations()
         return ["≈" if r == "=" and self.rounded(p) else r for r, p in zip(rels, eq.parts[1:])]
+
+
+MAX_ROWS, MAX_COLS = 12, 10   # a larger matrix is shown by its corners
+
+
+def visible(values, max_rows: int = MAX_ROWS, max_cols: int = MAX_COLS):
+    """The cells of a 2-D array to show: its corners when it is large, ``None`` for an ellipsis.
+
+    Returns a list of rows (a row of ``None`` stands for the skipped rows); so no renderer formats
+    all of a 784×64 matrix."""
+    rows, cols = values.shape
+    def pick(n, m):
+        if n <= m:
+            return list(range(n))
+        half = (m - 1) // 2
+        return list(range(half)) + [None] + list(range(n - half, n))
+    ri, ci = pick(rows, max_rows), pick(cols, max_cols)
+    return [[None] * len(ci) if r is None else
+            [None if c is None else values[r, c] for c in ci] for r in ri]
 
 
 def children(e: Expr):

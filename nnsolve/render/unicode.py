@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from ..expr import (Abs, Add, Call, Cases, Deriv, Expr, Frac, Mat, Mul, Neg, Norm, Num, Paren,
                     Pow, Rel, Seq, Sub, Sum, Sym, Text)
-from .base import Printer, is_negative_number
+from .base import Printer, is_negative_number, visible
 
 GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "eta": "η", "lambda": "λ",
          "mu": "μ", "sigma": "σ", "nabla": "∇", "epsilon": "ε", "theta": "θ", "partial": "∂",
@@ -47,19 +49,25 @@ def index_text(ix) -> str:
     return str(ix)
 
 
+def display_width(s: str) -> int:
+    """Columns a string takes on a terminal (combining accents take none)."""
+    return sum(1 for ch in s if not unicodedata.combining(ch))
+
+
 class Box:
     """Lines of text of equal width, with the line that carries the formula's axis."""
 
     __slots__ = ("lines", "base")
 
     def __init__(self, lines, base: int = 0):
-        width = max((len(l) for l in lines), default=0)
-        self.lines = [l.ljust(width) for l in lines]
+        widths = [display_width(l) for l in lines]
+        width = max(widths, default=0)
+        self.lines = [l + " " * (width - w) for l, w in zip(lines, widths)]
         self.base = base
 
     @property
     def width(self) -> int:
-        return len(self.lines[0]) if self.lines else 0
+        return display_width(self.lines[0]) if self.lines else 0
 
     @property
     def height(self) -> int:
@@ -156,8 +164,11 @@ class UnicodePrinter(Printer):
         if v.ndim > 2:
             parts = [self._print_Mat(Mat(m)) for m in v]
             return hcat(*[p for b in parts for p in (b, "  ")][:-1])
-        cells = [[self.fmt(x).text for x in row] for row in v]
-        widths = [max(len(r[j]) for r in cells) for j in range(v.shape[1])]
+        cells = [["⋯" if x is None else self.fmt(x).text for x in row] for row in visible(v)]
+        for row in cells:
+            if all(c == "⋯" for c in row):
+                row[:] = ["⋮"] * len(row)
+        widths = [max(len(r[j]) for r in cells) for j in range(len(cells[0]))]
         lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
         body = Box(lines, (len(lines) - 1) // 2)
         if body.height == 1:
@@ -173,7 +184,7 @@ class UnicodePrinter(Printer):
             if i:
                 op = OPS[e.op]
                 if e.op == "juxt" and not (isinstance(f, Paren) or (
-                        isinstance(e.factors[i - 1], Num) and isinstance(f, Sym))):
+                        isinstance(e.factors[i - 1], (Num, Sym)) and isinstance(f, Sym))):
                     op = " "
                 parts.append(op)
             parts.append(b)
@@ -256,11 +267,14 @@ class UnicodePrinter(Printer):
         return hcat(sigma, " ", body)
 
     def _print_Cases(self, e: Cases) -> Box:
-        rows = [hcat(self.box(v), "  ", self.box(c)) for v, c in e.rows]
+        values = [self.box(v) for v, _ in e.rows]
+        vw = max(v.width for v in values)
+        rows = [hcat(Box([l + " " * (vw - v.width) for l in v.lines], v.base), "  ",
+                     self.box(c)) for v, (_, c) in zip(values, e.rows)]
         width = max(r.width for r in rows)
         lines = []
         for r in rows:
-            lines.extend(l.ljust(width) for l in r.lines)
+            lines.extend(l + " " * (width - r.width) for l in r.lines)
         if len(lines) == 2:
             return Box(["⎧" + lines[0], "⎩" + lines[1]], 0)
         body = Box(lines, (len(lines) - 1) // 2)
