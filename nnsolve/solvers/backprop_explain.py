@@ -135,7 +135,9 @@ def forward_summary(problem, step, names: Names) -> Section:
         H = ls.h if names.batch else ls.h[0]
         sec.add(Equation([names.vec("a", l), rhs, val(A)]))
         fn = _fname(layer.activation)
-        sec.add(Equation([names.vec("h", l), Call(fn, (names.vec("a", l),)), val(H)]))
+        f_a = names.vec("a", l) if layer.activation.name == "linear" else \
+            Call(fn, (names.vec("a", l),))
+        sec.add(Equation([names.vec("h", l), f_a, val(H)]))
     return sec
 
 
@@ -343,8 +345,8 @@ def backward_summary(problem, step, names: Names) -> Section:
     for l in range(L, 0, -1):
         layer, ls = problem.layers[l - 1], step.layers[l - 1]
         h, a = names.vec("h", l), names.vec("a", l)
-        if not (l == L and step.shortcut):
-            sec.add(Equation([d(J, h), val(pick(ls.dJ_dh))]))
+        if l == L and not step.shortcut:
+            sec.add(Equation([d(J, h), d(J, Sym("y", hat=True)), val(pick(ls.dJ_dh))]))
         am = activation_math(layer.activation)
         if l == L and step.shortcut:
             rhs = Sub(Sym("y", hat=True), Sym("y"))
@@ -352,15 +354,25 @@ def backward_summary(problem, step, names: Names) -> Section:
                 rhs = mul(Num(step.scale), Paren(rhs), op="juxt")
         elif layer.activation.name == "softmax":
             rhs = Text("softmax Jacobian applied to ∂J/∂h")
+        elif layer.activation.name == "linear":
+            rhs = d(J, h)
         else:
             rhs = mul(d(J, h), Call(am.name, (a,), prime=True), op="hadamard")
         sec.add(Equation([d(J, a), rhs, val(pick(ls.dJ_da))]))
-        gW = mul(Paren(d(J, a)), names.vec("h", l - 1), op="juxt")
-        sec.add(Equation([d(J, Sym("W", sup=l)), Seq((gW, Text("ᵀ")), sep=""),
-                          val(ls.dJ_dW)] if False else
-                         [d(J, Sym("W", sup=l)), val(ls.dJ_dW)]))
+        h_prev = names.vec("h", l - 1)
+        if names.batch:
+            gW = Seq((Paren(d(J, a)), Text("ᵀ"), Text(" "), h_prev), sep="")
+        else:
+            gW = mul(d(J, a), Sym(h_prev.name, sup=h_prev.sup, power="T"))
+        sec.add(Equation([d(J, Sym("W", sup=l)), gW, val(ls.dJ_dW)]))
         if ls.b is not None:
-            sec.add(Equation([d(J, Sym("b", sup=l)), val(ls.dJ_db)]))
+            gb = Sum(d(J, a), "s") if names.batch else d(J, a)
+            sec.add(Equation([d(J, Sym("b", sup=l)), gb, val(ls.dJ_db)]))
+        if l > 1:
+            back = mul(d(J, a), Sym("W", sup=l)) if names.batch else \
+                mul(Sym("W", sup=l, power="T"), d(J, a))
+            sec.add(Equation([d(J, names.vec("h", l - 1)), back,
+                              val(pick(step.layers[l - 2].dJ_dh))]))
     return sec
 
 
@@ -394,9 +406,18 @@ def update_section(problem, step, names: Names, full: bool) -> Section:
             sec.add(Note("update_bias is false: the biases keep their values."))
     sec.add(Paragraph("The new parameters:"))
     for l, ls in enumerate(step.layers, start=1):
-        sec.add(Equation([Sym("W", sup=l), val(ls.W_new)]))
+        W = Sym("W", sup=l)
+        if full:
+            sec.add(Equation([W, val(ls.W_new)]))
+        else:
+            sec.add(Equation([W, Sub(W, mul(ETA, d(J, W))), val(ls.W_new)], rels=["←", "="]))
         if ls.b is not None:
-            sec.add(Equation([Sym("b", sup=l), val(ls.b_new)]))
+            b = Sym("b", sup=l)
+            if full or not problem.update_bias:
+                sec.add(Equation([b, val(ls.b_new)]))
+            else:
+                sec.add(Equation([b, Sub(b, mul(ETA, d(J, b))), val(ls.b_new)],
+                                 rels=["←", "="]))
     return sec
 
 
