@@ -40,7 +40,9 @@ def sup(text) -> str:
 def sub(text) -> str:
     """A subscript, falling back to _(…)."""
     s = script(text, _SUB)
-    return s if s is not None else f"_({text})"
+    if s is not None:
+        return s
+    return f"_{text}" if str(text).isalnum() else f"_({text})"
 
 
 def index_text(ix) -> str:
@@ -234,6 +236,9 @@ class UnicodePrinter(Printer):
         return hcat(base, s if s is not None else f"^({text})")
 
     def _print_Call(self, e: Call) -> Box:
+        if e.name in ("floor", "ceil") and len(e.args) == 1 and not e.prime:
+            left, right = ("⌊", "⌋") if e.name == "floor" else ("⌈", "⌉")
+            return hcat(left, self.box(e.args[0]), right)
         name = GREEK.get(e.name, e.name) + ("′" if e.prime else "")
         args = [self.box(a) for a in e.args]
         inner = hcat(*[p for a in args for p in (a, ", ")][:-1]) if args else Box([""])

@@ -1,0 +1,131 @@
+"""nnsolve conv."""
+
+import click
+
+from .common import load_for, make_output, output_options, solve_and_write
+
+
+class _TextParam(click.ParamType):
+    """An option value read by a parser that raises ValueError (a usage error, exit 2)."""
+
+    def __init__(self, name, parse):
+        self.name = name
+        self._parse = parse
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        try:
+            return self._parse(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+def _pair(text):
+    from ..spec.conv import pair_from_text
+    return pair_from_text(text)
+
+
+def _padding(text):
+    from ..spec.conv import padding_from_text
+    return padding_from_text(text)
+
+
+def _number(text):
+    from ..numbers import parse_number
+    return parse_number(text)
+
+
+PAIR = _TextParam("N or ROWS,COLS", _pair)
+PADDING = _TextParam("PADDING", _padding)
+NUMBER = _TextParam("NUMBER", _number)
+MATRIX = click.Path(exists=True, dir_okay=False)
+_PROBLEM_OPTIONS = ("input_", "kernels", "stride", "padding", "dilation", "mode", "bias",
+                    "activation", "pool", "pool_size", "pool_stride")
+
+
+@click.command(short_help="Convolution, window by window.")
+@click.argument("problem", required=False,
+                type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--input", "input_", type=MATRIX, metavar="FILE",
+              help="Input matrix file (.txt, .csv or .npy); channels separated by blank lines.")
+@click.option("--kernel", "kernels", type=MATRIX, multiple=True, metavar="FILE",
+              help="Kernel matrix file; give it once per filter.")
+@click.option("--stride", type=PAIR, help="Stride: n or rows,cols.  [default: 1]")
+@click.option("--padding", type=PADDING,
+              help="Zero padding: n, rows,cols, top,bottom,left,right, same or valid.  "
+                   "[default: 0]")
+@click.option("--dilation", type=PAIR, help="Dilation: n or rows,cols.  [default: 1]")
+@click.option("--mode", type=click.Choice(["cross_correlation", "convolution"]),
+              help="cross_correlation (what deep-learning layers compute) or convolution "
+                   "(the kernel flipped).  [default: cross_correlation]")
+@click.option("--bias", type=NUMBER, multiple=True,
+              help="Bias added to the output: once (every filter) or once per filter.")
+@click.option("--activation", type=click.Choice(["relu", "leaky_relu", "sigmoid", "tanh",
+                                                  "linear"]),
+              help="Activation after the bias.")
+@click.option("--pool", type=click.Choice(["max", "avg"]), help="Pooling after all that.")
+@click.option("--pool-size", type=PAIR, help="Pooling window: n or rows,cols.  [default: 2]")
+@click.option("--pool-stride", type=PAIR, help="Pooling stride.  [default: the pool size]")
+@output_options
+def conv(problem, input_, kernels, stride, padding, dilation, mode, bias, activation, pool,
+         pool_size, pool_stride, **kwargs):
+    """Compute a 2-D convolution (or cross-correlation) window by window: each window's patch,
+    the element-wise products and their sum, then the output matrix, with bias, activation and
+    pooling if asked.
+
+    Give a problem file (kind: conv), or the input and kernel as matrix files.
+
+    \b
+    Example:
+      nnsolve conv problems/seed-conv.yaml
+      nnsolve conv --input problems/I.txt --kernel problems/K.txt
+      nnsolve conv --input I.txt --kernel K1.txt --kernel K2.txt --stride 2 --padding same
+    """
+    out = make_output(kwargs)
+    given = {k: v for k, v in locals().items() if k in _PROBLEM_OPTIONS and v not in (None, ())}
+    if problem is not None:
+        if given:
+            names = ", ".join("--" + k.rstrip("_").replace("_", "-").replace("kernels", "kernel")
+                              for k in given)
+            raise click.UsageError(f"give a problem file or options ({names}), not both")
+        solve_and_write(load_for("conv", problem), out)
+        return
+    if input_ is None or not kernels:
+        raise click.UsageError("give a problem file, or --input FILE and --kernel FILE")
+    if (pool_size or pool_stride) and not pool:
+        raise click.UsageError("--pool-size and --pool-stride need --pool max or --pool avg")
+    solve_and_write(_from_options(input_, kernels, stride, padding, dilation, mode, bias,
+                                  activation, pool, pool_size, pool_stride), out)
+
+
+def _from_options(input_, kernels, stride, padding, dilation, mode, bias, activation, pool,
+                  pool_size, pool_stride):
+    """A ConvProblem from command-line options."""
+    from ..load.arrays import read_matrix_file
+    from ..spec.common import Activation
+    from ..spec.conv import Pool, bias_from_values, build, option_fail
+    from fractions import Fraction
+    x = read_matrix_file(input_)
+    ks = [read_matrix_file(k) for k in kernels]
+    single = len(ks) == 1
+    files = {"input": input_}
+    for i, k in enumerate(kernels):
+        files[f"kernels[{i}]"] = k
+    files["kernel"] = kernels[0]
+    fail = option_fail({"kernels": "--kernel", "kernel": "--kernel", "pool.size": "--pool-size",
+                        "pool.padding": "--pool-size"}, files)
+    if x.ndim not in (2, 3):
+        raise fail("input", f"expected an H×W matrix or C×H×W channels, got {x.ndim}-D")
+    act = None
+    if activation:
+        act = Activation(activation, Fraction(1, 100) if activation == "leaky_relu" else None)
+    pool_spec = None
+    if pool:
+        size = pool_size or (2, 2)
+        pool_spec = Pool(pool, size, pool_stride or size)
+    return build(x, ks, single, stride=stride or (1, 1),
+                 padding=padding if padding is not None else ((0, 0), (0, 0)),
+                 dilation=dilation or (1, 1), mode=mode or "cross_correlation",
+                 bias=bias_from_values(bias) if bias else None, activation=act,
+                 pool=pool_spec, fail=fail, kernel_field="kernel" if single else "kernels")
