@@ -52,8 +52,8 @@ def test_seed_text_shows_formula_with_numbers():
             env={"NO_COLOR": "1"})
     assert r.exit_code == 0
     out = r.stdout
-    assert "o = floor((i + p_(before) + p_(after) − d(k − 1) − 1)/s) + 1" in out
-    assert "Hₒᵤₜ = floor((4 + 0 + 0 − 1 · (2 − 1) − 1)/1) + 1 = floor(2/1) + 1 = 3" in out
+    assert "o = ⌊(i + p_before + p_after − d(k − 1) − 1)/s⌋ + 1" in out
+    assert "Hₒᵤₜ = ⌊(4 + 0 + 0 − 1 · (2 − 1) − 1)/1⌋ + 1 = ⌊2/1⌋ + 1 = 3" in out
     assert "Output 2 × 3 × 3" in out
     assert "parameters = 2 · (1 · 2 · 2 + 1) = 10" in out
 

@@ -9,6 +9,8 @@ from .base import RenderOptions
 FORMATS = {
     "text": ("nnsolve.render.text", "render_text"),
     "json": ("nnsolve.render.json", "render_json"),
+    "markdown": ("nnsolve.render.markdown", "render_markdown"),
+    "latex": ("nnsolve.render.latex", "render_latex"),
 }
 
 

@@ -1,0 +1,67 @@
+"""A sheet: a title and a list of problems, each given inline (with `kind`) or as `{file: ...}`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from .yamldoc import Doc, _read_text, doc_from_text
+
+FIELDS = ["kind", "title", "problems"]
+
+
+@dataclass
+class SheetProblem:
+    """A sheet of problems, solved and rendered as one document with a section per problem."""
+
+    title: str | None
+    problems: list = field(default_factory=list)   # problem specs, in the sheet's order
+    titles: list = field(default_factory=list)     # per problem: a title given in the sheet, or None
+    kind: str = "sheet"
+
+
+def parse_sheet(doc: Doc) -> SheetProblem:
+    """Read a sheet: each item of `problems` is a problem (with `kind`) or `{file: x.yaml}`."""
+    doc.keys(FIELDS, required=["problems"])
+    title = doc["title"].text(what="a title") if doc.get("title") is not None else None
+    items = doc["problems"].items()
+    if not items:
+        raise doc["problems"].error("expected at least one problem")
+    sheet = SheetProblem(title)
+    for item in items:
+        if not item.is_map:
+            raise item.error("expected a problem (a mapping with `kind:`) or `{file: other.yaml}`")
+        if item.has("file"):
+            item.keys(["file", "title"], required=["file"])
+            spec = _from_file(item["file"])
+        else:
+            spec = _inline(item)
+        sheet.problems.append(spec)
+        sheet.titles.append(item["title"].text(what="a title")
+                            if item.has("file") and item.get("title") is not None else None)
+    return sheet
+
+
+def _inline(item: Doc):
+    from . import parse_problem
+    if item.get("kind") is None:
+        raise item.error("missing field `kind` (or `file:` naming a problem file)")
+    if item["kind"].text(what="a kind") == "sheet":
+        raise item["kind"].error("a sheet's problems cannot be sheets")
+    return parse_problem(item)
+
+
+def _from_file(fdoc: Doc):
+    """The problem in a file named relative to the sheet."""
+    from . import parse_problem
+    name = fdoc.text(what="a file name")
+    full = name if os.path.isabs(name) else os.path.join(fdoc.base_dir, name)
+    display = name if fdoc.path in ("<stdin>", "<options>") or os.path.isabs(name) else \
+        os.path.join(os.path.dirname(fdoc.path), name)
+    if not os.path.isfile(full):
+        raise fdoc.error(f"file {name} not found (looked in {os.path.abspath(fdoc.base_dir)})")
+    text, _ = _read_text(full)
+    sub = doc_from_text(text, display, os.path.dirname(os.path.abspath(full)) or ".")
+    if sub.is_map and sub.get("kind") is not None and sub["kind"].text() == "sheet":
+        raise fdoc.error(f"{name} is a sheet; a sheet's problems cannot be sheets")
+    return parse_problem(sub)

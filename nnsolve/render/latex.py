@@ -1,0 +1,266 @@
+"""LaTeX: a complete document (amsmath) that compiles with pdflatex, or its body with --fragment.
+
+Sections become unnumbered headings (titles carry their own numbers, "1.2 ..."), equations are
+numbered displays (a chain too wide for the page is broken at its relations), tables use booktabs,
+a convolution's Grid is a tabular with the window's cells shaded, a Network a TikZ drawing.
+"""
+
+from __future__ import annotations
+
+from ..expr import Expr
+from ..solution import Equation, Grid, Network, Note, Paragraph, Section, Solution, Table
+from .base import Printer, RenderOptions
+from .latex_math import LatexMathPrinter, latex_text
+
+PACKAGES = r"""\usepackage{amsmath}
+\usepackage[table]{xcolor}
+\usepackage{booktabs}
+\usepackage{longtable}
+\usepackage{graphicx}
+\usepackage{tikz}"""       # what the body needs (a --fragment lists them in a comment)
+
+PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage[utf8]{inputenc}
+\usepackage[a4paper,margin=2.2cm]{geometry}
+""" + PACKAGES + r"""
+\setlength{\parindent}{0pt}
+\setlength{\parskip}{0.6ex plus 0.3ex}
+\allowdisplaybreaks
+\begin{document}
+"""
+
+HEADINGS = ["section", "subsection", "subsubsection", "paragraph", "subparagraph"]
+EQUATION_WIDTH = 70      # characters of the terminal's layout that fit on one line of the page
+LONG_TABLE = 30          # rows above which a table may break across pages
+MAX_UNITS = 8            # units drawn per layer of a Network (then the first, ⋮, the last)
+
+
+def equation_rows(eq: Equation, math: LatexMathPrinter, rels: list[str]) -> list[list]:
+    """An equation's parts as rows: ``[first, (rel, part), ...]`` then ``[(rel, part), ...]``.
+
+    A chain wider than the page (measured by the terminal's layout of each part) is broken
+    before a relation, as a person breaks it: ``a = W·x`` / ``= (3, −3)``."""
+    from .unicode import UnicodePrinter
+    width_of = UnicodePrinter(math.options).box
+    parts = list(eq.parts)
+    texts = [math.doprint(p) for p in parts]
+    widths = [width_of(p).width if isinstance(p, Expr) else len(str(p)) for p in parts]
+    rows, current, cur_w = [], [texts[0]], widths[0]
+    for rel, text, w in zip(rels, texts[1:], widths[1:]):
+        if cur_w + w + 3 > EQUATION_WIDTH and any(isinstance(c, tuple) for c in current):
+            rows.append(current)
+            current, cur_w = [], 0
+        current.append((math.relation(rel), text))
+        cur_w += w + 3
+    rows.append(current)
+    return rows
+
+
+def join_row(items, align: bool) -> str:
+    """One row of an equation; with align, '&' before its first relation."""
+    out = ""
+    first = True
+    for it in items:
+        if isinstance(it, tuple):
+            rel, text = it
+            out += " " + ("&" if align and first else "") + rel + " " + text
+            first = False
+        else:
+            out += it
+    return out.strip()
+
+
+class LatexRenderer(Printer):
+    """Solution → LaTeX source."""
+
+    def __init__(self, options: RenderOptions | None = None):
+        super().__init__(options)
+        self.math = LatexMathPrinter(self.options)
+        self.out: list[str] = []
+
+    def render(self, solution) -> str:
+        solutions = solution if isinstance(solution, list) else [solution]
+        self.out = []
+        for s in solutions:
+            if s.title:
+                self.heading(s.title, 0)
+            for block in s.blocks:
+                self.print(block, 1)
+        body = "\n".join(self.out).strip() + "\n"
+        if self.options.fragment:
+            needs = ("% nnsolve LaTeX fragment; the preamble needs:\n"
+                     + "\n".join("%   " + l for l in PACKAGES.splitlines()) + "\n")
+            return needs + body
+        return PREAMBLE + body + "\\end{document}\n"
+
+    def emit(self, *lines: str):
+        self.out.extend(lines)
+
+    # --- blocks ---------------------------------------------------------------------------
+    def heading(self, title: str, depth: int):
+        cmd = HEADINGS[min(depth, len(HEADINGS) - 1)]
+        self.emit("", "\\" + cmd + "*{" + latex_text(title) + "}", "")
+
+    def _print_Section(self, s: Section, depth: int):
+        self.heading(s.title, depth)
+        for b in s.blocks:
+            self.print(b, depth + 1)
+
+    def inline(self, parts) -> str:
+        """Running text with inline formulas."""
+        out = []
+        for p in parts:
+            if isinstance(p, str):
+                out.append(latex_text(p))
+            elif p is None:
+                continue
+            else:
+                out.append("$" + self.math.doprint(p) + "$")
+        return "".join(out)
+
+    def _print_Paragraph(self, p: Paragraph, depth: int):
+        self.emit(self.inline(p.parts), "")
+
+    def _print_Note(self, n: Note, depth: int):
+        self.emit(r"\begin{quote}\small\textbf{Note.} " + self.inline(n.parts) + r"\end{quote}",
+                  "")
+
+    def _print_Equation(self, eq: Equation, depth: int):
+        lines = equation_rows(eq, self.math, self.relations(eq))
+        tag = r" \tag{" + latex_text(eq.label) + "}" if eq.label else ""
+        if len(lines) == 1:
+            body = join_row(lines[0], align=False)
+            self.emit(r"\begin{equation}", body + tag, r"\end{equation}", "")
+            return
+        rows = [join_row(l, align=True) for l in lines]
+        self.emit(r"\begin{equation}", r"\begin{aligned}", (" \\\\\n").join(rows),
+                  r"\end{aligned}" + tag, r"\end{equation}", "")
+
+    def cell(self, c) -> str:
+        """A table cell: text, a number or a formula."""
+        if c is None:
+            return ""
+        if isinstance(c, str):
+            return latex_text(c)
+        if isinstance(c, (list, tuple)):
+            return self.inline(c)
+        return "$" + self.math.doprint(c) + "$"
+
+    def _print_Table(self, t: Table, depth: int):
+        ncols = max([len(t.header)] + [len(r) for r in t.rows])
+        spec = ""
+        for j in range(ncols):
+            align = (t.align[j] if t.align and j < len(t.align) else None) or \
+                ("left" if j == 0 else "right")
+            spec += {"left": "l", "right": "r", "center": "c"}.get(align, "l")
+        lines = []
+        if t.caption:
+            lines.append(r"\textbf{" + latex_text(t.caption) + r"}\\[0.5ex]")
+        lines.append(r"\begin{tabular}{" + spec + "}")
+        lines.append(r"\toprule")
+        header = [r"\textbf{" + latex_text(h) + "}" if h else "" for h in t.header]
+        header += [""] * (ncols - len(header))
+        lines.append(" & ".join(header) + r" \\")
+        lines.append(r"\midrule")
+        for row in t.rows:
+            cells = [self.cell(c) for c in row] + [""] * (ncols - len(row))
+            lines.append(" & ".join(cells) + r" \\")
+        lines.append(r"\bottomrule")
+        lines.append(r"\end{tabular}")
+        if len(t.rows) > LONG_TABLE:
+            # too long for a page: a longtable breaks across pages, repeating its header
+            head = lines.index(r"\midrule")
+            lines[lines.index(r"\begin{tabular}{" + spec + "}")] = r"\begin{longtable}{" + spec + "}"
+            lines[head] = r"\midrule\endhead"
+            lines[-1] = r"\end{longtable}"
+            if t.caption:
+                lines[0] = r"\textbf{" + latex_text(t.caption) + "}"
+            self.emit(*lines, "")
+            return
+        self.emit(r"\begin{center}", *lines, r"\end{center}", "")
+
+    def _print_Grid(self, g: Grid, depth: int):
+        import numpy as np
+        v = np.asarray(g.values)
+        if v.ndim == 1:
+            v = v.reshape(1, -1)
+        rows, cols = v.shape
+        lines = [r"\begin{center}"]
+        if g.caption:
+            lines.append(latex_text(g.caption) + r"\\[0.8ex]")
+        small = cols > 10
+        if small:
+            lines.append(r"{\scriptsize\setlength{\tabcolsep}{2pt}")
+        lines.append(r"\renewcommand{\arraystretch}{1.25}")
+        if cols > 24:
+            lines.append(r"\resizebox{\linewidth}{!}{%")
+        name = "$" + self.math.math_string(g.name) + " = $ " if g.name else ""
+        lines.append(name + r"\begin{tabular}[c]{|" + "c|" * cols + "}")
+        lines.append(r"\hline")
+        for i in range(rows):
+            cells = []
+            for j in range(cols):
+                num = "$" + self.math.number(v[i, j]) + "$"
+                if (i, j) in g.marked:
+                    num = r"\cellcolor{yellow!45}$\mathbf{" + self.math.number(v[i, j]) + "}$"
+                cells.append(num)
+            lines.append(" & ".join(cells) + r" \\ \hline")
+        lines.append(r"\end{tabular}" + ("}" if cols > 24 else ""))
+        if small:
+            lines.append("}")
+        lines.append(r"\end{center}")
+        self.emit(*lines, "")
+
+    def _unit_text(self, u) -> str:
+        if isinstance(u, (list, tuple)):
+            return r"\\ ".join(self._unit_text(x) for x in u)
+        if isinstance(u, str):
+            return latex_text(u)
+        if u is None:
+            return ""
+        return "$" + self.math.doprint(u) + "$"
+
+    def _print_Network(self, n: Network, depth: int):
+        layers = list(n.layers)
+        L = len(layers)
+        dx = min(3.2, 14.0 / max(L - 1, 1))
+        dy = 1.35
+        lines = [r"\begin{center}", r"\begin{tikzpicture}[x=" + f"{dx:.2f}" + "cm,y="
+                 + f"{dy:.2f}" + r"cm,unit/.style={circle,draw,thick,fill=blue!6,"
+                 r"minimum size=9mm,inner sep=1pt,font=\small,align=center},"
+                 r"link/.style={->,gray!70,shorten >=1pt}]"]
+        shown_all = []
+        for li, (label, units) in enumerate(layers):
+            units = list(units)
+            idx = list(range(len(units)))
+            if len(units) > MAX_UNITS:
+                idx = list(range(MAX_UNITS - 2)) + [None] + [len(units) - 1]
+            shown_all.append(idx)
+            k = len(idx)
+            for pos, u in enumerate(idx):
+                y = (k - 1) / 2 - pos
+                name = f"n{li}x{pos}"
+                if u is None:
+                    lines.append(f"\\node ({name}) at ({li},{y:.2f}) {{$\\vdots$}};")
+                else:
+                    lines.append(f"\\node[unit] ({name}) at ({li},{y:.2f}) "
+                                 f"{{{self._unit_text(units[u])}}};")
+            top = (max(min(len(list(us)), MAX_UNITS) for _, us in layers) - 1) / 2 + 0.75
+            lab = self.inline([label]) if label is not None else ""
+            lines.append(f"\\node[font=\\small] at ({li},{top:.2f}) {{{lab}}};")
+        for li in range(L - 1):
+            for a, ua in enumerate(shown_all[li]):
+                for b, ub in enumerate(shown_all[li + 1]):
+                    if ua is None or ub is None:
+                        continue
+                    lines.append(f"\\draw[link] (n{li}x{a}) -- (n{li + 1}x{b});")
+        lines.append(r"\end{tikzpicture}")
+        if n.caption:
+            lines.append(r"\\[0.5ex]" + latex_text(n.caption))
+        lines.append(r"\end{center}")
+        self.emit(*lines, "")
+
+
+def render_latex(solution: Solution, options: RenderOptions) -> str:
+    """The LaTeX of a solution: a complete document, or the body alone with options.fragment."""
+    return LatexRenderer(options).render(solution)
