@@ -227,7 +227,8 @@ class UnicodePrinter(Printer):
 
     def _print_Pow(self, e: Pow) -> Box:
         base = self.box(e.base)
-        if not isinstance(e.base, (Sym, Mat)) or is_negative_number(e.base):
+        if not isinstance(e.base, (Sym, Mat, Num)) or is_negative_number(e.base) or \
+                (isinstance(e.base, Num) and "/" in self.fmt(e.base.value).text):
             if not isinstance(e.base, (Paren, Abs, Norm)):
                 base = bracket(base, "(", ")")
         exp = e.exp

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..expr import (Abs, Add, Call, Deriv, Expr, Frac, Mat, Mul, Num, Paren, Pow, Seq, Sub, Sum, Sym,
+from ..expr import (Abs, Add, Call, Deriv, Expr, Frac, Mat, Norm, Mul, Num, Paren, Pow, Seq, Sub, Sum, Sym,
                     Text, mul)
 from ..solution import Equation, Network, Note, Paragraph, Section, Solution, Table
 from .activations import activation_math
@@ -125,7 +125,8 @@ def Equation_inline(parts):
 def forward_summary(problem, step, names: Names) -> Section:
     sec = Section("Forward pass")
     if names.batch:
-        sec.add(Paragraph("Each row of X, a⁽ˡ⁾ and h⁽ˡ⁾ is one sample."))
+        sec.add(Paragraph("Each row of ", Sym("X"), ", ", Sym("a", sup="l"), " and ",
+                          Sym("h", sup="l"), " is one sample."))
         sec.add(Equation([Sym("X"), Mat(step.X)]))
     for l, (layer, ls) in enumerate(zip(problem.layers, step.layers), start=1):
         rhs = mul(Sym("W", sup=l), names.vec("h", l - 1))
@@ -178,8 +179,11 @@ def loss_section(problem, step, names: Names) -> Section:
         p, alpha = problem.regularization
         w_all = [(l, W) for l, W in enumerate((ls.W for ls in step.layers), start=1)]
         abs_terms = tuple(Pow(Abs(Num(v)), Num(p)) for _, W in w_all for v in W.ravel())
-        sec.add(Paragraph("The penalty R = α‖w‖ₚᵖ = α Σ|w|ᵖ runs over all weights (not "
-                          "biases), and J = L + R:"))
+        sec.add(Paragraph("The penalty ", Equation_inline([
+            Sym("R"), mul(Sym("alpha"), Norm(Sym("w", bold=True), "p", "p"), op="juxt"),
+            mul(Sym("alpha"), Sum(Pow(Abs(Sym("w")), Sym("p"))), op="juxt")]),
+            " runs over all weights (not biases), and ",
+            Equation_inline([J, Add((Sym("L"), Sym("R")))]), ":"))
         sec.add(Equation([Sym("R"),
                           mul(Sym("alpha"), Sum(Pow(Abs(Sym("w")), Sym("p")))),
                           mul(Num(alpha), Paren(Add(abs_terms))), Num(step.penalty)]))
@@ -191,8 +195,8 @@ def loss_section(problem, step, names: Names) -> Section:
 # --- backward --------------------------------------------------------------------------------
 def backward_full(problem, step, names: Names) -> Section:
     sec = Section("Backward pass")
-    sec.add(Paragraph("We start at the loss and pass the gradient back layer by layer, reusing "
-                      "∂J/∂a of the layer above (backpropagation)."))
+    sec.add(Paragraph("We start at the loss and pass the gradient back layer by layer, reusing ",
+                      d(J, Sym("a")), " of the layer above (backpropagation)."))
     lm = LOSSES[problem.loss]
     L, K = names.L, names.sizes[-1]
     N = step.X.shape[0]
@@ -243,7 +247,7 @@ def backward_full(problem, step, names: Names) -> Section:
                 lsec.add(Paragraph(
                     f"Each unit of layer {l} feeds " +
                     ("the unit" if nxt == 1 else f"all {nxt} units") +
-                    f" of layer {l + 1}; ∂J/∂h sums over those paths:"))
+                    f" of layer {l + 1}; ", d(J, Sym("h")), " sums over those paths:"))
                 for s in range(N):
                     for j in range(units):
                         sym_terms = tuple(mul(d(J, names.unit("a", l + 1, i, s)),
@@ -255,13 +259,21 @@ def backward_full(problem, step, names: Names) -> Section:
                                            Add(num_terms) if nxt > 1 else num_terms[0],
                                            Num(ls.dJ_dh[s][j])]))
             if layer.activation.name == "softmax":
-                lsec.add(Paragraph("Softmax couples its units: ∂J/∂aₖ = ŷₖ (∂J/∂ŷₖ − Σᵢ ∂J/∂ŷᵢ ŷᵢ)."))
+                lsec.add(Paragraph("Softmax couples its units: ", Equation_inline([
+                    d(J, Sym("a", sub="k")),
+                    mul(Sym("y", hat=True, sub="k"),
+                        Paren(Sub(d(J, Sym("y", hat=True, sub="k")),
+                                  Sum(mul(d(J, Sym("y", hat=True, sub="i")),
+                                          Sym("y", hat=True, sub="i"), op="juxt"), "i"))),
+                        op="juxt")]), "."))
                 for s in range(N):
                     for k in range(units):
                         lsec.add(Equation([d(J, names.unit("a", l, k, s)),
                                            Num(ls.dJ_da[s][k])]))
             elif layer.activation.name == "linear":
-                lsec.add(Paragraph(f"Layer {l} is linear (h = a), so ∂J/∂a = ∂J/∂h:"))
+                lsec.add(Paragraph(f"Layer {l} is linear (", Equation_inline([Sym("h"), Sym("a")]),
+                                   "), so ", Equation_inline([d(J, Sym("a")), d(J, Sym("h"))]),
+                                   ":"))
                 for s in range(N):
                     for j in range(units):
                         lsec.add(Equation([d(J, names.unit("a", l, j, s)),
@@ -286,8 +298,10 @@ def backward_full(problem, step, names: Names) -> Section:
                         parts.append(mul(Num(ls.dJ_dh[s][j]), Num(ls.fprime[s][j])))
                         parts.append(Num(ls.dJ_da[s][j]))
                         lsec.add(Equation(parts))
-        lsec.add(Paragraph(f"The weights of layer {l}: ∂a⁽{_sup(l)}⁾ⱼ/∂w⁽{_sup(l)}⁾ⱼ,ₖ is "
-                           + ("the input xₖ" if l == 1 else f"h⁽{_sup(l - 1)}⁾ₖ") + ":"))
+        lsec.add(Paragraph(f"The weights of layer {l}: ",
+                           Deriv(Sym("a", sup=l, sub="j"), Sym("w", sup=l, sub=("j", "k"))),
+                           " is " + ("the input " if l == 1 else ""),
+                           Sym("x", sub="k") if l == 1 else Sym("h", sup=l - 1, sub="k"), ":"))
         reg = problem.regularization
         for j in range(units):
             for k in range(names.sizes[l - 1]):
@@ -302,11 +316,6 @@ def backward_full(problem, step, names: Names) -> Section:
                 parts.append(Num(ls.dJ_db[j]))
                 lsec.add(Equation(parts))
     return sec
-
-
-def _sup(l) -> str:
-    from ..render.unicode import sup
-    return sup(l)
 
 
 def sum_over(names, N, term):
@@ -341,7 +350,8 @@ def backward_summary(problem, step, names: Names) -> Section:
     L = names.L
     pick = (lambda x: x) if names.batch else (lambda x: x[0])
     if names.batch:
-        sec.add(Paragraph("Rows are samples; ∂J/∂W sums the samples' outer products."))
+        sec.add(Paragraph("Rows are samples; ", d(J, Sym("W")),
+                          " sums the samples' outer products."))
     for l in range(L, 0, -1):
         layer, ls = problem.layers[l - 1], step.layers[l - 1]
         h, a = names.vec("h", l), names.vec("a", l)
@@ -424,8 +434,12 @@ def update_section(problem, step, names: Names, full: bool) -> Section:
 # --- verify ----------------------------------------------------------------------------------
 def verify_section(names, step, rows) -> Section:
     sec = Section("Check by finite differences")
-    sec.add(Paragraph("Each gradient against the central difference (J(θ+ε) − J(θ−ε))/2ε, "
-                      "ε = 10⁻⁶, computed in floating point."))
+    theta, eps = Sym("theta"), Sym("epsilon")
+    sec.add(Paragraph("Each gradient against the central difference ",
+                      Frac(Sub(Call("J", (Add((theta, eps)),)), Call("J", (Sub(theta, eps),))),
+                           mul(Num(2), eps, op="juxt")),
+                      ", ", Equation_inline([eps, Pow(Num(10), Num(-6))]),
+                      ", computed in floating point."))
     table_rows = []
     worst = 0.0
     for li, which, idx, numeric, total in rows:
@@ -462,12 +476,14 @@ def network_section(problem, names: Names) -> Section:
         sec.add(Equation([Sym("W", sup=l), val(layer.W)]))
         if layer.b is not None:
             sec.add(Equation([Sym("b", sup=l), val(layer.b)]))
-    sec.add(Paragraph(f"Loss: {problem.loss.replace('_', ' ')}"
-                      + (f", {problem.reduction} over {problem.X.shape[0]} samples"
-                         if names.batch else "")
-                      + (f"; penalty α‖w‖ₚᵖ with p = {problem.regularization[0]}, "
-                         f"α = {problem.regularization[1]}" if problem.regularization else "")
-                      + "."))
+    parts = [f"Loss: {problem.loss.replace('_', ' ')}"
+             + (f", {problem.reduction} over {problem.X.shape[0]} samples" if names.batch else "")]
+    if problem.regularization:
+        p, alpha = problem.regularization
+        parts += ["; penalty ", mul(Sym("alpha"), Norm(Sym("w", bold=True), "p", "p"), op="juxt"),
+                  " with ", Equation_inline([Sym("p"), Num(p)]), ", ",
+                  Equation_inline([Sym("alpha"), Num(alpha)])]
+    sec.add(Paragraph(*parts, "."))
     return sec
 
 
