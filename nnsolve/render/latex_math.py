@@ -430,6 +430,8 @@ class LatexMathPrinter(Printer):
             lead = "," if sep.lstrip().startswith(",") else ""
             sep_tex = lead + r"\quad \text{" + latex_text(words) + r"}\quad " if not self.markdown \
                 else lead + r"\quad " + self.text(words) + r"\quad "
+        elif sep == "":
+            sep_tex = ""                          # juxtaposed: a symbol and its [sample] tag
         elif sep.strip() == "":
             sep_tex = r"\quad " if len(sep) > 1 else r"\ "   # one space: a word, then a formula
         else:
