@@ -9,14 +9,23 @@ from .common import load_for, make_output, output_options, solve_and_write
 @click.argument("problem", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--verify", is_flag=True,
               help="Check every gradient against central finite differences.")
+@click.option("--cost", is_flag=True,
+              help="Instead: count the multiplications for all gradients without reuse "
+                   "against backpropagation, for this network and deeper ones (seed 1.1).")
 @output_options
-def backprop(problem, verify, **kwargs):
+def backprop(problem, verify, cost, **kwargs):
     """Solve a backpropagation problem: forward pass, loss, backward pass and update.
 
     \b
     Example:
       nnsolve backprop problems/seed-backprop.yaml
       nnsolve backprop problems/xor-batch.yaml --format json
+      nnsolve backprop problems/seed-backprop.yaml --cost
     """
     out = make_output(kwargs)
+    if cost:
+        from ..solvers.cost import cost_solution
+        from .common import render_solution, write_output
+        solution = cost_solution(load_for("backprop", problem))
+        return write_output(render_solution(solution, out), out.output)
     solve_and_write(load_for("backprop", problem), out, verify=verify)

@@ -1,0 +1,842 @@
+"""Grading claimed answers against the computed solution, and naming the likely mistake.
+
+An answers file names a problem (relative to itself) and holds a partial copy of that problem's
+JSON output (backprop: of the first step, with ``layers`` keyed by their 1-based number). Each
+claimed value is compared with the right one within a tolerance (right when within the absolute
+*or* the relative tolerance). A wrong value is then compared with the same problem solved with a
+known mistake injected (the factor 2 of the squared loss dropped, the ReLU gate ignored, η ten
+times too large, the kernel flipped, the padding forgotten, ...): when the claimed value is what
+the mistake gives, that mistake is named.
+
+``load_answers`` reads a file, ``grade`` compares, ``report`` builds the Solution (kind
+``check``) whose ``data`` is the JSON of the report.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import Any, Callable
+
+import numpy as np
+
+from .errors import ProblemError
+from .expr import Mat, Num
+from .solution import Note, Paragraph, Section, Solution, Table
+
+__all__ = ["Tolerance", "DEFAULT_TOLERANCE", "Answers", "FieldResult", "FileReport",
+           "load_answers", "grade", "report", "MISTAKES"]
+
+ANSWERS_FIELDS = ["kind", "student", "problem", "tolerance", "answers"]
+# JSON keys that are not answers: bookkeeping, and conv's per-window working (0-based lists)
+_NOT_ANSWERS = {"kind", "format_version", "windows", "compare_dense"}
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """A claimed value c is right when |c − r| ≤ abs or |c − r| ≤ rel·|r|."""
+
+    abs: Fraction = Fraction(1, 1000)
+    rel: Fraction = Fraction(1, 1000)
+
+
+DEFAULT_TOLERANCE = Tolerance()
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known mistake: its name in JSON and what it is, in words."""
+
+    name: str
+    short: str      # for tables
+    text: str
+
+
+MISTAKES = {m.name: m for m in [
+    Mistake("eta_x10", "η ×10", "η applied ten times too large (as the seed's eq. 47–49: 0.1 "
+                               "for 0.01)"),
+    Mistake("eta_div10", "η ÷10", "η applied ten times too small"),
+    Mistake("update_added", "step added", "the step added instead of subtracted "
+                                          "(w + η·∂J/∂w)"),
+    Mistake("loss_factor_2", "factor 2 dropped", "the factor 2 of the squared loss dropped "
+                                                 "(∂J/∂ŷ = −(y − ŷ))"),
+    Mistake("relu_gate_ignored", "ReLU gate ignored", "the ReLU gate ignored (f′(a) = 1 also "
+                                                      "where a ≤ 0)"),
+    Mistake("gradient_sign", "sign flipped", "the sign of the gradient flipped"),
+    Mistake("kernel_flipped", "kernel flipped", "the kernel flipped (a convolution computed; "
+                                                "the problem asks for a cross-correlation)"),
+    Mistake("kernel_not_flipped", "kernel not flipped", "the kernel not flipped (a "
+            "cross-correlation computed; the problem asks for a convolution)"),
+    Mistake("padding_forgotten", "padding forgotten", "the padding forgotten"),
+    Mistake("ceil_instead_of_floor", "ceil for floor", "⌈…⌉ instead of ⌊…⌋ in the output "
+                                                       "size"),
+    Mistake("floor_instead_of_ceil", "floor for ceil", "⌊…⌋ instead of ⌈…⌉ in the output size "
+                                                       "(ceil mode)"),
+    Mistake("bias_not_counted", "biases not counted", "the biases not counted as parameters"),
+    Mistake("pnorm_sign_lost", "|w| lost", "the absolute value of the p-norm lost: α·p·wᵢ^(p−1) "
+            "instead of α·p·|wᵢ|^(p−1)·sign(wᵢ) (the seed's eq. 58/63)"),
+    Mistake("pnorm_factor_p", "factor p dropped", "the factor p of the derivative dropped"),
+]}
+
+
+# --- reading an answers file ------------------------------------------------------------------
+
+@dataclass
+class Claim:
+    """One claimed value: where it is in the answers (path of keys) and in the file."""
+
+    path: tuple
+    value: Any            # numpy object array, str or None
+    line: int
+
+
+@dataclass
+class Answers:
+    """An answers file read and checked against its problem's solution."""
+
+    path: str
+    student: str
+    problem_path: str
+    problem: Any
+    solution: Any
+    right: dict           # the solution's JSON as a tree (numbers exact), layers keyed 1..n
+    tolerance: Tolerance
+    claims: list
+
+
+def field_name(path: tuple) -> str:
+    """A claim's path as the answers file writes it: ``layers.3.dJ_dW``."""
+    return ".".join(str(p) for p in path)
+
+
+def to_tree(x):
+    """A solution's data as a tree: dicts; lists of dicts keyed 1..n; numbers as arrays."""
+    if isinstance(x, dict):
+        return {k: to_tree(v) for k, v in x.items() if k not in _NOT_ANSWERS}
+    if isinstance(x, (list, tuple)) and x and all(isinstance(i, dict) for i in x):
+        return {i + 1: to_tree(v) for i, v in enumerate(x)}
+    if x is None or isinstance(x, (str, bool)):
+        return x
+    a = np.asarray(x if not isinstance(x, (list, tuple)) else list(x), dtype=object)
+    return a
+
+
+def right_tree(solution) -> dict:
+    """The values an answers file may claim: the JSON (backprop: its first step) as a tree."""
+    data = solution.data
+    if data.get("kind") == "backprop":
+        data = data["steps"][0]
+    return to_tree(data)
+
+
+def _sub(doc, node, key):
+    from .load.yamldoc import Doc
+    fld = f"{doc.field}.{key}" if doc.field else str(key)
+    return Doc(node, doc.path, fld, doc.base_dir)
+
+
+def _read_claims(doc, right, path: tuple, out: list) -> None:
+    """Walk the claimed answers beside the right values; unknown keys are errors."""
+    if isinstance(right, dict):
+        numbered = bool(right) and all(isinstance(k, int) for k in right)
+        if numbered and doc.is_map:
+            for knode, _v in doc.node.value:
+                k = str(getattr(knode, "value", ""))
+                if not k.isdigit() or int(k) not in right:
+                    kdoc = _sub(doc, knode, k)
+                    raise kdoc.error(f"no {path[-1].rstrip('s') if path else 'item'} {k}: "
+                                     f"expected a number from 1 to {len(right)}")
+        doc.keys([str(k) for k in right])
+        for knode, vnode in doc.node.value:
+            key = int(knode.value) if numbered else knode.value
+            _read_claims(_sub(doc, vnode, knode.value), right[key], path + (key,), out)
+        return
+    if doc.is_null:
+        value = None
+    elif isinstance(right, str):
+        value = doc.text(what="a name")
+    elif right is None:
+        raise doc.error("this problem has no value here (it is null in the JSON output)")
+    else:
+        value = doc.array(ndims=(0, 1, 2, 3, 4), what="a number or a matrix")
+    out.append(Claim(path, value, doc.line))
+
+
+def _tolerance(doc) -> Tolerance:
+    if doc.is_scalar:
+        t = doc.number(nonnegative=True, what="a tolerance")
+        return Tolerance(t, t)
+    doc.keys(["abs", "rel"])
+    a = doc["abs"].number(nonnegative=True, what="a tolerance") if doc.get("abs") is not None \
+        else DEFAULT_TOLERANCE.abs
+    r = doc["rel"].number(nonnegative=True, what="a tolerance") if doc.get("rel") is not None \
+        else DEFAULT_TOLERANCE.rel
+    return Tolerance(a, r)
+
+
+def load_answers(source: str, tolerance: Tolerance | None = None) -> Answers:
+    """Read an answers file, load and solve its problem, and read every claim against it.
+
+    ``tolerance`` (from the command line) overrides the file's."""
+    from .load import load_problem
+    from .load.yamldoc import load_doc
+    from .solve import SolveOptions, solve
+    doc = load_doc(source)
+    doc.keys(ANSWERS_FIELDS, required=["problem", "answers"])
+    if doc.get("kind") is not None:
+        doc["kind"].text(["answers"], what="kind (an answers file has `kind: answers`)")
+    student = doc["student"].text(what="a name") if doc.get("student") is not None else \
+        os.path.splitext(os.path.basename(str(source)))[0]
+    pdoc = doc["problem"]
+    rel = pdoc.text(what="a problem file name")
+    full = rel if os.path.isabs(rel) else os.path.join(doc.base_dir, rel)
+    if not os.path.isfile(full):
+        raise pdoc.error(f"problem file {rel} not found (looked in "
+                         f"{os.path.abspath(doc.base_dir)})")
+    display = os.path.normpath(os.path.join(os.path.dirname(str(source)), rel)) \
+        if source != "-" else rel
+    problem = load_problem(full)
+    if getattr(problem, "kind", None) == "sheet":
+        raise pdoc.error("is a sheet; an answers file grades one problem")
+    solution = solve(problem, SolveOptions())
+    right = right_tree(solution)
+    tol = tolerance or (_tolerance(doc["tolerance"]) if doc.get("tolerance") is not None
+                        else DEFAULT_TOLERANCE)
+    claims: list = []
+    adoc = doc["answers"]
+    if not adoc.is_map:
+        raise adoc.error("expected a mapping: a partial copy of the problem's JSON output")
+    _read_claims(adoc, right, (), claims)
+    if not claims:
+        raise adoc.error("expected at least one claimed value")
+    return Answers(str(source), student, display, problem, solution, right, tol, claims)
+
+
+# --- comparing --------------------------------------------------------------------------------
+
+def _close(c, r, tol: Tolerance) -> bool:
+    if isinstance(c, float) or isinstance(r, float):
+        c, r = float(c), float(r)
+        d = abs(c - r)
+        return d <= float(tol.abs) or d <= float(tol.rel) * abs(r)
+    d = abs(Fraction(c) - Fraction(r))
+    return d <= tol.abs or d <= tol.rel * abs(Fraction(r))
+
+
+def _fit(claimed, right):
+    """The claimed array in the right one's shape (a 2×1 matrix may be written [1, -1]), or None."""
+    c = np.asarray(claimed, dtype=object)
+    r = np.asarray(right, dtype=object)
+    if c.shape == r.shape:
+        return c
+    if c.size == r.size and tuple(d for d in c.shape if d != 1) == \
+            tuple(d for d in r.shape if d != 1):
+        return c.reshape(r.shape)
+    return None
+
+
+def agrees(claimed, right, tol: Tolerance) -> bool:
+    """True when a claimed value (number, array, name or None) is the right one within tol."""
+    if right is None or claimed is None:
+        return right is None and claimed is None
+    if isinstance(right, str) or isinstance(claimed, str):
+        return claimed == right
+    c = _fit(claimed, right)
+    if c is None:
+        return False
+    r = np.asarray(right, dtype=object)
+    return all(_close(a, b, tol) for a, b in zip(c.ravel().tolist(), r.ravel().tolist()))
+
+
+def get_path(tree, path: tuple):
+    """The value at a path of keys, or _MISSING."""
+    for key in path:
+        if not isinstance(tree, dict) or key not in tree:
+            return _MISSING
+        tree = tree[key]
+    return tree
+
+
+# --- variants: the problem solved with a mistake ---------------------------------------------
+
+@dataclass
+class Variant:
+    """The values a mistake (or two together) gives, as a partial tree like the right one."""
+
+    mistakes: tuple
+    tree: dict
+
+
+def _set(tree: dict, path: tuple, value) -> None:
+    for key in path[:-1]:
+        tree = tree.setdefault(key, {})
+    tree[path[-1]] = value
+
+
+def _solved_tree(problem) -> dict | None:
+    """The JSON tree of a (modified) problem, or None when the mistake makes it unsolvable."""
+    from .solve import SolveOptions, solve
+    try:
+        return right_tree(solve(problem, SolveOptions(detail="summary")))
+    except Exception:   # a mistake that makes the problem unsolvable explains no value
+        return None
+
+
+def _backprop_variants(problem, right: dict) -> list:
+    from .solvers.backprop import compute_step
+    from .solvers import pnorm
+    from .solvers.arrays import like
+    params = [(l.W, l.b) for l in problem.layers]
+    step = compute_step(problem, params)
+    ex = problem.exact
+    one = (lambda x: Fraction(x)) if ex else float
+    batch = problem.batch
+
+    def per_sample(x):
+        return x if batch else x[0]
+
+    def backward(loss_scale=1, gate=True):
+        """∂J/∂h, ∂J/∂a, ∂J/∂W, ∂J/∂b of every layer, with the loss gradient scaled and the
+        ReLU gate kept or ignored; None where the network has no such variant (softmax)."""
+        L = len(step.layers)
+        G_h = step.dJ_dyhat * one(loss_scale)
+        out = [None] * L
+        for i in range(L - 1, -1, -1):
+            ls = step.layers[i]
+            H_prev = step.X if i == 0 else step.layers[i - 1].h
+            if i == L - 1 and step.shortcut:
+                G_a = ls.dJ_da * one(loss_scale)
+            elif ls.fprime is None:
+                return None
+            else:
+                fp = ls.fprime
+                if not gate and problem.layers[i].activation.name in ("relu", "leaky_relu"):
+                    fp = like(fp, np.ones(fp.shape, dtype=int))
+                G_a = G_h * fp
+            dW = G_a.T @ H_prev
+            if problem.regularization is not None:
+                p, alpha = problem.regularization
+                dW = dW + pnorm.gradient(ls.W, p, alpha)
+            db = G_a.sum(axis=0) if ls.b is not None else None
+            out[i] = {"dJ_dh": G_h, "dJ_da": G_a, "dJ_dW": dW, "dJ_db": db}
+            G_h = G_a @ ls.W
+        return out
+
+    def tree_of(grads, lr_factor, with_grads: bool) -> dict:
+        lr = problem.learning_rate * lr_factor
+        lr = lr if ex else float(lr)
+        t: dict = {}
+        for i, (ls, g) in enumerate(zip(step.layers, grads), start=1):
+            if with_grads:
+                for k in ("dJ_dh", "dJ_da"):
+                    _set(t, ("layers", i, k), np.asarray(per_sample(g[k]), dtype=object))
+                _set(t, ("layers", i, "dJ_dW"), np.asarray(g["dJ_dW"], dtype=object))
+                if g["dJ_db"] is not None:
+                    _set(t, ("layers", i, "dJ_db"), np.asarray(g["dJ_db"], dtype=object))
+            _set(t, ("layers", i, "W_new"), np.asarray(ls.W - lr * g["dJ_dW"], dtype=object))
+            if ls.b is not None and problem.update_bias:
+                _set(t, ("layers", i, "b_new"),
+                     np.asarray(ls.b - lr * g["dJ_db"], dtype=object))
+        return t
+
+    base = backward()
+    if base is None:
+        return []
+    # an internal check: the variant machinery with no mistake gives the solver's values
+    if not _tree_agrees(tree_of(base, 1, True), right, Tolerance(Fraction(0), Fraction(0))):
+        return []
+    grads = []
+    if problem.loss == "squared_error" or (problem.loss == "mse" and step.Y.shape[1] == 1):
+        half = backward(loss_scale=Fraction(1, 2))
+        if half is not None:
+            grads.append(("loss_factor_2", half))
+    if any(l.activation.name in ("relu", "leaky_relu") for l in problem.layers):
+        ungated = backward(gate=False)
+        if ungated is not None:
+            grads.append(("relu_gate_ignored", ungated))
+    grads.append(("gradient_sign", [{k: (None if v is None else -v) for k, v in g.items()}
+                                    for g in base]))
+    etas = [("eta_x10", Fraction(10)), ("eta_div10", Fraction(1, 10)),
+            ("update_added", Fraction(-1))]
+    variants = [Variant((name,), tree_of(base, f, False)) for name, f in etas]
+    variants += [Variant((name,), tree_of(g, 1, True)) for name, g in grads]
+    variants += [Variant((gname, ename), tree_of(g, f, False))
+                 for gname, g in grads for ename, f in etas]
+    return variants
+
+
+def _tree_agrees(partial: dict, right: dict, tol: Tolerance) -> bool:
+    def walk(t, path):
+        for k, v in t.items():
+            if isinstance(v, dict):
+                if not walk(v, path + (k,)):
+                    return False
+            elif not agrees(v, get_path(right, path + (k,)), tol):
+                return False
+        return True
+    return walk(partial, ())
+
+
+def _conv_variants(problem, right: dict) -> list:
+    out = []
+    other = "convolution" if problem.mode == "cross_correlation" else "cross_correlation"
+    t = _solved_tree(replace(problem, mode=other))
+    if t is not None:
+        out.append(Variant(("kernel_flipped" if other == "convolution" else
+                            "kernel_not_flipped",), t))
+    if problem.padding != ((0, 0), (0, 0)):
+        t = _solved_tree(replace(problem, padding=((0, 0), (0, 0)), padding_rule=None))
+        if t is not None:
+            out.append(Variant(("padding_forgotten",), t))
+    if problem.stride != (1, 1):
+        # ⌈x/s⌉ = ⌊(x + s − 1)/s⌋: the ceiling is the floor with s − 1 more rows at the end
+        (pt, pb), (pl, pr) = problem.padding
+        sh, sw = problem.stride
+        t = _solved_tree(replace(problem, padding=((pt, pb + sh - 1), (pl, pr + sw - 1))))
+        if t is not None:
+            out.append(Variant(("ceil_instead_of_floor",), {"output_shape": t["output_shape"]}))
+    return out
+
+
+def _shape_variants(problem, right: dict) -> list:
+    from .spec.conv import resolve_padding
+    from .solvers.shape import walk
+    out = []
+    results = walk(problem)
+
+    def with_layers(fn):
+        layers = [fn(r.layer, r) for r in results]
+        return _solved_tree(replace(problem, layers=layers))
+
+    def unpadded(layer, r):
+        if layer.type in ("conv", "pool") and r.pads != ((0, 0), (0, 0)):
+            return replace(layer, padding=((0, 0), (0, 0)))
+        return layer
+    if any(r.layer.type in ("conv", "pool") and r.pads != ((0, 0), (0, 0)) for r in results):
+        t = with_layers(unpadded)
+        if t is not None:
+            out.append(Variant(("padding_forgotten",), t))
+
+    def ceiled(layer, r):
+        if layer.type == "conv" and layer.stride != (1, 1):
+            (pt, pb), (pl, pr) = r.pads
+            return replace(layer, padding=((pt, pb + layer.stride[0] - 1),
+                                           (pl, pr + layer.stride[1] - 1)))
+        if layer.type == "pool" and not layer.ceil_mode:
+            return replace(layer, ceil_mode=True)
+        return layer
+    if any((r.layer.type == "conv" and r.layer.stride != (1, 1)) or
+           (r.layer.type == "pool" and not r.layer.ceil_mode) for r in results):
+        t = with_layers(ceiled)
+        if t is not None:
+            out.append(Variant(("ceil_instead_of_floor",), t))
+    if any(r.layer.type == "pool" and r.layer.ceil_mode for r in results):
+        t = with_layers(lambda l, r: replace(l, ceil_mode=False) if l.type == "pool" else l)
+        if t is not None:
+            out.append(Variant(("floor_instead_of_ceil",), t))
+    if any(r.layer.type in ("conv", "conv_transpose", "dense") and r.layer.bias
+           for r in results):
+        t = with_layers(lambda l, r: replace(l, bias=False)
+                        if l.type in ("conv", "conv_transpose", "dense") else l)
+        if t is not None:
+            out.append(Variant(("bias_not_counted",),
+                               {"total_parameters": t["total_parameters"],
+                                "layers": {k: {"parameters": v["parameters"]}
+                                           for k, v in t["layers"].items()}}))
+    return out
+
+
+def seed_pnorm_gradient(w, p, alpha):
+    """The seed's α·p·wᵢ^(p−1), without |·| and sign (whole p only; None otherwise)."""
+    p = Fraction(p)
+    if p.denominator != 1 or p < 1:
+        return None
+    out = np.empty(w.shape, dtype=object)
+    for idx, v in np.ndenumerate(w):
+        out[idx] = alpha * p * Fraction(v) ** int(p - 1)
+    return out
+
+
+def _regularize_variants(problem, right: dict) -> list:
+    from .solvers import pnorm
+    if problem.symbolic or not problem.exact:
+        return []
+    w, p, alpha = problem.weights, problem.p, problem.alpha
+    lg, eta = problem.loss_gradient, problem.learning_rate
+    out = []
+
+    def tree(pen_grad, penalty=None, lr_factor=Fraction(1), with_grads=True) -> dict:
+        t: dict = {}
+        g = pen_grad if lg is None else lg + pen_grad
+        if with_grads:
+            t["penalty_gradient"] = pen_grad
+            if lg is not None:
+                t["gradient"] = g
+            if penalty is not None:
+                t["penalty"] = np.asarray(penalty, dtype=object)
+        if eta is not None:
+            t["weights_new"] = w - eta * lr_factor * g
+        return t
+
+    right_grad = pnorm.gradient(w, p, alpha)
+    grads = []
+    seed = seed_pnorm_gradient(w, p, alpha)
+    if seed is not None:
+        seed_pen = alpha * sum((Fraction(v) ** int(p) for v in w.ravel()), Fraction(0))
+        grads.append(("pnorm_sign_lost", seed, seed_pen))
+    if p != 1:
+        grads.append(("pnorm_factor_p", right_grad / p, None))
+    grads.append(("gradient_sign", -right_grad, None))
+    etas = [("eta_x10", Fraction(10)), ("eta_div10", Fraction(1, 10)),
+            ("update_added", Fraction(-1))]
+    if eta is not None:
+        out += [Variant((n,), tree(right_grad, lr_factor=f, with_grads=False)) for n, f in etas]
+    out += [Variant((n,), tree(g, pen)) for n, g, pen in grads]
+    if eta is not None:
+        out += [Variant((gn, en), tree(g, lr_factor=f, with_grads=False))
+                for gn, g, _pen in grads for en, f in etas]
+    return out
+
+
+VARIANTS: dict[str, Callable] = {"backprop": _backprop_variants, "conv": _conv_variants,
+                                 "shape": _shape_variants, "regularize": _regularize_variants}
+
+
+# --- order of computation: which wrong value came first ---------------------------------------
+
+_BACKWARD = {"dJ_dh": 0, "dJ_da": 1, "dJ_dW": 2, "dJ_db": 3}
+
+
+def _rank(kind: str, path: tuple, n_layers: int):
+    """A sort key: the order in which the solution computes the field."""
+    head = path[0]
+    if kind == "backprop":
+        if head == "layers" and len(path) == 3:
+            n, f = path[1], path[2]
+            if f in ("W", "b"):
+                return (0, n, f == "b")
+            if f in ("a", "h"):
+                return (1, n, f == "h")
+            if f in _BACKWARD:
+                return (4, -n, _BACKWARD[f])
+            return (5, n, f == "b_new")
+        return {"output": (2,), "loss": (3,)}.get(head, (6,))
+    order = {
+        "conv": ["input_shape", "kernel_shape", "mode", "stride", "padding", "dilation",
+                 "output_shape", "output", "pool"],
+        "shape": ["input_shape", "layers", "output_shape", "total_parameters"],
+        "regularize": ["p", "alpha", "weights", "loss_gradient", "learning_rate", "penalty",
+                       "penalty_gradient", "gradient", "weights_new"],
+    }.get(kind, [])
+    first = order.index(head) if head in order else len(order)
+    rest = tuple((0, x) if isinstance(x, int) else (1, ["output_shape", "output", "parameters"]
+                                                     .index(x) if x in ("output_shape", "output",
+                                                                        "parameters") else 9)
+                 for x in path[1:])
+    return (first,) + rest
+
+
+def stage(kind: str, path: tuple) -> str:
+    """The part of the solution a field belongs to, in words."""
+    if kind == "backprop":
+        if path[0] == "layers" and len(path) == 3:
+            n, f = path[1], path[2]
+            if f in ("W", "b"):
+                return f"the parameters of layer {n}"
+            if f in ("a", "h"):
+                return f"forward pass, layer {n}"
+            if f in _BACKWARD:
+                return f"backward pass, layer {n}"
+            return f"update, layer {n}"
+        return {"loss": "the loss", "output": "forward pass, the output"}.get(path[0], path[0])
+    if kind == "shape" and path[0] == "layers" and len(path) > 1:
+        return f"layer {path[1]}"
+    if kind == "conv" and path[0] == "pool":
+        return "pooling"
+    return field_name(path)
+
+
+# --- grading ----------------------------------------------------------------------------------
+
+@dataclass
+class FieldResult:
+    """One claimed value, graded."""
+
+    path: tuple
+    claimed: Any
+    right: Any
+    correct: bool
+    mistakes: list = field(default_factory=list)     # tuples of mistake names, likeliest first
+    follows_from: str | None = None                   # a wrong claimed value this one follows from
+    follows_with: tuple = ()                          # and the mistake made on top of it, if any
+
+    @property
+    def field(self) -> str:
+        return field_name(self.path)
+
+
+@dataclass
+class FileReport:
+    """One answers file, graded."""
+
+    answers: Answers
+    results: list
+    earliest: FieldResult | None
+
+    @property
+    def n_right(self) -> int:
+        return sum(r.correct for r in self.results)
+
+    @property
+    def n_wrong(self) -> int:
+        return len(self.results) - self.n_right
+
+
+def _follow_through(ans: Answers, results: dict, r: FieldResult) -> None:
+    """A wrong updated weight that is the update of the student's own (wrong) gradient."""
+    kind = ans.problem.kind
+    if kind == "backprop" and r.path[0] == "layers" and r.path[-1] in ("W_new", "b_new"):
+        gpath = r.path[:-1] + ("dJ_dW" if r.path[-1] == "W_new" else "dJ_db",)
+        ppath = r.path[:-1] + ("W" if r.path[-1] == "W_new" else "b",)
+        eta = ans.problem.learning_rate
+    elif kind == "regularize" and r.path == ("weights_new",):
+        gpath = ("gradient",) if ans.problem.loss_gradient is not None else \
+            ("penalty_gradient",)
+        ppath = ("weights",)
+        eta = ans.problem.learning_rate
+    else:
+        return
+    g = results.get(gpath)
+    if g is None or g.correct or eta is None:
+        return
+    old = get_path(ans.right, ppath)
+    c = _fit(g.claimed, get_path(ans.right, gpath)) if not isinstance(g.claimed, str) else None
+    if c is None or old is _MISSING or old is None:
+        return
+    for name, f in ((None, Fraction(1)), ("eta_x10", Fraction(10)),
+                    ("eta_div10", Fraction(1, 10)), ("update_added", Fraction(-1))):
+        lr = eta * f
+        lr = lr if all(isinstance(x, Fraction) for x in np.asarray(old).ravel()) else float(lr)
+        value = np.asarray(old, dtype=object) - lr * c
+        if agrees(r.claimed, value, ans.tolerance):
+            r.follows_from = g.field
+            r.follows_with = (name,) if name else ()
+            return
+
+
+def grade(ans: Answers) -> FileReport:
+    """Compare every claim with the right value, and a wrong one with the mistakes' values."""
+    kind = ans.problem.kind
+    variants = None
+    results = []
+    for claim in ans.claims:
+        right = get_path(ans.right, claim.path)
+        ok = agrees(claim.value, right, ans.tolerance)
+        r = FieldResult(claim.path, claim.value, right, ok)
+        if not ok and not isinstance(right, str) and right is not None:
+            if variants is None:
+                variants = VARIANTS[kind](ans.problem, ans.right)
+            for v in variants:
+                value = get_path(v.tree, claim.path)
+                if value is _MISSING or agrees(value, right, ans.tolerance):
+                    continue
+                if agrees(claim.value, value, ans.tolerance):
+                    r.mistakes.append(v.mistakes)
+        results.append(r)
+    by_path = {r.path: r for r in results}
+    for r in results:
+        if not r.correct:
+            _follow_through(ans, by_path, r)
+    n_layers = len(getattr(ans.problem, "layers", []) or [])
+    results.sort(key=lambda r: _rank(kind, r.path, n_layers))
+    wrong = [r for r in results if not r.correct]
+    return FileReport(ans, results, wrong[0] if wrong else None)
+
+
+# --- the report as a Solution ----------------------------------------------------------------
+
+def _value_expr(v):
+    if v is None:
+        return "null"
+    if isinstance(v, str):
+        return v
+    a = np.asarray(v, dtype=object)
+    if a.size == 1:
+        return Num(a.ravel()[0])
+    return Mat(a)
+
+
+def mistake_words(names: tuple) -> str:
+    """One or two mistakes together, in words."""
+    return ", and ".join(MISTAKES[n].text for n in names)
+
+
+def mistake_short(names: tuple) -> str:
+    """One or two mistakes together, in a few words (for tables)."""
+    return " + ".join(MISTAKES[n].short for n in names)
+
+
+def _mistake_cell(r: FieldResult) -> str:
+    if r.correct:
+        return ""
+    if r.follows_from:
+        extra = f" + {MISTAKES[r.follows_with[0]].short}" if r.follows_with else ""
+        return f"from your {r.follows_from}{extra}"
+    if r.mistakes:
+        return mistake_short(r.mistakes[0])
+    if isinstance(r.right, str):
+        return ""
+    if r.claimed is not None and not isinstance(r.claimed, str) and \
+            _fit(r.claimed, r.right) is None:
+        return "not the right shape"
+    return "?"
+
+
+def _mistake_data(names: tuple) -> dict:
+    return {"names": list(names), "text": mistake_words(names)}
+
+
+def file_data(rep: FileReport) -> dict:
+    """The JSON of one graded file."""
+    ans = rep.answers
+    kind = ans.problem.kind
+    fields = []
+    for r in rep.results:
+        fields.append({
+            "field": r.field, "stage": stage(kind, r.path), "claimed": r.claimed,
+            "right": r.right, "correct": r.correct,
+            "mistake": _mistake_data(r.mistakes[0]) if r.mistakes and not r.correct
+            and not r.follows_from else None,
+            "also_explained_by": [_mistake_data(m) for m in r.mistakes[1:]],
+            "follows_from": r.follows_from,
+            "follows_with": _mistake_data(r.follows_with) if r.follows_with else None,
+        })
+    return {"file": ans.path, "student": ans.student, "problem": ans.problem_path,
+            "kind": kind, "tolerance": {"abs": ans.tolerance.abs, "rel": ans.tolerance.rel},
+            "right": rep.n_right, "wrong": rep.n_wrong, "total": len(rep.results),
+            "all_right": rep.n_wrong == 0,
+            "earliest_wrong": rep.earliest.field if rep.earliest else None,
+            "fields": fields}
+
+
+def _later_words(rep: FileReport) -> str:
+    """Which later wrong values follow from the earliest one, and which are mistakes of their own."""
+    e = rep.earliest
+    follow, own, unknown = [], [], []
+    for r in rep.results:
+        if r.correct or r is e:
+            continue
+        if r.follows_from == e.field or (r.mistakes and e.mistakes and
+                                         r.mistakes[0] == e.mistakes[0]):
+            follow.append(r.field)
+        elif r.mistakes or r.follows_from:
+            own.append(r.field)
+        else:
+            unknown.append(r.field)
+    words = ""
+    if follow:
+        words += f" {', '.join(follow)} follow{'s' if len(follow) == 1 else ''} from it."
+    if unknown:
+        words += f" {', '.join(unknown)} may follow from it."
+    if own:
+        words += f" {', '.join(own)} " + ("is a mistake of its own." if len(own) == 1
+                                          else "are mistakes of their own.")
+    return words
+
+
+def _file_section(rep: FileReport, several: bool) -> Section:
+    ans = rep.answers
+    kind = ans.problem.kind
+    title = f"{ans.student}: {ans.problem_path}" if several else f"Answers: {ans.problem_path}"
+    sec = Section(title)
+    sec.add(Paragraph(f"{ans.path} claims {len(rep.results)} value"
+                      f"{'s' if len(rep.results) != 1 else ''} of the {kind} problem "
+                      f"{ans.problem_path}; a value is right within ", Num(ans.tolerance.abs),
+                      " (absolute) or ", Num(ans.tolerance.rel), " (relative)."))
+    rows = []
+    for r in rep.results:
+        rows.append([r.field, _value_expr(r.claimed), _value_expr(r.right),
+                     "right" if r.correct else "WRONG", _mistake_cell(r)])
+    sec.add(Table(["Field", "Claimed", "Right value", "Verdict", "Likely mistake"], rows,
+                  align=["left", "right", "right", "left", "left"]))
+    sec.add(Paragraph(Num(rep.n_right), " of ", Num(len(rep.results)), " right."))
+    if rep.earliest is not None:
+        e = rep.earliest
+        sec.add(Paragraph(f"Earliest wrong step: {e.field} ({stage(kind, e.path)})."
+                          + _later_words(rep)))
+        for r in rep.results:
+            if r.correct:
+                continue
+            if r.follows_from:
+                sec.add(Note(f"{r.field}: follows from your {r.follows_from}"
+                             + (f", with {MISTAKES[r.follows_with[0]].text}"
+                                if r.follows_with else " (the step itself is right)") + "."))
+            elif r.mistakes:
+                text = f"{r.field}: the value you get with {mistake_words(r.mistakes[0])}"
+                if kind in ("backprop", "regularize") and any(
+                        n in ("eta_x10", "eta_div10") for n in r.mistakes[0]):
+                    eta = ans.problem.learning_rate
+                    f = 10 if "eta_x10" in r.mistakes[0] else Fraction(1, 10)
+                    sec.add(Note(text + ": η = ", Num(eta * f), " used where η = ", Num(eta),
+                                 "."))
+                    continue
+                if len(r.mistakes) > 1:
+                    text += "; also " + "; ".join(mistake_words(m) for m in r.mistakes[1:])
+                sec.add(Note(text + "."))
+    return sec
+
+
+def report(reports: list) -> Solution:
+    """The check report of one or several answers files, as a Solution of kind "check"."""
+    several = len(reports) > 1
+    blocks = [_file_section(rep, several) for rep in reports]
+    counts: dict = {}
+    for rep in reports:
+        for r in rep.results:
+            if not r.correct and r.mistakes and not r.follows_from:
+                key = r.mistakes[0]
+                counts.setdefault(key, set()).add(rep.answers.path)
+    if several:
+        rows = []
+        for rep in reports:
+            mis = []
+            for r in rep.results:
+                if not r.correct and r.mistakes and not r.follows_from:
+                    w = mistake_short(r.mistakes[0])
+                    if w not in mis:
+                        mis.append(w)
+            rows.append([rep.answers.student, Num(rep.n_right), Num(len(rep.results)),
+                         rep.earliest.field if rep.earliest else "",
+                         "; ".join(mis) if mis else ("" if rep.n_wrong == 0 else "—")])
+        summary = Section("Class summary")
+        summary.add(Table(["Student", "Right", "Of", "Earliest wrong", "Likely mistakes"], rows,
+                          align=["left", "right", "right", "left", "left"]))
+        all_right = sum(rep.n_wrong == 0 for rep in reports)
+        summary.add(Paragraph(Num(all_right), " of ", Num(len(reports)),
+                              " answer files all right."))
+        if counts:
+            mrows = [[mistake_words(k), Num(len(v))]
+                     for k, v in sorted(counts.items(), key=lambda kv: -len(kv[1]))]
+            summary.add(Table(["Mistake", "Students"], mrows, align=["left", "right"]))
+        blocks.append(summary)
+    data = {
+        "kind": "check", "format_version": 1,
+        "files": [file_data(rep) for rep in reports],
+        "summary": {
+            "files": len(reports),
+            "all_right": sum(rep.n_wrong == 0 for rep in reports),
+            "right": sum(rep.n_right for rep in reports),
+            "wrong": sum(rep.n_wrong for rep in reports),
+            "mistakes": {"; ".join(k): len(v) for k, v in counts.items()},
+        },
+    }
+    title = "Checking answers" if not several else f"Checking {len(reports)} answer files"
+    return Solution("check", title, blocks, data)
+
+
+def check_files(paths, tolerance: Tolerance | None = None) -> tuple[Solution, bool]:
+    """Grade answers files: the report, and True when every claimed value is right."""
+    reports = [grade(load_answers(p, tolerance)) for p in paths]
+    return report(reports), all(rep.n_wrong == 0 for rep in reports)

@@ -1,0 +1,62 @@
+"""nnsolve check."""
+
+import click
+
+from .common import make_output, output_options, render_solution, write_output
+
+
+@click.command(short_help="Grade claimed answers against the computed solution.")
+@click.argument("answers", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--abs", "abs_tol", metavar="X",
+              help="Absolute tolerance for every file (default: the file's, else 0.001).")
+@click.option("--rel", "rel_tol", metavar="X",
+              help="Relative tolerance for every file (default: the file's, else 0.001).")
+@output_options
+@click.pass_context
+def check(ctx, answers, abs_tol, rel_tol, **kwargs):
+    """Grade answers files: each claimed value right or wrong, the right value beside it, and
+    for a wrong one the earliest wrong step and the likely mistake (the factor 2 of the squared
+    loss dropped, the ReLU gate ignored, η applied wrongly, the kernel flipped, the padding
+    forgotten, floor for ceil, the |w| lost in the p-norm, ...).
+
+    An answers file names its problem and copies part of the problem's JSON output:
+
+    \b
+      problem: ../seed-backprop.yaml     # relative to the answers file
+      student: Ada                       # optional (default: the file's name)
+      tolerance: {abs: 0.001, rel: 0.001}   # optional; right when within either
+      answers:
+        loss: 9
+        layers:                          # backprop: the first step, layers by number
+          3: {dJ_dW: [[0, -18]], W_new: [[-1, 1.18]]}
+
+    Several files grade a class, with a summary table. Exit status 0 when every claimed
+    value is right, 1 when any is wrong (or a file is wrong).
+
+    \b
+    Example:
+      nnsolve check problems/answers/seed-answers-wrong.yaml
+      nnsolve check answers/*.yaml --format json -o grades.json
+    """
+    from ..check import DEFAULT_TOLERANCE, Tolerance, check_files
+    from ..errors import ProblemError
+    from ..numbers import parse_number
+    out = make_output(kwargs)
+    tolerance = None
+    if abs_tol is not None or rel_tol is not None:
+        values = []
+        for name, text, default in (("--abs", abs_tol, DEFAULT_TOLERANCE.abs),
+                                    ("--rel", rel_tol, DEFAULT_TOLERANCE.rel)):
+            try:
+                v = default if text is None else parse_number(text)
+            except ValueError as e:
+                raise click.BadParameter(str(e), param_hint=name) from None
+            if v < 0:
+                raise click.BadParameter("expected a tolerance ≥ 0", param_hint=name)
+            values.append(v)
+        tolerance = Tolerance(*values)
+    solution, all_right = check_files(answers, tolerance)
+    write_output(render_solution(solution, out), out.output)
+    if not all_right:
+        ctx.exit(1)

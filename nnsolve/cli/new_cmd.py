@@ -1,0 +1,218 @@
+"""nnsolve new: exercises with clean numbers, deterministic per seed."""
+
+import os
+import shlex
+import sys
+
+import click
+
+from .common import write_output
+
+
+def _seed_option(f):
+    return click.option("--seed", type=click.IntRange(0), default=None,
+                        help="Seed: the same seed and options give the same file. Default: a "
+                             "random seed, written in the file's first line.")(f)
+
+
+def _output_options(f):
+    f = click.option("--answers", "answers_path", type=click.Path(dir_okay=False),
+                     help="Also write the full right answers there (an answers file for "
+                          "`nnsolve check`, a key for grading); needs -o.")(f)
+    f = click.option("-o", "--output", type=click.Path(dir_okay=False),
+                     help="Write the problem to this file instead of standard output.")(f)
+    return f
+
+
+def _command_line(kind: str, seed: int, extra: list) -> str:
+    return " ".join(["nnsolve", "new", kind, "--seed", str(seed)] +
+                    [shlex.quote(x) for x in extra])
+
+
+def _pick_seed(seed):
+    if seed is not None:
+        return seed
+    import random
+    return random.SystemRandom().randrange(10 ** 6)
+
+
+def _write(gen, output, answers_path, command):
+    from ..generate import answers_text
+    if answers_path is not None and output in (None, "-"):
+        raise click.UsageError("--answers needs -o FILE: the answers file names the problem "
+                               "file it answers")
+    write_output(gen.text, output)
+    if answers_path is not None:
+        ref = os.path.relpath(os.path.abspath(output),
+                              os.path.dirname(os.path.abspath(answers_path)))
+        write_output(answers_text(gen, ref.replace(os.sep, "/"), command), answers_path)
+
+
+def _sizes(text):
+    try:
+        sizes = tuple(int(t) for t in text.replace("x", ",").split(","))
+    except ValueError:
+        raise click.BadParameter(f"expected sizes such as 1,2,2,1, got {text!r}",
+                                 param_hint="--layers") from None
+    if len(sizes) < 2 or any(n < 1 for n in sizes):
+        raise click.BadParameter("expected at least two sizes ≥ 1: the inputs, then each "
+                                 "layer's units (1,2,2,1 is the seed's network)",
+                                 param_hint="--layers")
+    return sizes
+
+
+def _pair(text, name):
+    try:
+        vals = [int(t) for t in text.lower().replace("x", ",").split(",")]
+    except ValueError:
+        vals = []
+    if len(vals) == 1:
+        vals *= 2
+    if len(vals) != 2 or min(vals) < 1:
+        raise click.BadParameter(f"expected n or HxW of whole numbers ≥ 1, got {text!r}",
+                                 param_hint=name)
+    return tuple(vals)
+
+
+@click.group(short_help="A new exercise whose solution has clean numbers.")
+def new():
+    """Write a new exercise (a problem YAML file) whose every value in the solution is a whole
+    number or has at most two decimals, with no ReLU input exactly 0 (unless --allow-zero).
+    The same seed and options give a byte-identical file; --answers also writes the answer key.
+
+    \b
+    Example:
+      nnsolve new backprop --seed 7 -o p.yaml --answers key.yaml
+      nnsolve new conv --seed 3 --input-size 5 --kernel-size 3 --padding 1
+      nnsolve new shape --seed 1
+      nnsolve new regularize --seed 2 --p 3
+    """
+
+
+@new.command(short_help="A fully connected ReLU network, like the seed's 1-2-2-1.")
+@_seed_option
+@click.option("--layers", "layers", default="1,2,2,1", show_default=True,
+              help="The inputs, then each layer's units.")
+@click.option("--activation", type=click.Choice(["relu", "leaky_relu", "linear"]),
+              default="relu", show_default=True,
+              help="Hidden layers' activation (the output layer is linear); exact ones only.")
+@click.option("--loss", type=click.Choice(["squared_error", "half_squared_error"]),
+              default="squared_error", show_default=True)
+@click.option("--bias", is_flag=True, help="Give every layer a bias.")
+@click.option("--allow-zero", is_flag=True, help="Allow a ReLU input exactly 0.")
+@_output_options
+def backprop(seed, layers, activation, loss, bias, allow_zero, output, answers_path):
+    """A backpropagation exercise: forward, loss, backward and one update, all clean
+    (η is 0.1 or 0.01, whichever keeps the updated weights to two decimals).
+
+    \b
+    Example:
+      nnsolve new backprop --seed 7 -o p.yaml --answers key.yaml
+      nnsolve new backprop --seed 3 --layers 2,3,1 --activation leaky_relu
+    """
+    from ..generate import new_backprop
+    sizes = _sizes(layers)
+    seed = _pick_seed(seed)
+    extra = []
+    if layers != "1,2,2,1":
+        extra += ["--layers", ",".join(map(str, sizes))]
+    if activation != "relu":
+        extra += ["--activation", activation]
+    if loss != "squared_error":
+        extra += ["--loss", loss]
+    extra += ["--bias"] * bias + ["--allow-zero"] * allow_zero
+    command = _command_line("backprop", seed, extra)
+    gen = new_backprop(seed, sizes, activation, loss, bias, allow_zero, command)
+    _write(gen, output, answers_path, command)
+
+
+@new.command(short_help="A 2-D convolution of small whole numbers.")
+@_seed_option
+@click.option("--input-size", default="4", show_default=True, help="n or HxW.")
+@click.option("--kernel-size", default="2", show_default=True, help="n or HxW.")
+@click.option("--stride", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--padding", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--mode", type=click.Choice(["cross_correlation", "convolution"]),
+              default="cross_correlation", show_default=True)
+@click.option("--activation", type=click.Choice(["relu"]), default=None,
+              help="Apply ReLU after the convolution.")
+@click.option("--pool", type=click.Choice(["max", "avg"]), default=None,
+              help="Then 2×2 pooling with stride 2.")
+@click.option("--allow-zero", is_flag=True, help="With --activation relu: allow an input 0.")
+@_output_options
+def conv(seed, input_size, kernel_size, stride, padding, mode, activation, pool, allow_zero,
+         output, answers_path):
+    """A convolution exercise (seed 2.3 style), window by window.
+
+    \b
+    Example:
+      nnsolve new conv --seed 3 --input-size 5 --kernel-size 3 --padding 1 --stride 2
+    """
+    from ..generate import new_conv
+    seed = _pick_seed(seed)
+    size = _pair(input_size, "--input-size")
+    ksize = _pair(kernel_size, "--kernel-size")
+    extra = []
+    for name, value, default in (("--input-size", input_size, "4"),
+                                 ("--kernel-size", kernel_size, "2"),
+                                 ("--stride", stride, 1), ("--padding", padding, 0),
+                                 ("--mode", mode, "cross_correlation"),
+                                 ("--activation", activation, None), ("--pool", pool, None)):
+        if value != default:
+            extra += [name, str(value)]
+    extra += ["--allow-zero"] * allow_zero
+    command = _command_line("conv", seed, extra)
+    gen = new_conv(seed, size, ksize, stride, padding, mode, activation, pool, allow_zero,
+                   command)
+    _write(gen, output, answers_path, command)
+
+
+@new.command(short_help="A small CNN stack: output shapes and parameter counts.")
+@_seed_option
+@click.option("--blocks", type=click.IntRange(1, 4), default=2, show_default=True,
+              help="Convolution blocks (conv, ReLU, sometimes pooling) before the dense layer.")
+@click.option("--channels", type=click.IntRange(1, 64), default=None,
+              help="Input channels (default: 1 or 3).")
+@click.option("--size", type=click.IntRange(4, 256), default=None,
+              help="Input height and width (default: 8 to 32).")
+@_output_options
+def shape(seed, blocks, channels, size, output, answers_path):
+    """An output-size and parameter-count exercise (seed 2.2 style).
+
+    \b
+    Example:
+      nnsolve new shape --seed 1 --blocks 3 --size 32
+    """
+    from ..generate import new_shape
+    seed = _pick_seed(seed)
+    extra = []
+    for name, value, default in (("--blocks", blocks, 2), ("--channels", channels, None),
+                                 ("--size", size, None)):
+        if value != default:
+            extra += [name, str(value)]
+    command = _command_line("shape", seed, extra)
+    gen = new_shape(seed, blocks, channels, size, command)
+    _write(gen, output, answers_path, command)
+
+
+@new.command(short_help="A p-norm penalty, its gradient and one step.")
+@_seed_option
+@click.option("--p", "p", type=click.Choice(["1", "2", "3"]), default=None,
+              help="The norm's p (default: drawn from 1, 2, 3).")
+@click.option("--count", type=click.IntRange(1, 12), default=3, show_default=True,
+              help="How many weights.")
+@_output_options
+def regularize(seed, p, count, output, answers_path):
+    """A regularization exercise (seed question 3 with numbers), with at least one negative
+    weight so that |w| and sign(w) matter.
+
+    \b
+    Example:
+      nnsolve new regularize --seed 2 --p 3
+    """
+    from ..generate import new_regularize
+    seed = _pick_seed(seed)
+    extra = (["--p", p] if p else []) + (["--count", str(count)] if count != 3 else [])
+    command = _command_line("regularize", seed, extra)
+    gen = new_regularize(seed, int(p) if p else None, count, command)
+    _write(gen, output, answers_path, command)
