@@ -142,7 +142,8 @@ def test_general_derivation_reads_like_the_seed_corrected():
     out = result.stdout
     for line in ["J̃ = J(w) + α ‖w‖ₚᵖ", "‖w‖ₚᵖ = Σᵢ |wᵢ|ᵖ", "∂/∂wᵢ Σⱼ |wⱼ|ᵖ",
                  "∂J/∂wᵢ + α · p · |wᵢ|ᵖ⁻¹ · sign(wᵢ)", "subgradient 0 is used",
-                 "The seed's eq. 63 ends with α · p · wᵢᵖ⁻¹", "The seed's eq. 58"]:
+                 "The shortcut α · p · wᵢᵖ⁻¹ (the seed sheet's eq. 63)",
+                 "(the seed sheet's eq. 58)"]:
         assert line in out, line
     assert out.index("Σⱼ |wⱼ|ᵖ") < out.index("|wᵢ|ᵖ⁻¹ · sign(wᵢ)")
 
@@ -151,7 +152,7 @@ def test_p2_and_p1_specialise_the_derivation():
     out2 = run("--p", "2").stdout
     assert "2α wᵢ" in out2 or "2αwᵢ" in out2
     assert "weight decay" in out2
-    assert "agrees with the seed" in out2
+    assert "agrees with the shortcut" in out2
     out1 = run("--p", "1").stdout
     assert "α · sign(wᵢ)" in out1
     assert "subgradient" in out1
@@ -162,7 +163,7 @@ def test_p2_and_p1_specialise_the_derivation():
 def test_odd_p_points_out_the_seed_formula_with_both_values():
     out = run(ODD).stdout
     assert "wrong sign" in out
-    table = out[out.index("seed's formula\n"):]
+    table = out[out.index("right gradient   the shortcut"):]
     row = next(l for l in table.splitlines() if l.startswith("w₂"))
     assert row.split()[1:] == ["-2", "-1.2", "1.2"]
     assert "w₂ ← -2 − 0.1 · (-1.1) = -1.89" in out
@@ -171,9 +172,9 @@ def test_odd_p_points_out_the_seed_formula_with_both_values():
 def test_no_seed_table_where_the_seed_formula_agrees():
     # p − 1 = 1/3: the real cube root keeps the sign, so the seed's value is right here
     out = text_of(from_options(p="4/3", alpha="1", weights="-8,1"))
-    assert "seed's formula\n" not in out
+    assert "right gradient   the shortcut" not in out
     out = text_of(from_options(p="2", alpha="1", weights="-8,1"))
-    assert "seed's formula\n" not in out
+    assert "right gradient   the shortcut" not in out
 
 
 def test_every_format_renders():

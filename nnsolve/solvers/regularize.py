@@ -109,7 +109,7 @@ def derivation(p, alpha) -> list:
         loss.add(Paragraph("here with ", Rel(P, "=", Num(p)),
                            *([", ", Rel(ALPHA, "=", Num(alpha))] if alpha is not None else []),
                            "."))
-    loss.add(Note("The seed's eq. 58 writes ", Sum(Pow(wi, P), index="i"),
+    loss.add(Note("A common shortcut (the seed sheet's eq. 58) writes ", Sum(Pow(wi, P), index="i"),
                   " without the absolute value. That is the same sum only for even p: for odd "
                   "p the negative weights would lower the penalty, and for non-integer p, ",
                   Pow(wi, P), " is not a real number when ", Rel(wi, "<", Num(0)), "."))
@@ -212,21 +212,21 @@ def _seed_note(p):
     right = dot(ALPHA, P, Pow(Abs(wi), Sub(P, Num(1))), sign(wi))
     seed = seed_formula(None, wi)
     if p is None:
-        return Note("The seed's eq. 63 ends with ", seed, ". It equals ", right, " when p is "
+        return Note("The shortcut ", seed, " (the seed sheet's eq. 63) equals ", right, " only when p is "
                     "even or ", Rel(wi, ">", Num(0)), ". For odd p and ", Rel(wi, "<", Num(0)),
                     " it has the wrong sign (", Pow(wi, Sub(P, Num(1))),
                     " is then positive), and for non-integer p it is not a real number when ",
                     Rel(wi, "<", Num(0)), ".")
     p = Fraction(p)
     if p.denominator == 1 and p % 2 == 0:
-        return Note("For even p = ", Num(p), " this agrees with the seed's eq. 63, ",
+        return Note("For even p = ", Num(p), " this agrees with the shortcut (the seed sheet's eq. 63) ",
                     seed_formula(p, wi), ".")
     if p.denominator == 1:
-        return Note("For odd p = ", Num(p), " the seed's eq. 63, ", seed_formula(p, wi),
-                    ", has the wrong sign for negative weights: ", Pow(wi, Num(p - 1)),
+        return Note("For odd p = ", Num(p), " the shortcut (the seed sheet's eq. 63) ", seed_formula(p, wi),
+                    " has the wrong sign for negative weights: ", Pow(wi, Num(p - 1)),
                     " is positive for every nonzero ", wi, ".")
-    return Note("For non-integer p = ", Num(p), " the seed's eq. 63, ", seed_formula(p, wi),
-                ", is in general not a real number for negative weights; the right value "
+    return Note("For non-integer p = ", Num(p), " the shortcut (the seed sheet's eq. 63) ", seed_formula(p, wi),
+                " is in general not a real number for negative weights; the right value "
                 "uses ", Abs(wi), ".")
 
 
@@ -405,10 +405,10 @@ def _numeric_seed_note(p, alpha, w, grad):
     more = ""
     if len(negative) > len(rows):
         more = f" (the first {len(rows)} of {len(negative)} negative weights)"
-    return [Note("The seed's formula ", seed_formula(None, w_("i")), " (eq. 63) gives other "
+    return [Note("The shortcut ", seed_formula(None, w_("i")), " (the seed sheet's eq. 63) gives other "
                  "values for the negative weights: ", *why, ". The right values are ",
                  dot(ALPHA, P, Pow(Abs(w_("i")), Sub(P, Num(1))), sign(w_("i"))), more, "."),
-            Table(["weight", "value", "right gradient", "seed's formula"], rows)]
+            Table(["weight", "value", "right gradient", "the shortcut"], rows)]
 
 
 def solve(problem, options) -> Solution:
