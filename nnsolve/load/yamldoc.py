@@ -263,6 +263,9 @@ class Doc:
         import numpy as np
         if not doc.is_seq:
             return doc.number()
+        row = _number_row(doc.node)
+        if row is not None:
+            return row
         items = doc.items()
         if not items:
             raise doc.error("expected numbers, got an empty list")
@@ -278,6 +281,25 @@ class Doc:
         for i, p in enumerate(parts):
             arr[i] = p
         return arr
+
+
+def _number_row(node):
+    """A list of plain numbers as a 1-D object array of Fractions, read without a Doc per number;
+    None when any item is not a number (the caller then names the wrong one)."""
+    import numpy as np
+    yaml = _yaml()
+    values = node.value
+    if not values:
+        return None
+    out = np.empty(len(values), dtype=object)
+    try:
+        for i, child in enumerate(values):
+            if type(child) is not yaml.ScalarNode or child.tag in (NULL_TAG, BOOL_TAG):
+                return None
+            out[i] = parse_number(str(child.value))
+    except ValueError:
+        return None
+    return out
 
 
 def _words(shape) -> str:
@@ -335,7 +357,7 @@ def doc_from_text(text: str, display: str, base_dir: str = ".") -> Doc:
                                 for l in text.splitlines()):
         raise ProblemError("is empty, expected a YAML problem", display)
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = _compose(yaml, text)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         what = e.problem or e.context or "invalid YAML"
@@ -357,6 +379,19 @@ def doc_from_text(text: str, display: str, base_dir: str = ".") -> Doc:
         raise root.error(f"expected a problem (a mapping of fields such as `kind:`), got "
                          f"{describe(root.node)}")
     return root
+
+
+def _compose(yaml, text: str) -> list:
+    """The YAML documents as nodes: by libyaml when PyYAML has it (several times faster on large
+    inline matrices), else, or when the text is not valid YAML, by the pure-Python loader, whose
+    messages are the ones nnsolve reports."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return list(yaml.compose_all(text, Loader=fast))
+        except yaml.YAMLError:
+            pass
+    return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
 
 
 def _check_tags(node, display, seen):

@@ -25,6 +25,7 @@ class TextRenderer(Printer):
                                color_system="standard" if o.color else None,
                                no_color=not o.color, highlight=False, emoji=False,
                                soft_wrap=False)
+        self._plain = None if o.color else out     # uncoloured lines that fit skip rich
         if solution.title:
             self._heading(solution.title, 0)
         for block in solution.blocks:
@@ -53,9 +54,22 @@ class TextRenderer(Printer):
     def _inline(self, parts) -> str:
         return "".join(p if isinstance(p, str) else self.math.line(p) for p in parts)
 
+    def _fast(self, line: str) -> bool:
+        """Write an uncoloured line that rich would print unchanged (it fits, no control
+        characters) straight to the output; False when rich must lay it out."""
+        if self._plain is None or not line.isprintable():
+            return False
+        from rich.cells import cell_len
+        if cell_len(line) > self.console.width or line != line.rstrip():
+            return False
+        self._plain.write(line + "\n")
+        return True
+
     def _print_Paragraph(self, p: Paragraph, depth: int):
         from rich.text import Text
-        self.console.print(Text(self._inline(p.parts)))
+        text = self._inline(p.parts)
+        if not self._fast(text):
+            self.console.print(Text(text))
 
     def _print_Note(self, n: Note, depth: int):
         from rich.text import Text
@@ -91,6 +105,8 @@ class TextRenderer(Printer):
         lines = self.equation_lines(eq, self.options.width - 2)
         label = f"   ({eq.label})" if eq.label else ""
         for i, line in enumerate(lines):
+            if self._fast("  " + line + (label if i == 0 else "")):
+                continue
             t = Text("  " + line)
             if label and i == 0:
                 t.append(label, style="dim")

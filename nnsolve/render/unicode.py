@@ -53,23 +53,30 @@ def index_text(ix) -> str:
 
 def display_width(s: str) -> int:
     """Columns a string takes on a terminal (combining accents take none)."""
-    return sum(1 for ch in s if not unicodedata.combining(ch))
+    if s.isascii():
+        return len(s)
+    combining = unicodedata.combining
+    return len(s) - sum(1 for ch in s if ch > "\u02ff" and combining(ch))
 
 
 class Box:
     """Lines of text of equal width, with the line that carries the formula's axis."""
 
-    __slots__ = ("lines", "base")
+    __slots__ = ("lines", "base", "width")
 
     def __init__(self, lines, base: int = 0):
         widths = [display_width(l) for l in lines]
         width = max(widths, default=0)
         self.lines = [l + " " * (width - w) for l, w in zip(lines, widths)]
         self.base = base
+        self.width = width if self.lines else 0
 
-    @property
-    def width(self) -> int:
-        return display_width(self.lines[0]) if self.lines else 0
+    @classmethod
+    def padded(cls, lines: list, base: int, width: int) -> "Box":
+        """A box from lines already padded to ``width`` columns (no measuring)."""
+        b = cls.__new__(cls)
+        b.lines, b.base, b.width = lines, base, width
+        return b
 
     @property
     def height(self) -> int:
@@ -82,6 +89,9 @@ class Box:
 def hcat(*boxes) -> Box:
     """Boxes side by side, aligned on their axis lines."""
     boxes = [b if isinstance(b, Box) else Box([b]) for b in boxes]
+    width = sum(b.width for b in boxes)
+    if all(len(b.lines) == 1 and b.base == 0 for b in boxes):   # the common case: one line
+        return Box.padded(["".join(b.lines[0] for b in boxes)], 0, width)
     above = max(b.base for b in boxes)
     below = max(b.height - b.base - 1 for b in boxes)
     lines = [""] * (above + below + 1)
@@ -90,7 +100,7 @@ def hcat(*boxes) -> Box:
         for i in range(len(lines)):
             j = i - top
             lines[i] += b.lines[j] if 0 <= j < b.height else " " * b.width
-    return Box(lines, above)
+    return Box.padded(lines, above, width)
 
 
 def bracket(box: Box, left: str, right: str) -> Box:

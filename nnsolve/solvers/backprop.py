@@ -132,7 +132,8 @@ def compute_step(problem: BackpropProblem, params) -> Step:
         steps.append(LayerStep(W=layer.W, b=layer.b, a=A, h=H, dJ_dh=G_h, fprime=fprime,
                                dJ_da=G_a, dJ_dW=dW, dJ_dW_data=dW_data, dJ_db=db, W_new=W_new,
                                b_new=b_new))
-        G_h = G_a @ layer.W
+        if i > 0:     # ∂J/∂x of the input is never shown: skip that (large) product
+            G_h = G_a @ layer.W
     steps.reverse()
     return Step(X=X, Y=Y, layers=steps, sample_losses=sample_losses, data_loss=data_loss,
                 penalty=penalty, loss=loss, dJ_dyhat=dJ_dyhat, scale=scale, shortcut=shortcut)
@@ -190,17 +191,39 @@ def is_small(problem: BackpropProblem) -> bool:
     return n_params <= 40 and widest <= 8 and problem.X.shape[0] <= 4
 
 
+_TOO_LARGE = ("the numbers outgrow floating point (beyond ±1.8e308, or undefined) in step {k}: "
+              "use smaller weights, inputs or learning rate")
+
+
+def _finite(step: Step) -> bool:
+    """Every number of a step is finite and fits a float (the JSON contract needs it)."""
+    arrays = [step.dJ_dyhat, np.array([step.loss], dtype=object)]
+    for l in step.layers:
+        arrays += [a for a in (l.a, l.h, l.dJ_dh, l.dJ_da, l.dJ_dW, l.dJ_db, l.W_new, l.b_new)
+                   if a is not None]
+    try:
+        return all(np.all(np.isfinite(as_float(np.asarray(a)))) for a in arrays)
+    except OverflowError:     # a Fraction beyond the largest float
+        return False
+
+
 def solve(problem: BackpropProblem, options):
     """The worked solution of every step."""
     from .backprop_explain import explain
     params = [(l.W, l.b) for l in problem.layers]
     steps = []
     checks = []
-    for _ in range(problem.steps):
-        step = compute_step(problem, params)
+    for k in range(1, problem.steps + 1):
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                step = compute_step(problem, params)
+                if options.verify:
+                    checks.append(finite_differences(problem, params))
+        except (OverflowError, ZeroDivisionError):
+            step = None
+        if step is None or not _finite(step):
+            raise ProblemError(_TOO_LARGE.format(k=k))
         steps.append(step)
-        if options.verify:
-            checks.append(finite_differences(problem, params))
         params = [(l.W_new, l.b_new) for l in step.layers]
     detail = options.detail or ("full" if is_small(problem) else "summary")
     return explain(problem, steps, checks, detail)
