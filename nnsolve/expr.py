@@ -7,18 +7,43 @@ renderer formats them with ``format_number``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 
 class Expr:
-    """A formula node."""
+    """A formula node: its fields are named in ``_fields``, optional ones in ``_defaults``.
+
+    Plain slotted classes rather than dataclasses: creating nineteen dataclasses took about
+    10 ms at import, a noticeable part of a homework problem's run."""
+
+    __slots__ = ()
+    _fields: tuple = ()
+    _defaults: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        fields = self._fields
+        if len(args) > len(fields):
+            raise TypeError(f"{type(self).__name__} takes at most {len(fields)} arguments")
+        for name, value in zip(fields, args):
+            setattr(self, name, value)
+        for name in fields[len(args):]:
+            if name in kwargs:
+                setattr(self, name, kwargs.pop(name))
+            elif name in self._defaults:
+                setattr(self, name, self._defaults[name])
+            else:
+                raise TypeError(f"{type(self).__name__} needs `{name}`")
+        if kwargs:
+            raise TypeError(f"{type(self).__name__} has no field {', '.join(kwargs)}")
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields)
+        return f"{type(self).__name__}({args})"
 
     def __mul__(self, other: "Expr") -> "Mul":
         return Mul((self, other))
 
 
-@dataclass(frozen=True, eq=False)
 class Sym(Expr):
     """A symbol: ``name`` with an optional layer superscript ``(sup)`` and index subscript.
 
@@ -27,155 +52,123 @@ class Sym(Expr):
     ``power`` is a plain superscript (for ‖w‖ₚᵖ).
     """
 
-    name: str
-    sup: Any = None
-    sub: Any = None
-    hat: bool = False
-    bold: bool = False
-    power: Any = None
+    __slots__ = _fields = ('name', 'sup', 'sub', 'hat', 'bold', 'power')
+    _defaults = {'sup': None, 'sub': None, 'hat': False, 'bold': False, 'power': None}
 
 
-@dataclass(frozen=True, eq=False)
 class Num(Expr):
     """A number (Fraction, int or float), formatted by the renderer."""
 
-    value: Any
+    __slots__ = _fields = ('value',)
 
 
-@dataclass(frozen=True, eq=False)
 class Mat(Expr):
     """A matrix (2-D) or column vector (1-D) of numbers."""
 
-    values: Any   # numpy array (object of Fractions, or float64)
+    __slots__ = _fields = ('values',)
 
 
-@dataclass(frozen=True, eq=False)
 class Text(Expr):
     """Upright words inside a formula (``if``, ``else``, ``otherwise``)."""
 
-    text: str
+    __slots__ = _fields = ('text',)
 
 
-@dataclass(frozen=True, eq=False)
 class Mul(Expr):
     """A product; ``op`` is ``dot`` (a · b), ``times`` (a × b), ``hadamard`` (a ⊙ b) or ``juxt`` (ab)."""
 
-    factors: tuple
-    op: str = "dot"
+    __slots__ = _fields = ('factors', 'op')
+    _defaults = {'op': "dot"}
 
 
-@dataclass(frozen=True, eq=False)
 class Add(Expr):
     """A sum of terms; a term that is a negative number is shown in parentheses."""
 
-    terms: tuple
+    __slots__ = _fields = ('terms',)
 
 
-@dataclass(frozen=True, eq=False)
 class Sub(Expr):
     """a − b."""
 
-    left: Expr
-    right: Expr
+    __slots__ = _fields = ('left', 'right')
 
 
-@dataclass(frozen=True, eq=False)
 class Neg(Expr):
     """−a."""
 
-    arg: Expr
+    __slots__ = _fields = ('arg',)
 
 
-@dataclass(frozen=True, eq=False)
 class Frac(Expr):
     """A fraction a / b."""
 
-    num: Expr
-    den: Expr
+    __slots__ = _fields = ('num', 'den')
 
 
-@dataclass(frozen=True, eq=False)
 class Deriv(Expr):
     """∂f/∂x (``f`` None for the operator ∂/∂x applied to what follows)."""
 
-    f: Expr | None
-    x: Expr
+    __slots__ = _fields = ('f', 'x')
 
 
-@dataclass(frozen=True, eq=False)
 class Pow(Expr):
     """base^exp."""
 
-    base: Expr
-    exp: Expr
+    __slots__ = _fields = ('base', 'exp')
 
 
-@dataclass(frozen=True, eq=False)
 class Call(Expr):
     """A named function applied to arguments: ReLU(a), σ(a), tanh(a), exp(a), log(a), sign(w).
 
     ``prime`` marks the derivative (ReLU′(a))."""
 
-    name: str
-    args: tuple
-    prime: bool = False
+    __slots__ = _fields = ('name', 'args', 'prime')
+    _defaults = {'prime': False}
 
 
-@dataclass(frozen=True, eq=False)
 class Abs(Expr):
     """|a|."""
 
-    arg: Expr
+    __slots__ = _fields = ('arg',)
 
 
-@dataclass(frozen=True, eq=False)
 class Norm(Expr):
     """‖a‖ with optional subscript p and power."""
 
-    arg: Expr
-    sub: Any = None
-    power: Any = None
+    __slots__ = _fields = ('arg', 'sub', 'power')
+    _defaults = {'sub': None, 'power': None}
 
 
-@dataclass(frozen=True, eq=False)
 class Paren(Expr):
     """(a)."""
 
-    arg: Expr
+    __slots__ = _fields = ('arg',)
 
 
-@dataclass(frozen=True, eq=False)
 class Sum(Expr):
     """Σ over ``index`` (optionally ``index``=lower..upper) of body."""
 
-    body: Expr
-    index: Any = None
-    lower: Any = None
-    upper: Any = None
+    __slots__ = _fields = ('body', 'index', 'lower', 'upper')
+    _defaults = {'index': None, 'lower': None, 'upper': None}
 
 
-@dataclass(frozen=True, eq=False)
 class Cases(Expr):
     """A piecewise definition: rows of (value, condition)."""
 
-    rows: tuple
+    __slots__ = _fields = ('rows',)
 
 
-@dataclass(frozen=True, eq=False)
 class Rel(Expr):
     """left op right inside a formula, e.g. a > 0 in a condition."""
 
-    left: Expr
-    op: str
-    right: Expr
+    __slots__ = _fields = ('left', 'op', 'right')
 
 
-@dataclass(frozen=True, eq=False)
 class Seq(Expr):
     """Items written one after the other with a separator (``, `` by default)."""
 
-    items: tuple
-    sep: str = ", "
+    __slots__ = _fields = ('items', 'sep')
+    _defaults = {'sep': ", "}
 
 
 def num(x) -> Num:

@@ -77,9 +77,8 @@ def visible(values, max_rows: int = MAX_ROWS, max_cols: int = MAX_COLS):
 
 def children(e: Expr):
     """The sub-formulas of a formula node."""
-    import dataclasses
-    for f in dataclasses.fields(e):
-        v = getattr(e, f.name)
+    for name in e._fields:
+        v = getattr(e, name)
         if isinstance(v, Expr):
             yield v
         elif isinstance(v, tuple):
