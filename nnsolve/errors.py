@@ -29,4 +29,12 @@ class ProblemError(NnsolveError):
                     where += f":{self.col}"
             where += ": "
         field = f"{self.field}: " if self.field else ""
-        return f"{where}{field}{self.message}"
+        return _one_line(f"{where}{field}{self.message}")
+
+
+def _one_line(text: str) -> str:
+    """Control characters from a user's file (a newline in a key, U+001E) shown escaped, so the
+    error stays one line on a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -8,6 +8,8 @@ precision. ``format_number`` is the one place where numbers become text.
 from __future__ import annotations
 
 import math
+import re
+import sys
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from fractions import Fraction
@@ -19,24 +21,55 @@ _REFUSED = {".nan", ".inf", "-.inf", "+.inf", "nan", "inf", "-inf", "+inf", "inf
             "-infinity", "+infinity"}
 
 
+_MAX_TEXT = 400                     # characters of one number's text
+_EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)\s*$")
+_MAX_ABS = Fraction(sys.float_info.max)
+
+
+def _shown(s: str) -> str:
+    """The text quoted in a message, shortened when it is long."""
+    return repr(s if len(s) <= 40 else s[:37] + "...")
+
+
+def _fraction(s: str) -> Fraction:
+    # Refuse an exponent like 1e999999999 before Fraction computes 10**999999999 (minutes).
+    m = _EXPONENT.search(s)
+    if m and abs(int(m.group(1))) > 400:
+        raise ValueError(f"expected a size between 1e-400 and 1.8e308 (or 0), got {_shown(s)}")
+    return Fraction(s)
+
+
 def parse_number(text: str) -> Fraction:
     """Read a number exactly from its text: ``0.1``, ``1e-3``, ``-2``, ``1/3``; ValueError if it is not one."""
     s = text.strip()
     if s.lower() in _REFUSED:
         raise ValueError(f"expected a finite number, got {s!r}")
+    if len(s) > _MAX_TEXT:
+        raise ValueError(f"expected a number, got a text of {len(s):,} characters "
+                         f"({_shown(s)})")
     if "/" in s:
         num, _, den = s.partition("/")
         try:
-            n, d = Fraction(num.strip()), Fraction(den.strip())
-        except ValueError:
-            raise ValueError(f"expected a number, got {s!r}") from None
+            n, d = _fraction(num.strip()), _fraction(den.strip())
+        except ValueError as e:
+            if str(e).startswith("expected a size"):
+                raise
+            raise ValueError(f"expected a number, got {_shown(s)}") from None
         if d == 0:
             raise ValueError(f"division by zero in {s!r}")
-        return n / d
-    try:
-        return Fraction(s)
-    except (ValueError, ZeroDivisionError):
-        raise ValueError(f"expected a number, got {s!r}") from None
+        x = n / d
+    else:
+        try:
+            x = _fraction(s)
+        except ZeroDivisionError:
+            raise ValueError(f"expected a number, got {_shown(s)}") from None
+        except ValueError as e:
+            if str(e).startswith("expected a size"):
+                raise
+            raise ValueError(f"expected a number, got {_shown(s)}") from None
+    if abs(x) > _MAX_ABS:   # beyond a float: the solution could not be computed or written
+        raise ValueError(f"expected a size between 1e-400 and 1.8e308 (or 0), got {_shown(s)}")
+    return x
 
 
 def from_float(x: float) -> Fraction:

@@ -24,6 +24,16 @@ class Output:
     fragment: bool = False
 
 
+def _output_dir_exists(ctx, param, value):
+    """-o into a folder that does not exist is a usage error, found before any work is done."""
+    if value not in (None, "-"):
+        directory = os.path.dirname(os.path.abspath(value))
+        if not os.path.isdir(directory):
+            raise click.BadParameter(f"the folder {os.path.dirname(value) or '.'} does not "
+                                     f"exist", ctx, param)
+    return value
+
+
 def output_options(f):
     """The options every solving command takes (--format, --precision, --exact, -o, --detail)."""
     options = [
@@ -34,6 +44,7 @@ def output_options(f):
         click.option("--exact", is_flag=True,
                      help="Show exact rationals as fractions (1/3) instead of rounded decimals."),
         click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+                     callback=_output_dir_exists,
                      help="Write to this file (all or nothing) instead of standard output."),
         click.option("--detail", type=click.Choice(["full", "summary"]),
                      help="full: every weight and window; summary: matrices only. "
@@ -76,7 +87,10 @@ def write_output(text: str, path: str | None) -> None:
         click.echo(text, nl=False)
         return
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".nnsolve-", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".nnsolve-", dir=directory)
+    except OSError as e:
+        raise click.FileError(path, e.strerror) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -84,6 +98,8 @@ def write_output(text: str, path: str | None) -> None:
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(sys.exc_info()[1], OSError):
+            raise click.FileError(path, sys.exc_info()[1].strerror) from None
         raise
 
 

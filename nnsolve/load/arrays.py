@@ -106,7 +106,15 @@ def _read_npy(path: str, display: str):
                            f"more than the limit of {MAX_NUMBERS:,}", display)
     if dtype.kind not in "iuf" and dtype.kind != "b":
         raise ProblemError(f"holds {dtype} values, expected numbers", display)
-    arr = np.load(path, allow_pickle=False).astype(np.float64)
+    if size == 0:
+        raise ProblemError(f"is empty (shape {'×'.join(map(str, shape))}), expected numbers",
+                           display)
+    try:
+        arr = np.load(path, allow_pickle=False).astype(np.float64)
+    except (ValueError, OSError, EOFError):
+        raise ProblemError(f"is cut short or damaged: its header announces shape "
+                           f"{'×'.join(map(str, shape))}, the data is not all there",
+                           display) from None
     if not np.all(np.isfinite(arr)):
         raise ProblemError("holds NaN or infinite values, expected finite numbers", display)
     return arr

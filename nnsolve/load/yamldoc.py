@@ -184,9 +184,9 @@ class Doc:
         if integer and x.denominator != 1:
             raise self.error(f"expected a whole number, got {node.value}")
         if positive and x <= 0:
-            raise self.error(f"expected a number > 0, got {node.value}")
+            raise self.error(f"expected {what} > 0, got {node.value}")
         if nonnegative and x < 0:
-            raise self.error(f"expected a number ≥ 0, got {node.value}")
+            raise self.error(f"expected {what} ≥ 0, got {node.value}")
         return x
 
     def integer(self, *, positive: bool = False, nonnegative: bool = False,
@@ -239,8 +239,8 @@ class Doc:
             arr[()] = self.number()
             return arr
         else:
-            raise self.error(f"expected {what} (a list of numbers, nested lists, or a "
-                             f"file name ending in .npy, .txt or .csv), got {describe(node)}")
+            raise self.error(f"expected {what}: a list of numbers, nested lists, or a "
+                             f"file name ending in .npy, .txt or .csv; got {describe(node)}")
         if arr.ndim not in ndims:
             want = " or ".join(_NDIM_WORDS.get(n, f"{n}-D") for n in ndims)
             raise self.error(f"expected {want}, got {_NDIM_WORDS.get(arr.ndim, f'{arr.ndim}-D')}"
@@ -256,7 +256,12 @@ class Doc:
         if not os.path.exists(full):
             raise self.error(f"file {name} not found (looked in "
                              f"{os.path.abspath(self.base_dir)})")
-        return read_matrix_file(full, display)
+        try:
+            return read_matrix_file(full, display)
+        except ProblemError as e:   # positioned in the matrix file; name the field that chose it
+            if e.field is None:
+                e.field = self.field
+            raise
 
     def _nested(self, doc: "Doc"):
         """Nested lists of numbers → rectangular object array; ragged rows are named."""
@@ -401,7 +406,8 @@ def _check_tags(node, display, seen):
         return
     seen.add(id(node))
     if node.tag not in _STD_TAGS:
-        raise ProblemError(f"the tag {node.tag} is not allowed; problems are plain data",
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!", 1)
+        raise ProblemError(f"the tag {tag} is not allowed; problems are plain data",
                            display, node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.SequenceNode):
         for child in node.value:

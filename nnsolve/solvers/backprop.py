@@ -207,6 +207,30 @@ def _finite(step: Step) -> bool:
         return False
 
 
+_MAX_BITS = 2048   # exact fractions this long grow without end over the steps: use floats
+
+
+def _too_long(step: Step) -> bool:
+    """The updated parameters' fractions have grown too long to go on exactly."""
+    for l in step.layers:
+        for a in (l.W_new, l.b_new):
+            if a is not None and exact(a) and any(
+                    x.numerator.bit_length() + x.denominator.bit_length() > _MAX_BITS
+                    for x in a.ravel().tolist()):
+                return True
+    return False
+
+
+def _in_float(problem: BackpropProblem) -> BackpropProblem:
+    """The same problem computed in float64."""
+    from dataclasses import replace
+    from ..spec.backprop import Layer
+    layers = [Layer(as_float(l.W), None if l.b is None else as_float(l.b), l.activation)
+              for l in problem.layers]
+    return replace(problem, layers=layers, X=as_float(problem.X), Y=as_float(problem.Y),
+                   exact=False)
+
+
 def solve(problem: BackpropProblem, options):
     """The worked solution of every step."""
     from .backprop_explain import explain
@@ -223,6 +247,13 @@ def solve(problem: BackpropProblem, options):
             step = None
         if step is None or not _finite(step):
             raise ProblemError(_TOO_LARGE.format(k=k))
+        if problem.exact and k < problem.steps and _too_long(step):
+            from ..solution import Note
+            solution = solve(_in_float(problem), options)
+            solution.blocks.insert(0, Note(
+                f"Exact fractions grew too long by step {k} of {problem.steps}, so every step "
+                "is computed in floating point (values marked ≈ are rounded)."))
+            return solution
         steps.append(step)
         params = [(l.W_new, l.b_new) for l in step.layers]
     detail = options.detail or ("full" if is_small(problem) else "summary")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..load.yamldoc import describe
+from ..numbers import format_number
 from .common import Activation, choose_exact, parse_activation, to_mode
 
 LOSSES = ("squared_error", "half_squared_error", "mse", "cross_entropy", "binary_cross_entropy")
@@ -71,6 +73,9 @@ def parse(doc) -> BackpropProblem:
     if not layer_docs:
         raise doc["layers"].error("expected at least one layer")
     for i, ld in enumerate(layer_docs):
+        if not ld.is_map:
+            raise ld.error(f"expected a layer: a mapping with `weights:` (and `activation:`, "
+                           f"`bias:`), got {describe(ld.node)}")
         ld.keys(["weights", "bias", "activation"], required=["weights"])
         W = ld["weights"].array(ndims=(2,), what="a weight matrix (one row per unit)")
         b = None
@@ -99,6 +104,9 @@ def parse(doc) -> BackpropProblem:
         X, Y = _samples(doc["samples"], loss, n_in, n_out)
         batch = True
     else:
+        if not has_single:
+            raise doc.error("missing field `input` and `target` (one sample), or `samples` "
+                            "(a batch)")
         x = _vector(doc["input"], "an input vector")
         y = _target(doc["target"], loss, n_out)
         if x.shape[0] != n_in:
@@ -125,6 +133,7 @@ def parse(doc) -> BackpropProblem:
         reg = (rd["p"].number(positive=True, what="p"),
                rd["alpha"].number(nonnegative=True, what="alpha"))
     update_bias = doc["update_bias"].boolean() if doc.get("update_bias") is not None else True
+    _check_size(doc, layers, X.shape[0], steps)
     _check_loss_fits(doc, loss, layers, Y)
 
     arrays = [X, Y] + [l.W for l in layers] + [l.b for l in layers]
@@ -135,6 +144,20 @@ def parse(doc) -> BackpropProblem:
     return BackpropProblem(layers=layers, X=to_mode(X, exact), Y=to_mode(Y, exact), loss=loss,
                            learning_rate=lr, steps=steps, batch=batch, reduction=reduction,
                            regularization=reg, update_bias=update_bias, exact=exact, title=title)
+
+
+def _check_size(doc, layers, n, steps):
+    """Refuse, before computing, a run whose values (kept for every step) would be too many."""
+    from ..load.arrays import MAX_NUMBERS
+    units = sum(l.W.shape[0] for l in layers)
+    params = sum(l.W.size + (0 if l.b is None else l.b.size) for l in layers)
+    count = steps * (4 * n * units + 3 * params)     # a, h, ∂J/∂h, ∂J/∂a; W, ∂J/∂W, W_new
+    if count > MAX_NUMBERS:
+        where = doc["steps"] if doc.get("steps") is not None else \
+            doc.get("samples") or doc["layers"]
+        raise where.error(f"too large: {steps} step{'s' * (steps != 1)} of {n} "
+                          f"sample{'s' * (n != 1)} through {units} units make {count:,} numbers "
+                          f"to compute and show, more than {MAX_NUMBERS:,}")
 
 
 def _check_loss_fits(doc, loss, layers, Y):
@@ -205,8 +228,11 @@ def _samples(doc, loss, n_in, n_out):
 def _onehot(doc, labels, n_out):
     import numpy as np
     lab = np.asarray(labels.tolist(), dtype=float)
-    if np.any(lab != np.round(lab)) or np.any(lab < 0) or np.any(lab >= n_out):
-        raise doc.error(f"expected class indices 0..{n_out - 1}, one per sample")
+    bad = (lab != np.round(lab)) | (lab < 0) | (lab >= n_out)
+    if np.any(bad):
+        i = int(np.argmax(bad))
+        raise doc.error(f"expected class indices 0..{n_out - 1}, one per sample; sample "
+                        f"{i + 1} has {format_number(labels[i]).text}")
     Y = np.zeros((lab.shape[0], n_out), dtype=labels.dtype if labels.dtype == object else float)
     if labels.dtype == object:
         Y[:] = Fraction(0)

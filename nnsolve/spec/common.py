@@ -30,6 +30,9 @@ def parse_activation(doc, allow_softmax: bool = True) -> Activation:
             alpha = doc["alpha"].number(nonnegative=True, what="a slope")
     else:
         name_doc = doc
+    if not allow_softmax and name_doc.is_scalar and name_doc.node.value == "softmax":
+        raise name_doc.error("softmax normalises a network's output layer; after a convolution "
+                             "use one of: " + ", ".join(names))
     name = name_doc.text(names + list(ACTIVATION_ALIASES), what="activation")
     name = ACTIVATION_ALIASES.get(name, name)
     if alpha is not None and name != "leaky_relu":

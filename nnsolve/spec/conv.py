@@ -72,8 +72,8 @@ def pair_from_doc(doc, what: str, nonnegative: bool = False) -> Pair:
         items = doc.items()
         if len(items) != 2:
             raise doc.error(f"expected {what} as n or [rows, cols], got a list of {len(items)}")
-        return (items[0].integer(**kw), items[1].integer(**kw))
-    n = doc.integer(**kw)
+        return (items[0].integer(what=what, **kw), items[1].integer(what=what, **kw))
+    n = doc.integer(what=what, **kw)
     return (n, n)
 
 
@@ -92,12 +92,13 @@ def padding_from_doc(doc) -> Pads | str:
                 two = it.items()
                 if len(two) != 2:
                     raise it.error(f"expected [before, after], got a list of {len(two)}")
-                sides.append((two[0].integer(nonnegative=True), two[1].integer(nonnegative=True)))
+                sides.append((two[0].integer(nonnegative=True, what="a padding"),
+                              two[1].integer(nonnegative=True, what="a padding")))
             else:
-                p = it.integer(nonnegative=True)
+                p = it.integer(nonnegative=True, what="a padding")
                 sides.append((p, p))
         return (sides[0], sides[1])
-    p = doc.integer(nonnegative=True)
+    p = doc.integer(nonnegative=True, what="a padding")
     return ((p, p), (p, p))
 
 
@@ -221,7 +222,7 @@ def build(x, kernels: list, single: bool, *, stride: Pair = (1, 1), padding=((0,
     Hp, Wp = H + pt + pb, W + pl + pr
     eh, ew = dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1
     if eh > Hp or ew > Wp:
-        dil = f" ({eh}×{ew} with dilation {dilation[0]},{dilation[1]})" \
+        dil = f", {eh}×{ew} with dilation {dilation[0]},{dilation[1]}" \
             if dilation != (1, 1) else ""
         pad = f"{Hp}×{Wp} after padding" if (pt, pb, pl, pr) != (0, 0, 0, 0) else f"{H}×{W}"
         raise fail(kfield(0), f"the kernel ({kh}×{kw}{dil}) is larger than the input ({pad}); "
@@ -229,6 +230,9 @@ def build(x, kernels: list, single: bool, *, stride: Pair = (1, 1), padding=((0,
     Ho, Wo = (Hp - eh) // stride[0] + 1, (Wp - ew) // stride[1] + 1
     if F * Ho * Wo > MAX_OUTPUT or F * Ho * Wo * C * kh * kw > MAX_WORK:
         raise fail(kfield(0), f"too large: {F}×{Ho}×{Wo} outputs of {C * kh * kw} products each")
+    if C * Hp * Wp > MAX_OUTPUT:
+        raise fail("padding", f"too large: the padded input would be {C}×{Hp}×{Wp}, more than "
+                              f"{MAX_OUTPUT:,} numbers")
 
     b = None
     if bias is not None:

@@ -69,6 +69,8 @@ class _Option:
             if any(not r.strip() for r in rows):
                 raise self.error(f"expected numbers separated by commas, rows separated by `;` "
                                  f"(e.g. 1,-2;0.5,3), got {s!r}")
+            if re.search(r",\s*(,|;|$)|(^|;)\s*,", s):
+                raise self.error(f"a value is missing between commas in {s!r}")
             values = []
             for r in rows:
                 toks = [t for t in re.split(r"[,\s]+", r.strip()) if t]
@@ -124,7 +126,7 @@ def _build(fields: dict, missing, label, title: str | None) -> RegularizeProblem
             raise pf.error(f"expected p > 0, got {_text(p)}: for p ≤ 0, Σ|wᵢ|ᵖ does not grow "
                            f"with the weights and is no penalty")
         if p > MAX_P:
-            raise pf.error(f"expected p ≤ {MAX_P:,}, got {_text(p)}")
+            raise pf.error(f"expected p ≤ {MAX_P:,}, got {_written(pf)}")
     alpha = None
     af = fields.get("alpha")
     if af is not None:
@@ -183,6 +185,11 @@ def _build(fields: dict, missing, label, title: str | None) -> RegularizeProblem
     return RegularizeProblem(p=p, alpha=alpha, weights=to_mode(w, exact),
                              loss_gradient=None if lg is None else to_mode(lg, exact),
                              learning_rate=lr, exact=exact, title=title)
+
+
+def _written(field) -> str:
+    """A value as the user wrote it."""
+    return field.text_value.strip() if isinstance(field, _Option) else str(field.node.value)
 
 
 def _text(x: Fraction) -> str:

@@ -69,6 +69,8 @@ def shape_from_text(text: str) -> tuple:
     dims = tuple(int(t) for t in parts)
     if len(dims) not in (1, 2, 3) or any(d < 1 for d in dims):
         raise ValueError(f"expected C×H×W (or H×W, or N) of whole numbers ≥ 1, got {text!r}")
+    if max(dims) > MAX_DIM:
+        raise ValueError(f"expected sizes up to {MAX_DIM:,}, got {text!r}")
     return normal_shape(dims)
 
 
@@ -108,7 +110,7 @@ def _layer(item) -> Layer:
     layer.where = _where(body)
     g = body.get
     if name in ("conv", "conv_transpose"):
-        layer.filters = body["filters"].integer(positive=True)
+        layer.filters = body["filters"].integer(positive=True, what="a number of filters")
         layer.kernel = pair_from_doc(body["kernel"], "a kernel size")
         if g("stride") is not None:
             layer.stride = pair_from_doc(body["stride"], "a stride")
@@ -137,7 +139,7 @@ def _layer(item) -> Layer:
         if g("ceil_mode") is not None:
             layer.ceil_mode = body["ceil_mode"].boolean()
     elif name == "dense":
-        layer.units = body["units"].integer(positive=True)
+        layer.units = body["units"].integer(positive=True, what="a number of units")
         if g("bias") is not None:
             layer.bias = body["bias"].boolean()
     return layer
@@ -149,7 +151,7 @@ def parse(doc) -> ShapeProblem:
     title = doc["title"].text(what="a title") if doc.get("title") is not None else None
     ind = doc["input"]
     if ind.is_seq:
-        dims = tuple(it.integer(positive=True) for it in ind.items())
+        dims = tuple(it.integer(positive=True, what="a size") for it in ind.items())
         if len(dims) not in (1, 2, 3):
             raise ind.error(f"expected C×H×W, H×W or N, got {len(dims)} numbers")
         input_shape = normal_shape(dims)
@@ -159,7 +161,7 @@ def parse(doc) -> ShapeProblem:
         except ValueError as e:
             raise ind.error(str(e)) from None
     if any(d > MAX_DIM for d in input_shape):
-        raise ind.error(f"expected sizes up to {MAX_DIM:,}")
+        raise ind.error(f"expected sizes up to {MAX_DIM:,}, got {max(input_shape):,}")
     layers = [_layer(it) for it in doc["layers"].items()]
     if not layers:
         raise doc["layers"].error("expected at least one layer")

@@ -1,0 +1,202 @@
+"""Every mistake a user can make gets one `Error:` line naming where and what (issue 6).
+
+The corpus lives in tests/bad/: each YAML file there starts with `# expect: Error: ...` (the exact
+line on stderr; `{here}` stands for the folder) and, when it is not for `nnsolve solve`, a
+`# command: NAME` line. tests/bad/expected.txt holds command lines with a mistake in an option or
+a matrix file, each followed by its exit code and exact error line. Everything runs in tests/bad/
+so the paths in the messages are short.
+"""
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from nnsolve import __version__
+from nnsolve.cli import cli
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BAD = os.path.join(HERE, "bad")
+ROOT = os.path.dirname(HERE)
+
+
+def _yaml_cases():
+    cases = []
+    for name in sorted(os.listdir(BAD)):
+        if not name.endswith(".yaml"):
+            continue
+        with open(os.path.join(BAD, name), encoding="utf-8") as fh:
+            text = fh.read()
+        expect = re.search(r"^# expect: (.*)$", text, re.M)
+        assert expect, f"{name} has no `# expect:` line"
+        command = re.search(r"^# command: (\w+)$", text, re.M)
+        cases.append(pytest.param(command.group(1) if command else "solve", name,
+                                  expect.group(1), id=name))
+    return cases
+
+
+def _command_cases():
+    cases = []
+    with open(os.path.join(BAD, "expected.txt"), encoding="utf-8") as fh:
+        lines = [l.rstrip("\n") for l in fh if l.strip() and not l.startswith("#")]
+    for args, result in zip(lines[::2], lines[1::2]):
+        assert args.startswith("$ "), args
+        code, line = result.split(" ", 1)
+        cases.append(pytest.param(shlex.split(args[2:]), int(code), line, id=args[2:]))
+    return cases
+
+
+YAML_CASES = _yaml_cases()
+COMMAND_CASES = _command_cases()
+
+
+@pytest.fixture
+def in_bad(monkeypatch):
+    monkeypatch.chdir(BAD)
+
+
+def run(args, **kw):
+    return CliRunner().invoke(cli, [str(a) for a in args], **kw)
+
+
+def error_line(r, code=1):
+    """The one `Error:` line of a failed run (usage errors also print click's usage lines)."""
+    assert r.exit_code == code, (r.exit_code, r.stderr, r.stdout[:300])
+    assert r.stdout == ""
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr, r.stderr
+    lines = r.stderr.strip().splitlines()
+    if code == 1:
+        assert len(lines) == 1, r.stderr
+    errors = [l for l in lines if l.startswith("Error:")]
+    assert len(errors) == 1, r.stderr
+    return errors[0]
+
+
+def test_corpus_is_large():
+    assert len(YAML_CASES) + len(COMMAND_CASES) >= 40
+    assert len(YAML_CASES) >= 40
+
+
+@pytest.mark.parametrize("command, name, expected", YAML_CASES)
+def test_bad_problem_file(in_bad, command, name, expected):
+    r = run([command, name])
+    assert error_line(r) == expected.replace("{here}", BAD)
+
+
+@pytest.mark.parametrize("args, code, expected", COMMAND_CASES)
+def test_bad_command_line(in_bad, args, code, expected):
+    r = run(args)
+    assert error_line(r, code) == expected.replace("{here}", BAD)
+
+
+def test_message_names_file_line_column_and_field(in_bad):
+    """The SPEC's own example, word for word."""
+    r = run(["backprop", "bp-columns-mismatch.yaml"])
+    assert error_line(r) == ("Error: bp-columns-mismatch.yaml:9:14: layers[1].weights: "
+                             "expected 2 columns (layer 1 has 2 units), got 3")
+
+
+def test_standard_input_is_named(tmp_path):
+    r = run(["solve", "-"], input="kind: shape\ninput: [1, 4, 4]\nlayers:\n  - flaten\n")
+    assert error_line(r).startswith("Error: <stdin>:4:5: layers[0]: unknown layer `flaten`")
+
+
+# --- safety -----------------------------------------------------------------------------------
+
+def test_python_tag_is_never_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.yaml").write_text(
+        'kind: !!python/object/apply:os.mkdir ["pwned"]\ninput: [1]\n')
+    line = error_line(run(["solve", "p.yaml"]))
+    assert line == ("Error: p.yaml:1:7: the tag !!python/object/apply:os.mkdir is not allowed; "
+                    "problems are plain data")
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_alias_bomb_is_refused_before_expanding(in_bad):
+    # 10^9 numbers if expanded; refused by counting shared nodes (no time or memory spent)
+    line = error_line(run(["backprop", "yaml-alias-bomb.yaml"]))
+    assert "more than 10,000,000 numbers" in line
+
+
+def test_huge_shape_is_fine_for_shape(in_bad):
+    """Nothing is allocated for `shape`, so a huge input is answered."""
+    import json
+    r = run(["shape", "--input", "3x100000x100000", "--kernel", "3", "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["output_shape"] == [1, 99998, 99998]
+    assert data["total_parameters"] == 28
+
+
+def test_failed_run_leaves_output_file_untouched(in_bad, tmp_path):
+    out = tmp_path / "solution.txt"
+    out.write_text("the old solution\n")
+    r = run(["backprop", "bp-nan.yaml", "-o", out])
+    assert r.exit_code == 1
+    assert out.read_text() == "the old solution\n"
+    assert sorted(os.listdir(tmp_path)) == ["solution.txt"]   # no temporary file left behind
+
+
+def test_output_file_written_whole(tmp_path):
+    out = tmp_path / "solution.json"
+    out.write_text("old")
+    problem = os.path.join(ROOT, "problems", "seed-backprop.yaml")
+    r = run(["backprop", problem, "--format", "json", "-o", out])
+    assert r.exit_code == 0 and r.stdout == ""
+    assert out.read_text() == run(["backprop", problem, "--format", "json"]).stdout
+    assert sorted(os.listdir(tmp_path)) == ["solution.json"]
+
+
+def test_numbers_that_outgrow_floats(tmp_path):
+    p = tmp_path / "p.yaml"
+    p.write_text("kind: backprop\ninput: [1e300]\ntarget: [1]\nlayers:\n  - weights: [[1e300]]\n"
+                 "loss: squared_error\nlearning_rate: 0.1\n")
+    assert error_line(run(["backprop", p, "--format", "json"])) == (
+        "Error: the numbers outgrow floating point (beyond ±1.8e308, or undefined) in step 1: "
+        "use smaller weights, inputs or learning rate")
+
+
+def test_many_exact_steps_stay_fast(tmp_path):
+    """Exact fractions grow with every step; past a length the steps are computed in floats."""
+    with open(os.path.join(ROOT, "problems", "xor-batch.yaml"), encoding="utf-8") as fh:
+        text = fh.read().replace("steps: 2", "steps: 30")
+    p = tmp_path / "p.yaml"
+    p.write_text(text)
+    r = run(["backprop", p, "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.count('"loss"') == 30
+
+
+# --- bugs: internal errors and NNSOLVE_DEBUG ---------------------------------------------------
+
+def test_internal_error_says_bug_without_traceback(monkeypatch):
+    import nnsolve.cli.common as common
+
+    def broken(solution, out):
+        raise RuntimeError("boom")
+    monkeypatch.setattr(common, "render_solution", broken)
+    monkeypatch.delenv("NNSOLVE_DEBUG", raising=False)
+    r = run(["shape", "--input", "1x4x4", "--kernel", "2"])
+    assert r.exit_code == 1 and r.stdout == ""
+    assert r.stderr.strip() == (
+        f"Error: internal error, a bug in nnsolve {__version__}: RuntimeError: boom. Please "
+        "report it with the problem file; NNSOLVE_DEBUG=1 shows the traceback.")
+
+
+def test_debug_shows_the_traceback():
+    env = dict(os.environ, NNSOLVE_DEBUG="1")
+    bad = os.path.join(BAD, "bp-nan.yaml")
+    p = subprocess.run([sys.executable, "-m", "nnsolve", "backprop", bad], capture_output=True,
+                       text=True, env=env, cwd=ROOT)
+    assert p.returncode != 0 and p.stdout == ""
+    assert "Traceback" in p.stderr and "ProblemError" in p.stderr
+    env.pop("NNSOLVE_DEBUG")
+    p = subprocess.run([sys.executable, "-m", "nnsolve", "backprop", bad], capture_output=True,
+                       text=True, env=env, cwd=ROOT)
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
