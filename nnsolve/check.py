@@ -184,6 +184,12 @@ def load_answers(source: str, tolerance: Tolerance | None = None) -> Answers:
     from .load.yamldoc import load_doc
     from .solve import SolveOptions, solve
     doc = load_doc(source)
+    kd = doc.get("kind")
+    from .kinds import KINDS
+    if kd is not None and kd.is_scalar and str(kd.node.value) in (*KINDS, "sheet"):
+        raise kd.error(f"this is a {kd.node.value} problem, not an answers file; solve it with "
+                       f"`nnsolve solve`, or grade answers to it with an answers file whose "
+                       f"`problem:` names it")
     doc.keys(ANSWERS_FIELDS, required=["problem", "answers"])
     if doc.get("kind") is not None:
         doc["kind"].text(["answers"], what="kind (an answers file has `kind: answers`)")

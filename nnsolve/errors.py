@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 
+OPTIONS = "<options>"   # the "file" of values given as command-line options
+
+
 class NnsolveError(Exception):
     """Base of every error that is the user's to fix."""
 
@@ -21,7 +24,7 @@ class ProblemError(NnsolveError):
 
     def __str__(self) -> str:
         where = ""
-        if self.path is not None:
+        if self.path is not None and self.path != OPTIONS:   # an option names itself as the field
             where = str(self.path)
             if self.line is not None:
                 where += f":{self.line}"

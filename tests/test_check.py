@@ -337,3 +337,13 @@ def test_cli_tolerance_options(tmp_path):
 def test_check_files_library():
     sol, ok = check_files([os.path.join(ANSWERS, "seed-answers-right.yaml")])
     assert ok and sol.kind == "check" and sol.data["summary"]["wrong"] == 0
+
+
+def test_a_problem_file_given_to_check_is_named_as_such():
+    from click.testing import CliRunner
+    from nnsolve.cli import cli
+    r = CliRunner().invoke(cli, ["check", "problems/seed-backprop.yaml"])
+    assert r.exit_code == 1 and r.stdout == ""
+    assert r.stderr == ("Error: problems/seed-backprop.yaml:3:7: kind: this is a backprop problem, "
+                        "not an answers file; solve it with `nnsolve solve`, or grade answers to "
+                        "it with an answers file whose `problem:` names it\n")

@@ -216,7 +216,7 @@ def test_kernel_larger_than_input(tmp_path):
         f"Error: {f}:5:11: layers[1].conv: the kernel (3×3) is larger than its input (2×2) "
         "in layer 2")
     assert error_of(run("shape", "--input", "1x2x2", "--kernel", "3")) == (
-        "Error: <options>: --kernel: the kernel (3×3) is larger than its input (2×2) in layer 1")
+        "Error: --kernel: the kernel (3×3) is larger than its input (2×2) in layer 1")
 
 
 def test_misspelled_key(tmp_path):
