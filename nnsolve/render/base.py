@@ -56,6 +56,28 @@ class Printer:
         return ["≈" if r == "=" and self.rounded(p) else r for r, p in zip(rels, eq.parts[1:])]
 
 
+class LinePrinter(Printer):
+    """A renderer that writes a document line by line (Markdown, LaTeX): the walk over a
+    solution, or over a sheet's list of solutions, is the same for every such format."""
+
+    def __init__(self, options: RenderOptions | None = None):
+        super().__init__(options)
+        self.out: list[str] = []
+
+    def emit(self, *lines: str):
+        self.out.extend(lines)
+
+    def body(self, solution) -> list[str]:
+        """The lines of every block of the solution(s), headed by their titles."""
+        self.out = []
+        for s in solution if isinstance(solution, list) else [solution]:
+            if s.title:
+                self.heading(s.title, 0)
+            for block in s.blocks:
+                self.print(block, 1)
+        return self.out
+
+
 MAX_ROWS, MAX_COLS = 12, 10   # a larger matrix is shown by its corners
 
 

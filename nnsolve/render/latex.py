@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..expr import Expr
 from ..solution import Equation, Grid, Network, Note, Paragraph, Section, Solution, Table
-from .base import Printer, RenderOptions
+from .base import LinePrinter, RenderOptions
 from .latex_math import LatexMathPrinter, latex_text
 
 PACKAGES = r"""\usepackage{amsmath}
@@ -70,31 +70,20 @@ def join_row(items, align: bool) -> str:
     return out.strip()
 
 
-class LatexRenderer(Printer):
+class LatexRenderer(LinePrinter):
     """Solution → LaTeX source."""
 
     def __init__(self, options: RenderOptions | None = None):
         super().__init__(options)
         self.math = LatexMathPrinter(self.options)
-        self.out: list[str] = []
 
     def render(self, solution) -> str:
-        solutions = solution if isinstance(solution, list) else [solution]
-        self.out = []
-        for s in solutions:
-            if s.title:
-                self.heading(s.title, 0)
-            for block in s.blocks:
-                self.print(block, 1)
-        body = "\n".join(self.out).strip() + "\n"
+        body = "\n".join(self.body(solution)).strip() + "\n"
         if self.options.fragment:
             needs = ("% nnsolve LaTeX fragment; the preamble needs:\n"
                      + "\n".join("%   " + l for l in PACKAGES.splitlines()) + "\n")
             return needs + body
         return PREAMBLE + body + "\\end{document}\n"
-
-    def emit(self, *lines: str):
-        self.out.extend(lines)
 
     # --- blocks ---------------------------------------------------------------------------
     def heading(self, title: str, depth: int):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..solution import Equation, Grid, Network, Note, Paragraph, Section, Solution, Table
-from .base import Printer, RenderOptions
+from .base import LinePrinter, RenderOptions
 from .latex import equation_rows, join_row
 from .latex_math import LatexMathPrinter
 
@@ -28,28 +28,17 @@ def md_text(s: str) -> str:
     return s
 
 
-class MarkdownRenderer(Printer):
+class MarkdownRenderer(LinePrinter):
     """Solution → GitHub Markdown."""
 
     def __init__(self, options: RenderOptions | None = None):
         super().__init__(options)
         self.math = LatexMathPrinter(self.options, markdown=True)
-        self.out: list[str] = []
 
     def render(self, solution) -> str:
-        solutions = solution if isinstance(solution, list) else [solution]
-        self.out = []
-        for s in solutions:
-            if s.title:
-                self.heading(s.title, 0)
-            for block in s.blocks:
-                self.print(block, 1)
-        text = "\n".join(self.out)
+        text = "\n".join(self.body(solution))
         text = re.sub(r"\n{3,}", "\n\n", text).strip()
         return text + "\n"
-
-    def emit(self, *lines: str):
-        self.out.extend(lines)
 
     def heading(self, title: str, depth: int):
         self.emit("#" * min(depth + 1, 6) + " " + md_text(title), "")

@@ -107,15 +107,7 @@ def parse(doc) -> BackpropProblem:
         if not has_single:
             raise doc.error("missing field `input` and `target` (one sample), or `samples` "
                             "(a batch)")
-        x = _vector(doc["input"], "an input vector")
-        y = _target(doc["target"], loss, n_out)
-        if x.shape[0] != n_in:
-            raise doc["input"].error(f"expected {n_in} value{'s' * (n_in != 1)} (layer 1 has "
-                                     f"{n_in} input column{'s' * (n_in != 1)}), got {x.shape[0]}")
-        if y.shape[0] != n_out:
-            raise doc["target"].error(f"expected {n_out} value{'s' * (n_out != 1)} (the output "
-                                      f"layer has {n_out} unit{'s' * (n_out != 1)}), "
-                                      f"got {y.shape[0]}")
+        x, y = _sample(doc, loss, n_in, n_out)
         X, Y = x.reshape(1, -1), y.reshape(1, -1)
         batch = False
 
@@ -179,6 +171,23 @@ def _check_loss_fits(doc, loss, layers, Y):
                               "index)")
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("s" if n != 1 else "")
+
+
+def _sample(doc, loss, n_in, n_out):
+    """One sample's `input` and `target` (of a problem, or of an item of `samples`), checked."""
+    x = _vector(doc["input"], "an input vector")
+    y = _target(doc["target"], loss, n_out)
+    if x.shape[0] != n_in:
+        raise doc["input"].error(f"expected {_plural(n_in, 'value')} (layer 1 has "
+                                 f"{_plural(n_in, 'input column')}), got {x.shape[0]}")
+    if y.shape[0] != n_out:
+        raise doc["target"].error(f"expected {_plural(n_out, 'value')} (the output layer has "
+                                  f"{_plural(n_out, 'unit')}), got {y.shape[0]}")
+    return x, y
+
+
 def _samples(doc, loss, n_in, n_out):
     import numpy as np
     if doc.is_map:
@@ -208,14 +217,7 @@ def _samples(doc, loss, n_in, n_out):
     xs, ys = [], []
     for it in items:
         it.keys(["input", "target"], required=["input", "target"])
-        x = _vector(it["input"], "an input vector")
-        y = _target(it["target"], loss, n_out)
-        if x.shape[0] != n_in:
-            raise it["input"].error(f"expected {n_in} values (layer 1 has {n_in} inputs), "
-                                    f"got {x.shape[0]}")
-        if y.shape[0] != n_out:
-            raise it["target"].error(f"expected {n_out} values (the output layer has {n_out} "
-                                     f"units), got {y.shape[0]}")
+        x, y = _sample(it, loss, n_in, n_out)
         xs.append(x)
         ys.append(y)
     X = np.empty((len(xs), n_in), dtype=object if all(x.dtype == object for x in xs) else float)
