@@ -24,7 +24,7 @@ class Output:
     fragment: bool = False
 
 
-def _output_dir_exists(ctx, param, value):
+def output_dir_exists(ctx, param, value):
     """-o into a folder that does not exist is a usage error, found before any work is done."""
     if value not in (None, "-"):
         directory = os.path.dirname(os.path.abspath(value))
@@ -44,7 +44,7 @@ def output_options(f):
         click.option("--exact", is_flag=True,
                      help="Show exact rationals as fractions (1/3) instead of rounded decimals."),
         click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-                     callback=_output_dir_exists,
+                     callback=output_dir_exists,
                      help="Write to this file (all or nothing) instead of standard output."),
         click.option("--detail", type=click.Choice(["full", "summary"]),
                      help="full: every weight and window; summary: matrices only. "

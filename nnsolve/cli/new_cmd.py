@@ -16,11 +16,12 @@ def _seed_option(f):
 
 
 def _output_options(f):
+    from .common import output_dir_exists
     f = click.option("--answers", "answers_path", type=click.Path(dir_okay=False),
-                     help="Also write the full right answers there (an answers file for "
+                     callback=output_dir_exists, help="Also write the full right answers there (an answers file for "
                           "`nnsolve check`, a key for grading); needs -o.")(f)
     f = click.option("-o", "--output", type=click.Path(dir_okay=False),
-                     help="Write the problem to this file instead of standard output.")(f)
+                     callback=output_dir_exists, help="Write the problem to this file instead of standard output.")(f)
     return f
 
 
