@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import ProblemError
+from .errors import NnsolveError
 from .expr import Mat, Num
 from .solution import Note, Paragraph, Section, Solution, Table
 
@@ -79,6 +79,10 @@ MISTAKES = {m.name: m for m in [
             "instead of α·p·|wᵢ|^(p−1)·sign(wᵢ) (the seed's eq. 58/63)"),
     Mistake("pnorm_factor_p", "factor p dropped", "the factor p of the derivative dropped"),
 ]}
+
+# the learning-rate mistakes: the η actually used, as a multiple of the right one
+ETA_MISTAKES = (("eta_x10", Fraction(10)), ("eta_div10", Fraction(1, 10)),
+                ("update_added", Fraction(-1)))
 
 
 # --- reading an answers file ------------------------------------------------------------------
@@ -286,103 +290,55 @@ def _solved_tree(problem) -> dict | None:
     from .solve import SolveOptions, solve
     try:
         return right_tree(solve(problem, SolveOptions(detail="summary")))
-    except Exception:   # a mistake that makes the problem unsolvable explains no value
-        return None
+    except (NnsolveError, ArithmeticError):    # ArithmeticError: also FloatingPointError
+        return None     # a mistake that makes the problem unsolvable explains no value
 
 
 def _backprop_variants(problem, right: dict) -> list:
+    """The first step computed with each known mistake (by the solver's own ``compute_step``)."""
     from .solvers.backprop import compute_step
-    from .solvers import pnorm
-    from .solvers.arrays import like
     params = [(l.W, l.b) for l in problem.layers]
-    step = compute_step(problem, params)
-    ex = problem.exact
-    one = (lambda x: Fraction(x)) if ex else float
-    batch = problem.batch
+
+    def step_with(**mistake):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return compute_step(problem, params, **mistake)
 
     def per_sample(x):
-        return x if batch else x[0]
+        return x if problem.batch else x[0]
 
-    def backward(loss_scale=1, gate=True):
-        """∂J/∂h, ∂J/∂a, ∂J/∂W, ∂J/∂b of every layer, with the loss gradient scaled and the
-        ReLU gate kept or ignored; None where the network has no such variant (softmax)."""
-        L = len(step.layers)
-        G_h = step.dJ_dyhat * one(loss_scale)
-        out = [None] * L
-        for i in range(L - 1, -1, -1):
-            ls = step.layers[i]
-            H_prev = step.X if i == 0 else step.layers[i - 1].h
-            if i == L - 1 and step.shortcut:
-                G_a = ls.dJ_da * one(loss_scale)
-            elif ls.fprime is None:
-                return None
-            else:
-                fp = ls.fprime
-                if not gate and problem.layers[i].activation.name in ("relu", "leaky_relu"):
-                    fp = like(fp, np.ones(fp.shape, dtype=int))
-                G_a = G_h * fp
-            dW = G_a.T @ H_prev
-            if problem.regularization is not None:
-                p, alpha = problem.regularization
-                dW = dW + pnorm.gradient(ls.W, p, alpha)
-            db = G_a.sum(axis=0) if ls.b is not None else None
-            out[i] = {"dJ_dh": G_h, "dJ_da": G_a, "dJ_dW": dW, "dJ_db": db}
-            G_h = G_a @ ls.W
-        return out
-
-    def tree_of(grads, lr_factor, with_grads: bool) -> dict:
+    def tree_of(step, lr_factor, with_grads: bool) -> dict:
         lr = problem.learning_rate * lr_factor
-        lr = lr if ex else float(lr)
+        lr = lr if problem.exact else float(lr)
         t: dict = {}
-        for i, (ls, g) in enumerate(zip(step.layers, grads), start=1):
+        for i, ls in enumerate(step.layers, start=1):
             if with_grads:
                 for k in ("dJ_dh", "dJ_da"):
-                    _set(t, ("layers", i, k), np.asarray(per_sample(g[k]), dtype=object))
-                _set(t, ("layers", i, "dJ_dW"), np.asarray(g["dJ_dW"], dtype=object))
-                if g["dJ_db"] is not None:
-                    _set(t, ("layers", i, "dJ_db"), np.asarray(g["dJ_db"], dtype=object))
-            _set(t, ("layers", i, "W_new"), np.asarray(ls.W - lr * g["dJ_dW"], dtype=object))
+                    _set(t, ("layers", i, k), np.asarray(per_sample(getattr(ls, k)),
+                                                         dtype=object))
+                _set(t, ("layers", i, "dJ_dW"), np.asarray(ls.dJ_dW, dtype=object))
+                if ls.dJ_db is not None:
+                    _set(t, ("layers", i, "dJ_db"), np.asarray(ls.dJ_db, dtype=object))
+            _set(t, ("layers", i, "W_new"), np.asarray(ls.W - lr * ls.dJ_dW, dtype=object))
             if ls.b is not None and problem.update_bias:
-                _set(t, ("layers", i, "b_new"),
-                     np.asarray(ls.b - lr * g["dJ_db"], dtype=object))
+                _set(t, ("layers", i, "b_new"), np.asarray(ls.b - lr * ls.dJ_db, dtype=object))
         return t
 
-    base = backward()
-    if base is None:
-        return []
-    # an internal check: the variant machinery with no mistake gives the solver's values
-    if not _tree_agrees(tree_of(base, 1, True), right, Tolerance(Fraction(0), Fraction(0))):
-        return []
-    grads = []
-    if problem.loss == "squared_error" or (problem.loss == "mse" and step.Y.shape[1] == 1):
-        half = backward(loss_scale=Fraction(1, 2))
-        if half is not None:
-            grads.append(("loss_factor_2", half))
+    base = step_with()
+    steps = []
+    if problem.loss == "squared_error" or (problem.loss == "mse" and problem.Y.shape[1] == 1):
+        steps.append(("loss_factor_2", step_with(loss_scale=Fraction(1, 2))))
     if any(l.activation.name in ("relu", "leaky_relu") for l in problem.layers):
-        ungated = backward(gate=False)
-        if ungated is not None:
-            grads.append(("relu_gate_ignored", ungated))
-    grads.append(("gradient_sign", [{k: (None if v is None else -v) for k, v in g.items()}
-                                    for g in base]))
-    etas = [("eta_x10", Fraction(10)), ("eta_div10", Fraction(1, 10)),
-            ("update_added", Fraction(-1))]
-    variants = [Variant((name,), tree_of(base, f, False)) for name, f in etas]
-    variants += [Variant((name,), tree_of(g, 1, True)) for name, g in grads]
-    variants += [Variant((gname, ename), tree_of(g, f, False))
-                 for gname, g in grads for ename, f in etas]
+        steps.append(("relu_gate_ignored", step_with(relu_gate=False)))
+    flipped = replace(base, layers=[replace(ls, dJ_dh=-ls.dJ_dh, dJ_da=-ls.dJ_da,
+                                            dJ_dW=-ls.dJ_dW,
+                                            dJ_db=None if ls.dJ_db is None else -ls.dJ_db)
+                                    for ls in base.layers])
+    steps.append(("gradient_sign", flipped))
+    variants = [Variant((name,), tree_of(base, f, False)) for name, f in ETA_MISTAKES]
+    variants += [Variant((name,), tree_of(st, 1, True)) for name, st in steps]
+    variants += [Variant((sname, ename), tree_of(st, f, False))
+                 for sname, st in steps for ename, f in ETA_MISTAKES]
     return variants
-
-
-def _tree_agrees(partial: dict, right: dict, tol: Tolerance) -> bool:
-    def walk(t, path):
-        for k, v in t.items():
-            if isinstance(v, dict):
-                if not walk(v, path + (k,)):
-                    return False
-            elif not agrees(v, get_path(right, path + (k,)), tol):
-                return False
-        return True
-    return walk(partial, ())
 
 
 def _conv_variants(problem, right: dict) -> list:
@@ -407,7 +363,6 @@ def _conv_variants(problem, right: dict) -> list:
 
 
 def _shape_variants(problem, right: dict) -> list:
-    from .spec.conv import resolve_padding
     from .solvers.shape import walk
     out = []
     results = walk(problem)
@@ -495,14 +450,13 @@ def _regularize_variants(problem, right: dict) -> list:
     if p != 1:
         grads.append(("pnorm_factor_p", right_grad / p, None))
     grads.append(("gradient_sign", -right_grad, None))
-    etas = [("eta_x10", Fraction(10)), ("eta_div10", Fraction(1, 10)),
-            ("update_added", Fraction(-1))]
     if eta is not None:
-        out += [Variant((n,), tree(right_grad, lr_factor=f, with_grads=False)) for n, f in etas]
+        out += [Variant((n,), tree(right_grad, lr_factor=f, with_grads=False))
+                for n, f in ETA_MISTAKES]
     out += [Variant((n,), tree(g, pen)) for n, g, pen in grads]
     if eta is not None:
         out += [Variant((gn, en), tree(g, lr_factor=f, with_grads=False))
-                for gn, g, _pen in grads for en, f in etas]
+                for gn, g, _pen in grads for en, f in ETA_MISTAKES]
     return out
 
 
@@ -621,8 +575,7 @@ def _follow_through(ans: Answers, results: dict, r: FieldResult) -> None:
     c = _fit(g.claimed, get_path(ans.right, gpath)) if not isinstance(g.claimed, str) else None
     if c is None or old is _MISSING or old is None:
         return
-    for name, f in ((None, Fraction(1)), ("eta_x10", Fraction(10)),
-                    ("eta_div10", Fraction(1, 10)), ("update_added", Fraction(-1))):
+    for name, f in ((None, Fraction(1)),) + ETA_MISTAKES:
         lr = eta * f
         lr = lr if all(isinstance(x, Fraction) for x in np.asarray(old).ravel()) else float(lr)
         value = np.asarray(old, dtype=object) - lr * c
@@ -781,10 +734,11 @@ def _file_section(rep: FileReport, several: bool) -> Section:
                                 if r.follows_with else " (the step itself is right)") + "."))
             elif r.mistakes:
                 text = f"{r.field}: the value you get with {mistake_words(r.mistakes[0])}"
-                if kind in ("backprop", "regularize") and any(
-                        n in ("eta_x10", "eta_div10") for n in r.mistakes[0]):
+                scaled = [f for n, f in ETA_MISTAKES
+                          if n in r.mistakes[0] and n in ("eta_x10", "eta_div10")]
+                if kind in ("backprop", "regularize") and scaled:
                     eta = ans.problem.learning_rate
-                    f = 10 if "eta_x10" in r.mistakes[0] else Fraction(1, 10)
+                    f = scaled[0]
                     sec.add(Note(text + ": η = ", Num(eta * f), " used where η = ", Num(eta),
                                  "."))
                     continue

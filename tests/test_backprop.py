@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nnsolve.cli import cli
+from nnsolve.errors import ProblemError
 from nnsolve.load import load_problem
 from nnsolve.load.yamldoc import doc_from_text
 from nnsolve.render import render
@@ -289,6 +290,8 @@ def networks(draw):
 def test_random_networks_agree_with_a_plain_loop(net):
     Ws, bs, acts, X, Y, loss, reduction, reg = net
     problem = parse(doc_from_text(yaml_of(*net), "<test>"))
+    if beyond_floats(net, problem):
+        return
     s = compute_step(problem, [(l.W, l.b) for l in problem.layers])
     J, gW, gb = plain_loop(*net)
     assert float(s.loss) == pytest.approx(J, rel=1e-9, abs=1e-9)
@@ -304,8 +307,40 @@ def test_random_networks_agree_with_a_plain_loop(net):
         assert render(sol, fmt)
 
 
-def smooth(acts):
-    return all(a in ("linear", "sigmoid", "tanh", "softmax") for a in acts)
+def beyond_floats(net, problem) -> bool:
+    """ŷ underflows to 0 where y = 1 (logits ~745 apart): the plain loop's log 0 fails, and
+    nnsolve refuses the problem with a loss error (checked here)."""
+    try:
+        plain_loop(*net)
+    except ValueError:      # math.log(0)
+        with pytest.raises(ProblemError, match="the loss is infinite"):
+            compute_step(problem, [(l.W, l.b) for l in problem.layers])
+        return True
+    return False
+
+
+def central_differences(net, eps=1e-6):
+    """(J(θ+ε) − J(θ−ε)) / 2ε of every weight and bias, J from the test's own plain_loop."""
+    Ws, bs, acts, X, Y, loss, reduction, reg = net
+
+    def J(Ws_, bs_):
+        return plain_loop(Ws_, bs_, acts, X, Y, loss, reduction, reg)[0]
+    out = []
+    for li in range(len(Ws)):
+        slots = [("W", (j, k)) for j in range(len(Ws[li])) for k in range(len(Ws[li][0]))]
+        slots += [("b", (j,)) for j in range(len(bs[li]))] if bs[li] is not None else []
+        for which, idx in slots:
+            values = []
+            for sign in (1, -1):
+                Ws_ = [[list(row) for row in W] for W in Ws]
+                bs_ = [None if b is None else list(b) for b in bs]
+                if which == "W":
+                    Ws_[li][idx[0]][idx[1]] += sign * eps
+                else:
+                    bs_[li][idx[0]] += sign * eps
+                values.append(J(Ws_, bs_))
+            out.append((li, which, idx, (values[0] - values[1]) / (2 * eps)))
+    return out
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -317,10 +352,10 @@ def test_random_smooth_networks_agree_with_finite_differences(net):
         reg = (2, 0.01)     # |w| has a kink at 0
     net = (Ws, bs, acts, X, Y, loss, reduction, reg)
     problem = parse(doc_from_text(yaml_of(*net), "<test>"))
-    from nnsolve.solvers.backprop import finite_differences
-    params = [(l.W, l.b) for l in problem.layers]
-    s = compute_step(problem, params)
-    for li, which, idx, numeric, _ in finite_differences(problem, params):
+    if beyond_floats(net, problem):
+        return
+    s = compute_step(problem, [(l.W, l.b) for l in problem.layers])
+    for li, which, idx, numeric in central_differences(net):
         g = s.layers[li].dJ_dW[idx] if which == "W" else s.layers[li].dJ_db[idx]
         assert float(g) == pytest.approx(numeric, rel=1e-5, abs=1e-6)
 
@@ -330,7 +365,8 @@ def test_verify_flag_prints_the_check():
                                  "--verify"])
     assert r.exit_code == 0, r.output
     assert "Check by finite differences" in r.stdout
-    assert "All 12 checked gradients agree" in r.stdout
+    assert "All 12 checked gradients agree: the largest |difference|/max(1, |backprop|) over " \
+        "the parameters is" in " ".join(r.stdout.split())
 
 
 # --- numbers from files, batches from .npy ------------------------------------------------------
@@ -356,14 +392,24 @@ def test_npy_batch_is_float_and_agrees_with_inline(tmp_path):
 
 
 def test_steps_and_update_bias_false():
-    text = ("input: [1]\ntarget: [2]\nlayers:\n  - weights: [[1]]\n    bias: [1]\n"
+    text = ("input: [1]\ntarget: [4]\nlayers:\n  - weights: [[1]]\n    bias: [1]\n"
             "loss: squared_error\nlearning_rate: 0.1\nsteps: 3\nupdate_bias: false\n")
     p = parse(doc_from_text(text, "<test>"))
     data = json.loads(render(solve(p), "json"))
-    w = [s["layers"][0]["W"][0][0] for s in data["steps"]]
-    # ŷ = w + 1, dJ/dw = -2(2 - w - 1)·1: w 1 -> 1 (gradient 0 at w = 1)
-    assert w == [1, 1, 1]
-    assert all(s["layers"][0]["b_new"] == [1] for s in data["steps"])
+    steps = [s["layers"][0] for s in data["steps"]]
+    # ŷ = w + 1, dJ/dw = dJ/db = -2(4 - w - 1): w 1 -> 1.4 -> 1.72 -> 1.976
+    assert [s["dJ_db"] for s in steps] == [[-4], [-3.2], [-2.56]]
+    assert [s["W_new"][0][0] for s in steps] == [1.4, 1.72, 1.976]
+    # b keeps its value although its gradient is not 0
+    assert all(s["b"] == [1] and s["b_new"] == [1] for s in steps)
+
+
+def test_update_bias_false_is_said_also_with_a_penalty():
+    text = ("input: [1]\ntarget: [4]\nlayers:\n  - weights: [[1]]\n    bias: [1]\n"
+            "loss: squared_error\nlearning_rate: 0.1\nupdate_bias: false\n"
+            "regularization: {p: 2, alpha: 0.1}\n")
+    text = render(solve(parse(doc_from_text(text, "<test>"))), "text")
+    assert "update_bias is false: the biases keep their values." in text
 
 
 def test_detail_summary_has_matrices_only():
@@ -371,3 +417,163 @@ def test_detail_summary_has_matrices_only():
     text = render(solve(p, SolveOptions(detail="summary")), "text")
     assert "∂J/∂w⁽³⁾₁,₂" not in text
     assert "∂J/∂W⁽³⁾" in text
+
+
+# --- saturated outputs: a correct answer, not an error --------------------------------------------
+def solve_text(text):
+    return solve(parse(doc_from_text(text, "<test>")))
+
+
+def test_saturated_sigmoid_with_binary_cross_entropy_is_solved():
+    # σ(40) is 1 in floating point (σ(−800) is 0): ŷ = y, J = 0, ∂J/∂a = ŷ − y = 0, and
+    # ∂J/∂ŷ = −y/ŷ + (1 − y)/(1 − ŷ) = −1 (+1 for y = 0), not (ŷ − y)/(ŷ(1 − ŷ)) = 0/0
+    for w, y, dJ_dyhat in ((40, 1, -1), (-800, 0, 1)):
+        sol = solve_text(f"input: [1]\ntarget: [{y}]\nlayers:\n  - weights: [[{w}]]\n"
+                         "    activation: sigmoid\nloss: binary_cross_entropy\n"
+                         "learning_rate: 0.1\n")
+        step = json.loads(render(sol, "json"))["steps"][0]
+        assert step["loss"] == 0 and step["output"] == [y]
+        layer = step["layers"][0]
+        assert layer["dJ_dh"] == [dJ_dyhat] and layer["dJ_da"] == [0]
+        assert layer["dJ_dW"] == [[0]] and layer["W_new"] == [[w]]
+
+
+def test_saturated_softmax_with_cross_entropy_is_solved():
+    sol = solve_text("input: [1]\ntarget: [1, 0]\nlayers:\n  - weights: [[800], [-800]]\n"
+                     "    activation: softmax\nloss: cross_entropy\nlearning_rate: 0.1\n")
+    step = json.loads(render(sol, "json"))["steps"][0]
+    assert step["loss"] == 0 and step["output"] == [1, 0]
+    assert step["layers"][0]["dJ_da"] == [0, 0] and step["layers"][0]["dJ_dW"] == [[0], [0]]
+
+
+def test_softmax_output_near_0_at_the_target_is_solved():
+    # a⁽²⁾ = (0, 710): ŷ₁ = e⁻⁷¹⁰ ≈ 4.5e-309, J = −log ŷ₁ ≈ 710 and ∂J/∂a = ŷ − y ≈ (−1, 1) are
+    # floats, but ∂J/∂ŷ₁ = −1/ŷ₁ is beyond them; with the shortcut it is not needed (JSON: null)
+    sol = solve_text("input: [1]\ntarget: [1, 0]\nlayers:\n  - weights: [[0], [710]]\n"
+                     "    activation: softmax\nloss: cross_entropy\nlearning_rate: 0.1\n")
+    step = json.loads(render(sol, "json"))["steps"][0]
+    assert step["loss"] == pytest.approx(710) and step["layers"][0]["dJ_dh"] is None
+    assert step["layers"][0]["dJ_da"] == [-1, 1] and step["layers"][0]["dJ_dW"] == [[-1], [1]]
+    assert "∂J/∂a⁽¹⁾₁ = ŷ₁ − y₁" in render(sol, "text")
+
+
+# --- errors found while solving name the file, line and field -----------------------------------
+def cli_error(tmp_path, text):
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    r = CliRunner().invoke(cli, ["backprop", str(path)])
+    assert r.exit_code == 1 and r.stdout == ""
+    return r.stderr.strip(), str(path)
+
+
+def test_an_infinite_loss_names_the_loss_line(tmp_path):
+    err, path = cli_error(tmp_path, "input: [1]\ntarget: [0, 1]\nlayers:\n"
+                                    "  - weights: [[800], [-800]]\n    activation: softmax\n"
+                                    "learning_rate: 0.1\nloss: cross_entropy\n")
+    assert err == (f"Error: {path}:7:7: loss: the prediction is 0 where the target needs it "
+                   "above 0: the loss is infinite")
+    err, path = cli_error(tmp_path, "input: [1]\ntarget: [0]\nlayers:\n  - weights: [[40]]\n"
+                                    "    activation: sigmoid\nloss:   binary_cross_entropy\n"
+                                    "learning_rate: 0.1\n")
+    assert err == (f"Error: {path}:6:9: loss: the prediction is 1 where the target needs it "
+                   "below 1: the loss is infinite")
+
+
+def test_numbers_beyond_floating_point_name_the_problem(tmp_path):
+    err, path = cli_error(tmp_path, "# huge\ninput: [1e300]\ntarget: [0]\n"
+                                    "layers:\n  - weights: [[1e300]]\n"
+                                    "loss: squared_error\nlearning_rate: 0.1\n")
+    assert err == (f"Error: {path}:2:1: the numbers outgrow floating point (beyond ±1.8e308, "
+                   "or undefined) in step 1: use smaller weights, inputs or learning rate")
+
+
+# --- how things are written ---------------------------------------------------------------------
+def test_mse_gradient_coefficient_is_bracketed():
+    sol = solve_text("input: [1]\ntarget: [1, 2]\nlayers:\n  - weights: [[1], [3]]\n"
+                     "loss: mse\nlearning_rate: 0.1\n")
+    text = render(sol, "text")
+    # (−2/K)(y − ŷ), never −2/K(y − ŷ), which reads as −2/(K(y − ŷ))
+    assert "∂J/∂h⁽¹⁾₂ = ∂J/∂ŷ₂ = (-2/2)(y₂ − ŷ₂) = (-2/2)(2 − 3) = 1" in text
+    assert r"\left(\frac{-2}{2}\right)" in render(sol, "latex")
+
+
+def test_leaky_relu_slope_is_a_number():
+    p = load_problem(os.path.join(PROBLEMS, "leaky-regularized.yaml"))
+    assert "leaky_relu (α = 0.1)" in render(solve(p), "text")
+    assert "1/10" not in render(solve(p), "markdown")
+
+
+ZERO_WEIGHT = ("input: [2, 1]\ntarget: [1]\nlayers:\n  - weights: [[0, 1]]\n"
+               "loss: squared_error\nlearning_rate: 0.1\nregularization: {p: P, alpha: 0.1}\n")
+
+
+@pytest.mark.parametrize("p", ["1", "0.5"])
+@pytest.mark.parametrize("detail", ["full", "summary"])
+def test_a_zero_weight_with_p_at_most_1_uses_the_subgradient_0(p, detail):
+    problem = parse(doc_from_text(ZERO_WEIGHT.replace("P", p), "<test>"))
+    text = " ".join(render(solve(problem, SolveOptions(detail=detail)), "text").split())
+    assert "the subgradient 0 is used: sign(0) = 0." in text
+    if detail == "full":
+        # ŷ = 1, ∂J/∂a = -2(1 − 1) = 0: the penalty's part at w = 0 is the subgradient 0
+        assert ("∂J/∂w⁽¹⁾₁,₁ = ∂J/∂a⁽¹⁾ · x₁ + α · p · |w⁽¹⁾₁,₁|ᵖ⁻¹ · sign(w⁽¹⁾₁,₁) = 0 · 2 + 0 = 0"
+                in text)
+    # no note where no weight is 0, or where p > 1
+    for other in (ZERO_WEIGHT.replace("[[0, 1]]", "[[0.5, 1]]").replace("P", p),
+                  ZERO_WEIGHT.replace("P", "2")):
+        text = render(solve(parse(doc_from_text(other, "<test>")),
+                            SolveOptions(detail=detail)), "text")
+        assert "subgradient" not in text
+
+
+def _exprs(node):
+    """Every formula node of a solution (blocks, table cells, paragraphs, nested Exprs)."""
+    from nnsolve.expr import Expr
+    from nnsolve.solution import Block
+    if isinstance(node, Expr):
+        yield node
+        for name in node._fields:
+            yield from _exprs(getattr(node, name))
+    elif isinstance(node, Block):
+        for value in vars(node).values():
+            yield from _exprs(value)
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            yield from _exprs(item)
+
+
+SOFTMAX_SQUARED = ("samples:\n  - {input: [1, 2], target: [0, 1]}\n"
+                   "  - {input: [0, 1], target: [1, 0]}\nlayers:\n"
+                   "  - weights: [[1, 0], [0.5, -1]]\n    activation: relu\n"
+                   "  - weights: [[1, -1], [0, 2]]\n    activation: softmax\n"
+                   "loss: squared_error\nlearning_rate: 0.1\n")
+
+
+@pytest.mark.parametrize("text", [SOFTMAX_SQUARED, SOFTMAX_SQUARED.replace(
+    "samples:\n  - {input: [1, 2], target: [0, 1]}\n  - {input: [0, 1], target: [1, 0]}\n",
+    "input: [1, 2]\ntarget: [0, 1]\n")])
+def test_formulas_are_data_not_text(text):
+    from nnsolve.expr import Text
+    problem = parse(doc_from_text(text, "<test>"))
+    for detail in ("full", "summary"):
+        sol = solve(problem, SolveOptions(detail=detail, verify=True))
+        # words only (" = " between the parts of a short chain is a relation the renderers know)
+        words = [e.text for e in _exprs(sol.blocks) if isinstance(e, Text) and e.text != " = "]
+        assert not [w for w in words if any(c in w for c in "∂ᵀΣ=·⁰¹²³⁴⁵⁶⁷⁸⁹")], words
+    summary = render(solve(problem, SolveOptions(detail="summary")), "text")
+    if problem.batch:
+        assert "∂J/∂h⁽²⁾ · (diag(h⁽²⁾) − h⁽²⁾ᵀh⁽²⁾)" in summary
+        assert "∂J/∂W⁽²⁾ = (∂J/∂a⁽²⁾)ᵀ h⁽¹⁾" in summary
+    else:
+        assert "∂J/∂a⁽²⁾ = (diag(h⁽²⁾) − h⁽²⁾h⁽²⁾ᵀ) · ∂J/∂h⁽²⁾" in summary
+
+
+def test_verify_where_a_finite_difference_meets_an_infinite_loss(tmp_path):
+    # a = 36: σ(a) < 1 in floating point, but σ(a + 10⁷ · 10⁻⁶) = σ(46) is 1, and y = 0.5 needs
+    # log(1 − ŷ): J(θ + ε) is infinite
+    path = tmp_path / "p.yaml"
+    path.write_text("input: [10000000]\ntarget: [0.5]\nlayers:\n  - weights: [[0.0000036]]\n"
+                    "    activation: sigmoid\nloss: binary_cross_entropy\nlearning_rate: 0.1\n")
+    r = CliRunner().invoke(cli, ["backprop", str(path), "--verify"])
+    assert r.exit_code == 1 and r.stdout == ""
+    assert r.stderr.strip() == (f"Error: {path}:6:7: loss: --verify: the loss is infinite within "
+                                "ε of the parameters of step 1, so there is no finite difference")

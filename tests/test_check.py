@@ -88,6 +88,45 @@ def test_backprop_mistake_named(tmp_path, body, field, mistake):
     assert first_mistake(r) == mistake
 
 
+def test_mistakes_through_a_softmax_output(tmp_path):
+    write(tmp_path, "p.yaml", """\
+        kind: backprop
+        input: [1]
+        target: [1, 0]
+        layers:
+          - weights: [[0], [0]]
+            activation: softmax
+        loss: squared_error
+        learning_rate: 0.1
+        """)
+    # ŷ = softmax(0, 0) = (1/2, 1/2); ∂h/∂a = diag(ŷ) − ŷŷᵀ = [[1/4, −1/4], [−1/4, 1/4]]
+    # right: ∂J/∂ŷ = −2(y − ŷ) = (−1, 1), ∂J/∂a = (−1/2, 1/2), ∂J/∂W = ((−1/2), (1/2))
+    # factor 2 dropped: ∂J/∂ŷ = (−1/2, 1/2), ∂J/∂a = (−1/4, 1/4) = ∂J/∂W (x = 1)
+    a = write(tmp_path, "a.yaml", "problem: p.yaml\nanswers:\n"
+                                  "  layers: {1: {dJ_da: [-0.25, 0.25], dJ_dW: [[-0.25], [0.25]]}}\n")
+    fields, _ = graded(a)
+    assert first_mistake(fields["layers.1.dJ_da"]) == ("loss_factor_2",)
+    assert first_mistake(fields["layers.1.dJ_dW"]) == ("loss_factor_2",)
+
+
+def test_mistakes_with_a_penalty():
+    # problems/leaky-regularized.yaml: h⁽¹⁾ = (0.1, −0.25), ŷ = 0.35, y = 1, w⁽²⁾ = (1, −1),
+    # ∂R/∂w⁽²⁾ = 2 · 0.01 · w⁽²⁾ = (0.02, −0.02)
+    # factor 2 dropped: ∂J/∂ŷ = −0.65; ∂J/∂W⁽²⁾ = −0.65 · (0.1, −0.25) + (0.02, −0.02)
+    #   = (−0.045, 0.1425)
+    # leaky-ReLU gate ignored: ∂J/∂a⁽¹⁾ = −1.3 · w⁽²⁾ · 1 = (−1.3, 1.3) (right: (−1.3, 0.13))
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "a.yaml")
+        with open(path, "w") as fh:
+            fh.write(f"problem: {os.path.join(PROBLEMS, 'leaky-regularized.yaml')}\n"
+                     "answers:\n  layers:\n    2: {dJ_dW: [[-0.045, 0.1425]]}\n"
+                     "    1: {dJ_da: [-1.3, 1.3]}\n")
+        fields, _ = graded(path)
+    assert first_mistake(fields["layers.2.dJ_dW"]) == ("loss_factor_2",)
+    assert first_mistake(fields["layers.1.dJ_da"]) == ("relu_gate_ignored",)
+
+
 def test_unexplained_wrong_value_has_no_mistake(tmp_path):
     fields, _ = graded(seed_answers(tmp_path, "layers: {3: {dJ_dW: [[5, 7]]}}"))
     assert not fields["layers.3.dJ_dW"].correct and not fields["layers.3.dJ_dW"].mistakes

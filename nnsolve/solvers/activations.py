@@ -7,7 +7,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..expr import Call, Cases, Expr, Num, Rel, Seq, Sub, Sym, Text, mul
+from ..expr import Cases, Num, Rel, Seq, Sub, Text, mul
 from ..spec.common import Activation
 from .arrays import as_float, exact, like
 
@@ -18,7 +18,7 @@ class ActivationMath:
 
     name: str                           # shown name: ReLU, σ, tanh, ...
     forward: Callable                   # a -> h
-    derivative: Callable                # (a, h) -> f'(a), element-wise
+    derivative: Callable | None         # (a, h) -> f'(a), element-wise (None: softmax)
     rule: Callable | None = None        # (a_sym, h_sym) -> Expr defining f'(a)
 
 
@@ -84,12 +84,8 @@ def _softmax(act):
         x = as_float(a)
         e = np.exp(x - x.max(axis=-1, keepdims=True))
         return e / e.sum(axis=-1, keepdims=True)
-
-    def derivative(a, h):
-        # diagonal of the Jacobian; the backward pass uses the whole Jacobian (see backprop)
-        h = as_float(h)
-        return h * (1 - h)
-    return ActivationMath("softmax", forward, derivative, None)
+    # no element-wise derivative: backprop applies softmax's whole Jacobian
+    return ActivationMath("softmax", forward, None, None)
 
 
 _BUILDERS = {"relu": _relu, "leaky_relu": _leaky, "linear": _linear, "sigmoid": _sigmoid,

@@ -6,7 +6,7 @@ steps and has ``explain`` write each one out as a teaching assistant would.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
@@ -15,7 +15,7 @@ from ..errors import ProblemError
 from ..spec.backprop import BackpropProblem
 from . import pnorm
 from .activations import activation_math
-from .arrays import as_float, exact
+from .arrays import as_float, exact, like
 from .losses import LOSSES
 
 
@@ -27,7 +27,7 @@ class LayerStep:
     b: object | None
     a: object
     h: object
-    dJ_dh: object = None
+    dJ_dh: object = None           # None at the output under the shortcut when beyond floats
     fprime: object = None          # f'(a), None for softmax (its Jacobian is not diagonal)
     dJ_da: object = None
     dJ_dW: object = None
@@ -53,10 +53,6 @@ class Step:
     shortcut: bool = False         # softmax+cross-entropy or sigmoid+binary cross-entropy
 
 
-def _num(x, like_exact: bool):
-    return Fraction(x) if like_exact else float(x)
-
-
 def forward(layers, X):
     """a and h of every layer, for every sample (rows of X)."""
     out = []
@@ -72,8 +68,13 @@ def forward(layers, X):
     return out
 
 
-def compute_step(problem: BackpropProblem, params) -> Step:
-    """One step: forward, loss, backward, update, for parameters [(W, b), ...]."""
+def compute_step(problem: BackpropProblem, params, *, loss_scale=1,
+                 relu_gate: bool = True) -> Step:
+    """One step: forward, loss, backward, update, for parameters [(W, b), ...].
+
+    The keywords inject a student's mistake for ``nnsolve check`` (the defaults are the right
+    maths): ``loss_scale`` multiplies the loss gradient (1/2: the factor 2 of the squared loss
+    dropped), ``relu_gate=False`` takes (leaky) ReLU′ as 1 everywhere."""
     from ..spec.backprop import Layer
     layers = [Layer(W, b, l.activation) for (W, b), l in zip(params, problem.layers)]
     X, Y = problem.X, problem.Y
@@ -88,7 +89,7 @@ def compute_step(problem: BackpropProblem, params) -> Step:
         sample_losses = np.array([loss_math.value(Y[s], yhat[s]) for s in range(N)],
                                  dtype=object if exact(yhat) and exact(Y) else float)
     except FloatingPointError as e:
-        raise ProblemError(str(e), field="loss") from None
+        raise ProblemError(str(e), *problem.loss_where) from None
     data_loss = scale * sum(sample_losses.tolist(), Fraction(0) if ex else 0.0)
     penalty = None
     if problem.regularization is not None:
@@ -97,13 +98,18 @@ def compute_step(problem: BackpropProblem, params) -> Step:
                       Fraction(0) if ex else 0.0)
     loss = data_loss + penalty if penalty is not None else data_loss
 
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dJ_dyhat = np.stack([loss_math.gradient(Y[s], yhat[s]) for s in range(N)]) * scale
+    scale_grad = scale * (Fraction(loss_scale) if ex else float(loss_scale))
+    with np.errstate(over="ignore"):     # −y/ŷ for ŷ below 1/1.8e308: see the shortcut
+        dJ_dyhat = np.stack([loss_math.gradient(Y[s], yhat[s]) for s in range(N)]) * scale_grad
     last = layers[-1].activation.name
     shortcut = (problem.loss, last) in (("cross_entropy", "softmax"),
                                         ("binary_cross_entropy", "sigmoid"))
     steps = []
     G_h = dJ_dyhat
+    if shortcut and not np.all(np.isfinite(as_float(dJ_dyhat))):
+        # ∂J/∂ŷ beyond floating point (a tiny ŷ where y > 0) although J and ∂J/∂a = ŷ − y are
+        # finite: the shortcut does not need it, so it is left out rather than refusing the step
+        G_h = None
     lr = problem.learning_rate if ex else float(problem.learning_rate)
     for i in range(len(layers) - 1, -1, -1):
         layer = layers[i]
@@ -112,12 +118,14 @@ def compute_step(problem: BackpropProblem, params) -> Step:
         f = activation_math(layer.activation)
         fprime = None
         if i == len(layers) - 1 and shortcut:
-            G_a = (H - Y) * scale
+            G_a = (H - Y) * scale_grad
         elif layer.activation.name == "softmax":
             Hf = as_float(H)
             G_a = Hf * (as_float(G_h) - (as_float(G_h) * Hf).sum(axis=1, keepdims=True))
         else:
             fprime = f.derivative(A, H)
+            if not relu_gate and layer.activation.name in ("relu", "leaky_relu"):
+                fprime = like(fprime, np.ones(fprime.shape, dtype=int))
             G_a = G_h * fprime
         dW_data = G_a.T @ H_prev
         dW = dW_data
@@ -180,7 +188,7 @@ def finite_differences(problem, params, max_checks: int = 400, eps: float = 1e-6
         arr[idx] = old - eps
         down = loss_at(problem, base)
         arr[idx] = old
-        rows.append((li, which, idx, (up - down) / (2 * eps), len(slots)))
+        rows.append((li, which, idx, (up - down) / (2 * eps)))
     return rows
 
 
@@ -196,8 +204,10 @@ _TOO_LARGE = ("the numbers outgrow floating point (beyond ±1.8e308, or undefine
 
 
 def _finite(step: Step) -> bool:
-    """Every number of a step is finite and fits a float (the JSON contract needs it)."""
-    arrays = [step.dJ_dyhat, np.array([step.loss], dtype=object)]
+    """Every number of a step is finite and fits a float (the JSON contract needs it).
+
+    ∂J/∂ŷ is checked as the output layer's ∂J/∂h (the same array)."""
+    arrays = [np.array([step.loss], dtype=object)]
     for l in step.layers:
         arrays += [a for a in (l.a, l.h, l.dJ_dh, l.dJ_da, l.dJ_dW, l.dJ_db, l.W_new, l.b_new)
                    if a is not None]
@@ -231,6 +241,15 @@ def _in_float(problem: BackpropProblem) -> BackpropProblem:
                    exact=False)
 
 
+def _checked(problem: BackpropProblem, params, k: int):
+    """The finite differences of step k (for --verify)."""
+    try:
+        return finite_differences(problem, params)
+    except FloatingPointError:     # J(θ ± ε) infinite although J(θ) is not
+        raise ProblemError(f"--verify: the loss is infinite within ε of the parameters of step "
+                           f"{k}, so there is no finite difference", *problem.loss_where) from None
+
+
 def solve(problem: BackpropProblem, options):
     """The worked solution of every step."""
     from .backprop_explain import explain
@@ -242,11 +261,11 @@ def solve(problem: BackpropProblem, options):
             with np.errstate(over="ignore", invalid="ignore"):
                 step = compute_step(problem, params)
                 if options.verify:
-                    checks.append(finite_differences(problem, params))
+                    checks.append(_checked(problem, params, k))
         except (OverflowError, ZeroDivisionError):
             step = None
         if step is None or not _finite(step):
-            raise ProblemError(_TOO_LARGE.format(k=k))
+            raise ProblemError(_TOO_LARGE.format(k=k), *problem.where)
         if problem.exact and k < problem.steps and _too_long(step):
             from ..solution import Note
             solution = solve(_in_float(problem), options)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 
-from ..expr import (Abs, Add, Call, Deriv, Expr, Frac, Mat, Norm, Mul, Num, Paren, Pow, Seq, Sub, Sum, Sym,
-                    Text, mul)
+from ..expr import (Abs, Add, Call, Deriv, Expr, Frac, Mat, Norm, Num, Paren, Pow, Rel, Seq, Sub,
+                    Sum, Sym, Text, mul)
 from ..solution import Equation, Network, Note, Paragraph, Section, Solution, Table
 from .activations import activation_math
 from .losses import LOSSES
+from .regularize import _zero_note as zero_weight_note
 
 J = Sym("J")
 ETA = Sym("eta")
@@ -72,10 +71,6 @@ def d(f, x) -> Deriv:
 
 def _fname(act) -> str:
     return activation_math(act).name
-
-
-def _samples(step, names):
-    return range(step.X.shape[0])
 
 
 # --- forward ---------------------------------------------------------------------------------
@@ -148,9 +143,8 @@ def loss_section(problem, step, names: Names) -> Section:
     lm = LOSSES[problem.loss]
     K = names.sizes[-1]
     N = step.X.shape[0]
-    sym_pairs = [(names.out("y", 0 if K > 1 else None), names.out("yhat", 0 if K > 1 else None))]
-    if K > 1:
-        sym_pairs = [(Sym("y", sub="k"), Sym("y", hat=True, sub="k"))]
+    sym_pairs = [(Sym("y", sub="k"), Sym("y", hat=True, sub="k")) if K > 1 else
+                 (names.out("y"), names.out("yhat"))]
     data_sym = J if not names.batch else Sym("L", sub="s")
     if problem.loss == "cross_entropy":
         sec.add(Paragraph("Cross-entropy with the softmax output: the loss is −log of the "
@@ -209,9 +203,10 @@ def backward_full(problem, step, names: Names) -> Section:
 
     out_sec = Section("Loss gradient")
     sec.add(out_sec)
+    noted = False      # the note on the subgradient at w = 0, once
     if mean:
         out_sec.add(Paragraph(f"J is the mean over the {N} samples, so each sample's gradient "
-                              f"carries the factor 1/{N}."))
+                              "carries the factor ", one_over(N), "."))
     if step.shortcut:
         out_sec.add(Paragraph(
             "With " + ("softmax and cross-entropy" if problem.loss == "cross_entropy" else
@@ -222,8 +217,6 @@ def backward_full(problem, step, names: Names) -> Section:
     for s in range(N):
         for k in range(K):
             y, p = names.out("y", k, s), names.out("yhat", k, s)
-            ysym, psym = (Sym("y", sub=k + 1), Sym("y", hat=True, sub=k + 1)) if K > 1 else \
-                (Sym("y"), Sym("y", hat=True))
             y_n, p_n = Num(step.Y[s][k]), Num(step.layers[-1].h[s][k])
             g_sym, g_num = scaled(lm.grad(y, p, K), lm.grad(y_n, p_n, K))
             if step.shortcut:
@@ -306,6 +299,9 @@ def backward_full(problem, step, names: Names) -> Section:
         for j in range(units):
             for k in range(names.sizes[l - 1]):
                 lsec.add(weight_equation(names, step, l, j, k, reg))
+        if not noted and zero_weight_at_kink(reg, ls.W):
+            lsec.add(zero_weight_note(reg[0], Sym("w")))
+            noted = True
         if ls.b is not None:
             for j in range(units):
                 sym = sum_over(names, N, lambda s: d(J, names.unit("a", l, j, s)))
@@ -325,6 +321,11 @@ def sum_over(names, N, term):
     return Add(tuple(term(s) for s in range(N)))
 
 
+def zero_weight_at_kink(reg, W) -> bool:
+    """A weight exactly 0 where |w|ᵖ (p ≤ 1) has no derivative: the subgradient 0 is used."""
+    return reg is not None and reg[0] <= 1 and bool(np.any(np.asarray(W) == 0))
+
+
 def weight_equation(names, step, l, j, k, reg) -> Equation:
     """∂J/∂w⁽ˡ⁾ⱼ,ₖ = ∂J/∂a⁽ˡ⁾ⱼ · h⁽ˡ⁻¹⁾ₖ = −6 · 3 = −18 (summed over samples, plus the penalty)."""
     ls = step.layers[l - 1]
@@ -339,16 +340,29 @@ def weight_equation(names, step, l, j, k, reg) -> Equation:
         wv = ls.W[j][k]
         pen_sym = mul(Sym("alpha"), Sym("p"), Pow(Abs(w), Sub(Sym("p"), Num(1))),
                       Call("sign", (w,)))
-        pen_num = mul(Num(alpha), Num(p), Pow(Abs(Num(wv)), Num(p - 1)),
-                      Call("sign", (Num(wv),)))
+        if wv == 0 and p <= 1:     # no derivative at 0: the subgradient 0 (a note says so)
+            pen_num = Num(0)
+        else:
+            pen_num = mul(Num(alpha), Num(p), Pow(Abs(Num(wv)), Num(p - 1)),
+                          Call("sign", (Num(wv),)))
         sym, nums = Add((sym, pen_sym)), Add((nums, pen_num))
     return Equation([d(J, w), sym, nums, Num(ls.dJ_dW[j][k])])
+
+
+def softmax_backward(h: Sym, dJ_dh, batch: bool) -> Expr:
+    """∂J/∂a through softmax, whose Jacobian ∂h/∂a = diag(h) − h hᵀ is symmetric: that matrix
+    times ∂J/∂h (a column), or for rows of samples ∂J/∂h times it with h a row (diag(h) − hᵀh)."""
+    hT = Sym(h.name, sup=h.sup, power="T")
+    if batch:
+        return mul(dJ_dh, Paren(Sub(Call("diag", (h,)), mul(hT, h, op="juxt"))))
+    return mul(Paren(Sub(Call("diag", (h,)), mul(h, hT, op="juxt"))), dJ_dh)
 
 
 def backward_summary(problem, step, names: Names) -> Section:
     sec = Section("Backward pass")
     L = names.L
     pick = (lambda x: x) if names.batch else (lambda x: x[0])
+    noted = False      # the note on the subgradient at w = 0, once
     if names.batch:
         sec.add(Paragraph("Rows are samples; ", d(J, Sym("W")),
                           " sums the samples' outer products."))
@@ -363,7 +377,7 @@ def backward_summary(problem, step, names: Names) -> Section:
             if names.batch and problem.reduction == "mean":
                 rhs = mul(Num(step.scale), Paren(rhs), op="juxt")
         elif layer.activation.name == "softmax":
-            rhs = Text("softmax Jacobian applied to ∂J/∂h")
+            rhs = softmax_backward(h, d(J, h), names.batch)
         elif layer.activation.name == "linear":
             rhs = d(J, h)
         else:
@@ -371,10 +385,15 @@ def backward_summary(problem, step, names: Names) -> Section:
         sec.add(Equation([d(J, a), rhs, val(pick(ls.dJ_da))]))
         h_prev = names.vec("h", l - 1)
         if names.batch:
-            gW = Seq((Paren(d(J, a)), Text("ᵀ"), Text(" "), h_prev), sep="")
+            gW = mul(Pow(Paren(d(J, a)), Sym("T")), h_prev, op="juxt")
         else:
             gW = mul(d(J, a), Sym(h_prev.name, sup=h_prev.sup, power="T"))
+        if problem.regularization is not None:      # the penalty's part, as in the full detail
+            gW = Add((gW, d(Sym("R"), Sym("W", sup=l))))
         sec.add(Equation([d(J, Sym("W", sup=l)), gW, val(ls.dJ_dW)]))
+        if not noted and zero_weight_at_kink(problem.regularization, ls.W):
+            sec.add(zero_weight_note(problem.regularization[0], Sym("w")))
+            noted = True
         if ls.b is not None:
             gb = Sum(d(J, a), "s") if names.batch else d(J, a)
             sec.add(Equation([d(J, Sym("b", sup=l)), gb, val(ls.dJ_db)]))
@@ -411,8 +430,7 @@ def update_section(problem, step, names: Names, full: bool) -> Section:
         for sym, old, g, new in changed:
             sec.add(Equation([sym, Sub(Num(old), mul(Num(eta), Num(g))), Num(new)],
                              rels=["←", "="]))
-        if problem.regularization is None and any(ls.b is not None for ls in step.layers) \
-                and not problem.update_bias:
+        if any(ls.b is not None for ls in step.layers) and not problem.update_bias:
             sec.add(Note("update_bias is false: the biases keep their values."))
     sec.add(Paragraph("The new parameters:"))
     for l, ls in enumerate(step.layers, start=1):
@@ -442,7 +460,7 @@ def verify_section(names, step, rows) -> Section:
                       ", computed in floating point."))
     table_rows = []
     worst = 0.0
-    for li, which, idx, numeric, total in rows:
+    for li, which, idx, numeric in rows:
         ls = step.layers[li]
         l = li + 1
         if which == "W":
@@ -453,10 +471,11 @@ def verify_section(names, step, rows) -> Section:
         worst = max(worst, diff / max(1.0, abs(float(g))))
         table_rows.append([sym, Num(g), Num(numeric), Num(diff)])
     sec.add(Table(["parameter", "backprop", "finite difference", "|difference|"], table_rows))
-    total = rows[0][4] if rows else 0
     ok = worst <= 1e-5
-    sec.add(Paragraph(f"{'All' if ok else 'Not all'} {total} checked gradients agree "
-                      f"(largest relative difference {worst:.1e})."
+    # the measure: |difference| relative to the gradient, or absolute for gradients below 1
+    measure = Frac(Abs(Text("difference")), Call("max", (Num(1), Abs(Text("backprop")))))
+    sec.add(Paragraph(f"{'All' if ok else 'Not all'} {len(rows)} checked gradients agree: the "
+                      "largest ", measure, " over the parameters is ", Num(worst), "."
                       + ("" if ok else " A difference can come from a kink (ReLU at 0) "
                          "within ε.")))
     return sec
@@ -468,7 +487,8 @@ def network_section(problem, names: Names) -> Section:
     rows = []
     for l, layer in enumerate(problem.layers, start=1):
         act = layer.activation
-        name = act.name + (f" (α = {act.alpha})" if act.name == "leaky_relu" else "")
+        name = Seq((Text(act.name), Paren(Rel(Sym("alpha"), "=", Num(act.alpha)))), sep=" ") \
+            if act.name == "leaky_relu" else act.name
         rows.append([f"{l}", str(layer.W.shape[1]), str(layer.W.shape[0]), name,
                      "yes" if layer.b is not None else "no"])
     sec.add(Table(["layer", "inputs", "units", "activation", "bias"], rows))
@@ -492,7 +512,7 @@ def step_data(problem, step) -> dict:
     batch = problem.batch
 
     def per_sample(x):
-        return x if batch else x[0]
+        return x if batch or x is None else x[0]
     layers = []
     for ls in step.layers:
         layers.append({

@@ -8,7 +8,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..expr import Add, Call, Frac, Mul, Neg, Num, Paren, Pow, Sub, Sum, mul
+from ..expr import Add, Call, Frac, Neg, Num, Paren, Pow, Sub, Sum, mul
 from .arrays import as_float, exact
 
 
@@ -72,17 +72,21 @@ MSE = LossMath(
     lambda y, p: _scaled(((y - p) ** 2).sum(), p, Fraction(1, len(p))),
     lambda y, p: _scaled(-2 * (y - p), p, Fraction(1, len(p))),
     _sq, lambda body, K: mul(Frac(Num(1), Num(K)), _paren(body), op="juxt") if K > 1 else body,
-    lambda y, p, K: mul(Frac(Num(-2), Num(K)) if K > 1 else Num(-2), Paren(Sub(y, p)),
+    # (−2/K)(y − ŷ) bracketed: −2/K(y − ŷ) would read as −2/(K(y − ŷ))
+    lambda y, p, K: mul(Paren(Frac(Num(-2), Num(K))) if K > 1 else Num(-2), Paren(Sub(y, p)),
                         op="juxt"))
 
 
-def _log_where(weight, p):
+_AT_0 = "the prediction is 0 where the target needs it above 0: the loss is infinite"
+_AT_1 = "the prediction is 1 where the target needs it below 1: the loss is infinite"
+
+
+def _log_where(weight, p, message: str = _AT_0):
     """log p where the weight is non-zero (0 · log 0 counts as 0); an infinite loss is an error."""
     out = np.zeros_like(p)
     nz = weight != 0
     if np.any(p[nz] <= 0):
-        raise FloatingPointError("the prediction is 0 where the target needs it: the loss is "
-                                 "infinite")
+        raise FloatingPointError(message)
     out[nz] = np.log(p[nz])
     return out
 
@@ -99,12 +103,19 @@ def _ce_grad(y, p):
 
 def _bce_value(y, p):
     y, p = as_float(y), as_float(p)
-    return -(y * _log_where(y, p) + (1 - y) * _log_where(1 - y, 1 - p)).sum()
+    return -(y * _log_where(y, p) + (1 - y) * _log_where(1 - y, 1 - p, _AT_1)).sum()
 
 
 def _bce_grad(y, p):
+    """(ŷ − y) / (ŷ(1 − ŷ)); where ŷ saturates at 0 or 1 (0/0 as written), −y/ŷ + (1 − y)/(1 − ŷ)
+    with a term whose weight (y or 1 − y) is 0 counted as 0. (Where that weight is not 0 the loss
+    is infinite, which the loss value reports.)"""
     y, p = as_float(y), as_float(p)
-    return (p - y) / (p * (1 - p))
+    den = p * (1 - p)
+    saturated = den == 0
+    pos = np.where(y == 0, 0.0, -y / np.where(p == 0, 1.0, p))
+    neg = np.where(y == 1, 0.0, (1 - y) / np.where(p == 1, 1.0, 1 - p))
+    return np.where(saturated, pos + neg, (p - y) / np.where(saturated, 1.0, den))
 
 
 CROSS_ENTROPY = LossMath(

@@ -40,6 +40,10 @@ class BackpropProblem:
     exact: bool = True
     title: str | None = None
     kind: str = "backprop"
+    # (path, line, col, field) for errors found while solving: of the problem as a whole, and of
+    # its `loss` (an infinite loss)
+    where: tuple = (None, None, None, None)
+    loss_where: tuple = (None, None, None, "loss")
 
 
 def _vector(doc, what):
@@ -61,9 +65,12 @@ def _target(doc, loss, units):
     return a.reshape(-1)
 
 
+def _where(doc) -> tuple:
+    return (doc.path, doc.line, doc.col, doc.field or None)
+
+
 def parse(doc) -> BackpropProblem:
     """Build a BackpropProblem from a problem file, checking every field and shape."""
-    import numpy as np
     doc.keys(FIELDS, required=["layers", "loss", "learning_rate"])
     title = doc["title"].text(what="a title") if doc.get("title") is not None else None
     loss = doc["loss"].text(LOSSES, what="loss")
@@ -135,7 +142,8 @@ def parse(doc) -> BackpropProblem:
         l.b = to_mode(l.b, exact) if l.b is not None else None
     return BackpropProblem(layers=layers, X=to_mode(X, exact), Y=to_mode(Y, exact), loss=loss,
                            learning_rate=lr, steps=steps, batch=batch, reduction=reduction,
-                           regularization=reg, update_bias=update_bias, exact=exact, title=title)
+                           regularization=reg, update_bias=update_bias, exact=exact, title=title,
+                           where=_where(doc), loss_where=_where(doc["loss"]))
 
 
 def _check_size(doc, layers, n, steps):
