@@ -12,6 +12,12 @@ KINDS = {
     "regularize": ("nnsolve.spec.regularize", "nnsolve.solvers.regularize"),
 }
 
+# Questions asked of another kind's spec, solved by their own solver module; no problem file
+# declares them (`nnsolve backprop --cost` solves a backprop spec with kind "backprop_cost").
+QUESTIONS = {
+    "backprop_cost": "nnsolve.solvers.cost",
+}
+
 
 def spec_module(kind: str):
     """The module that parses problems of a kind."""
@@ -19,5 +25,5 @@ def spec_module(kind: str):
 
 
 def solver_module(kind: str):
-    """The module that solves problems of a kind."""
-    return import_module(KINDS[kind][1])
+    """The module that solves problems of a kind (or a question)."""
+    return import_module(KINDS[kind][1] if kind in KINDS else QUESTIONS[kind])

@@ -13,7 +13,6 @@ class SolveOptions:
 
     detail: str | None = None     # "full", "summary", or None: full while the problem is small
     verify: bool = False          # backprop: finite-difference check of every gradient
-    extras: tuple = ()            # command-specific switches, e.g. ("compare_dense",)
 
 
 def solve(problem, options: SolveOptions | None = None):

@@ -355,3 +355,15 @@ def test_usage_errors():
 def test_wrong_kind(tmp_path):
     r = run("conv", PROBLEMS / "seed-shape.yaml")
     assert error_of(r).startswith(f"Error: {PROBLEMS / 'seed-shape.yaml'}:")
+
+
+def test_from_options():
+    from nnsolve.spec.common import LEAKY_RELU_ALPHA
+    from nnsolve.spec.conv import from_options
+    I, K = str(ROOT / "problems" / "I.txt"), str(ROOT / "problems" / "K.txt")
+    p = from_options(I, [K], activation="leaky_relu", pool="max", pool_size=(1, 1))
+    assert p.single and p.stride == (1, 1) and p.padding == ((0, 0), (0, 0))
+    assert p.activation.alpha == LEAKY_RELU_ALPHA and p.pool.stride == (1, 1)
+    with pytest.raises(ProblemError) as e:     # the kernel larger than the input
+        from_options(K, [I])
+    assert e.value.field == "--kernel"

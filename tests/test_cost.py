@@ -99,3 +99,30 @@ def test_cli_cost_text_and_json():
     for fmt in ("markdown", "latex"):
         r = runner.invoke(cli, ["backprop", SEED, "--cost", "--format", fmt])
         assert r.exit_code == 0 and "44" in r.output
+
+
+def test_cost_goes_through_solve():
+    from dataclasses import replace
+
+    from nnsolve.load import load_problem
+    from nnsolve.solve import SolveOptions, solve
+    problem = replace(load_problem(SEED), kind="backprop_cost")
+    sol = solve(problem, SolveOptions())
+    assert sol.kind == "backprop_cost" and sol.data["without_reuse"] == 44
+    short = solve(problem, SolveOptions(detail="summary"))
+    assert short.data == sol.data
+    assert len(short.blocks) == len(sol.blocks) - 1     # no "How the multiplications are counted"
+
+
+def test_cli_cost_detail_and_verify():
+    runner = CliRunner()
+    r = runner.invoke(cli, ["backprop", SEED, "--cost", "--detail", "summary"])
+    assert r.exit_code == 0, r.output
+    assert "How the multiplications are counted" not in r.stdout
+    assert "N = 2 · 2 · 6" not in r.stdout
+    assert "How the gap grows with depth" in r.stdout
+    r = runner.invoke(cli, ["backprop", SEED, "--cost", "--verify"])
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.strip().splitlines()[-1] == (
+        "Error: --cost and --verify do not combine: --cost counts multiplications and computes "
+        "no gradient to check")

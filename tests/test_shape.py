@@ -18,7 +18,7 @@ from nnsolve.load.yamldoc import doc_from_text
 from nnsolve.solve import SolveOptions, solve
 from nnsolve.spec import conv as conv_spec
 from nnsolve.spec.shape import build_single, parse
-from nnsolve.solvers.shape import pool_out, transposed_out
+from nnsolve.sizes import pool_out, transposed_out
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = ROOT / "problems"
@@ -234,7 +234,15 @@ def test_conv_after_flatten(tmp_path):
     f = tmp_path / "s.yaml"
     f.write_text("kind: shape\ninput: [3, 8, 8]\nlayers:\n  - flatten\n"
                  "  - conv: {filters: 4, kernel: 3}\n")
-    assert "needs a C×H×W input" in error_of(run("shape", f))
+    assert error_of(run("shape", f)) == (
+        f"Error: {f}:5:11: layers[1].conv: a conv layer needs a C×H×W input, but its input is "
+        "[192] (after flatten); put it before `flatten`")
+    # flat from the start: there is no flatten to move
+    f.write_text("kind: shape\ninput: [192]\nlayers:\n  - dense: {units: 10}\n"
+                 "  - conv: {filters: 4, kernel: 3}\n")
+    assert error_of(run("shape", f)) == (
+        f"Error: {f}:5:11: layers[1].conv: a conv layer needs a C×H×W input, but its input is "
+        "[10] (flat from the start); give the input as C×H×W")
 
 
 def test_usage_errors():

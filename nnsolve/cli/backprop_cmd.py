@@ -1,5 +1,7 @@
 """nnsolve backprop."""
 
+from dataclasses import replace
+
 import click
 
 from .common import load_for, make_output, output_options, solve_and_write
@@ -21,11 +23,13 @@ def backprop(problem, verify, cost, **kwargs):
       nnsolve backprop problems/seed-backprop.yaml
       nnsolve backprop problems/xor-batch.yaml --format json
       nnsolve backprop problems/seed-backprop.yaml --cost
+      nnsolve backprop problems/seed-backprop.yaml --cost --detail summary
     """
     out = make_output(kwargs)
+    if cost and verify:
+        raise click.UsageError("--cost and --verify do not combine: --cost counts "
+                               "multiplications and computes no gradient to check")
+    spec = load_for("backprop", problem)
     if cost:
-        from ..solvers.cost import cost_solution
-        from .common import render_solution, write_output
-        solution = cost_solution(load_for("backprop", problem))
-        return write_output(render_solution(solution, out), out.output)
-    solve_and_write(load_for("backprop", problem), out, verify=verify)
+        spec = replace(spec, kind="backprop_cost")
+    solve_and_write(spec, out, verify=verify)

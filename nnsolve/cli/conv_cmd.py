@@ -89,43 +89,14 @@ def conv(problem, input_, kernels, stride, padding, dilation, mode, bias, activa
             names = ", ".join("--" + k.rstrip("_").replace("_", "-").replace("kernels", "kernel")
                               for k in given)
             raise click.UsageError(f"give a problem file or options ({names}), not both")
-        solve_and_write(load_for("conv", problem), out)
-        return
-    if input_ is None or not kernels:
-        raise click.UsageError("give a problem file, or --input FILE and --kernel FILE")
-    if (pool_size or pool_stride) and not pool:
-        raise click.UsageError("--pool-size and --pool-stride need --pool max or --pool avg")
-    solve_and_write(_from_options(input_, kernels, stride, padding, dilation, mode, bias,
-                                  activation, pool, pool_size, pool_stride), out)
-
-
-def _from_options(input_, kernels, stride, padding, dilation, mode, bias, activation, pool,
-                  pool_size, pool_stride):
-    """A ConvProblem from command-line options."""
-    from ..load.arrays import read_matrix_file
-    from ..spec.common import Activation
-    from ..spec.conv import Pool, bias_from_values, build, option_fail
-    from fractions import Fraction
-    x = read_matrix_file(input_)
-    ks = [read_matrix_file(k) for k in kernels]
-    single = len(ks) == 1
-    files = {"input": input_}
-    for i, k in enumerate(kernels):
-        files[f"kernels[{i}]"] = k
-    files["kernel"] = kernels[0]
-    fail = option_fail({"kernels": "--kernel", "kernel": "--kernel", "pool.size": "--pool-size",
-                        "pool.padding": "--pool-size"}, files)
-    if x.ndim not in (2, 3):
-        raise fail("input", f"expected an H×W matrix or C×H×W channels, got {x.ndim}-D")
-    act = None
-    if activation:
-        act = Activation(activation, Fraction(1, 100) if activation == "leaky_relu" else None)
-    pool_spec = None
-    if pool:
-        size = pool_size or (2, 2)
-        pool_spec = Pool(pool, size, pool_stride or size)
-    return build(x, ks, single, stride=stride or (1, 1),
-                 padding=padding if padding is not None else ((0, 0), (0, 0)),
-                 dilation=dilation or (1, 1), mode=mode or "cross_correlation",
-                 bias=bias_from_values(bias) if bias else None, activation=act,
-                 pool=pool_spec, fail=fail, kernel_field="kernel" if single else "kernels")
+        spec = load_for("conv", problem)
+    else:
+        if input_ is None or not kernels:
+            raise click.UsageError("give a problem file, or --input FILE and --kernel FILE")
+        if (pool_size or pool_stride) and not pool:
+            raise click.UsageError("--pool-size and --pool-stride need --pool max or --pool avg")
+        from ..spec.conv import from_options
+        spec = from_options(input_, kernels, stride=stride, padding=padding, dilation=dilation,
+                            mode=mode, bias=bias, activation=activation, pool=pool,
+                            pool_size=pool_size, pool_stride=pool_stride)
+    solve_and_write(spec, out)

@@ -2,7 +2,6 @@
 
 import os
 import shlex
-import sys
 
 import click
 
@@ -63,16 +62,11 @@ def _sizes(text):
 
 
 def _pair(text, name):
+    from ..spec.conv import pair_from_text
     try:
-        vals = [int(t) for t in text.lower().replace("x", ",").split(",")]
-    except ValueError:
-        vals = []
-    if len(vals) == 1:
-        vals *= 2
-    if len(vals) != 2 or min(vals) < 1:
-        raise click.BadParameter(f"expected n or HxW of whole numbers ≥ 1, got {text!r}",
-                                 param_hint=name)
-    return tuple(vals)
+        return pair_from_text(text)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint=name) from None
 
 
 @click.group(short_help="A new exercise whose solution has clean numbers.")

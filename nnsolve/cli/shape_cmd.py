@@ -1,5 +1,7 @@
 """nnsolve shape."""
 
+from dataclasses import replace
+
 import click
 
 from .common import load_for, make_output, output_options, solve_and_write
@@ -58,14 +60,23 @@ def shape(problem, input_, kernel, filters, stride, padding, dilation, transpose
       nnsolve shape problems/cnn-stack.yaml --compare-dense
     """
     out = make_output(kwargs)
-    extras = ("compare_dense",) if compare_dense else ()
     values = locals()
     given = [k for k in _LAYER_OPTIONS if values[k] not in (None, False)]
     if problem is not None:
         if given or filters != 1:
             raise click.UsageError("give a problem file or layer options, not both")
-        solve_and_write(load_for("shape", problem), out, extras=extras)
-        return
+        spec = load_for("shape", problem)
+    else:
+        spec = _from_options(input_, kernel, filters, stride, padding, dilation, transposed,
+                             output_padding, pool, size, ceil_mode)
+    if compare_dense:
+        spec = replace(spec, compare_dense=True)
+    solve_and_write(spec, out)
+
+
+def _from_options(input_, kernel, filters, stride, padding, dilation, transposed,
+                  output_padding, pool, size, ceil_mode):
+    """The usage checks of the layer options, then the one-layer problem they describe."""
     if input_ is None:
         raise click.UsageError("give a problem file, or --input CxHxW with --kernel or --pool")
     if kernel is None and pool is None:
@@ -81,9 +92,8 @@ def shape(problem, input_, kernel, filters, stride, padding, dilation, transpose
     if pool is not None and kernel is None and isinstance(padding, str):
         raise click.BadParameter("a pool takes numbers", param_hint="--padding")
     from ..spec.shape import build_single
-    problem = build_single(input_, kernel=kernel, filters=filters, stride=stride,
-                           padding=padding if padding is not None else ((0, 0), (0, 0)),
-                           dilation=dilation or (1, 1), transposed=transposed,
-                           output_padding=output_padding or (0, 0), pool=pool, size=size,
-                           ceil_mode=ceil_mode, compare_dense=compare_dense)
-    solve_and_write(problem, out, extras=extras)
+    return build_single(input_, kernel=kernel, filters=filters, stride=stride,
+                        padding=padding if padding is not None else ((0, 0), (0, 0)),
+                        dilation=dilation or (1, 1), transposed=transposed,
+                        output_padding=output_padding or (0, 0), pool=pool, size=size,
+                        ceil_mode=ceil_mode)

@@ -11,12 +11,13 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..expr import Add, Call, Frac, Mat, Mul, Num, Paren, Rel, Seq, Sym
+from ..sizes import conv_out
 from ..solution import Equation, Grid, Note, Paragraph, Section, Solution
 from ..spec.conv import ConvProblem, Pool
 from .activations import activation_math
 from .arrays import exact as is_exact
 from .arrays import zeros_like_mode
-from .shape import conv_size_equations, size_equations
+from .shape import size_equations
 
 FULL_WINDOWS = 36        # default detail: every window while there are at most this many
 SHOW_MATRIX = 400        # default detail: matrices larger than this are described, not printed
@@ -39,16 +40,11 @@ def effective_kernels(K, mode: str):
     return K[..., ::-1, ::-1] if mode == "convolution" else K
 
 
-def output_size(padded: tuple, kernel: tuple, stride: tuple, dilation: tuple) -> tuple:
-    """(H_out, W_out) = ⌊(padded − d(k−1) − 1)/s⌋ + 1 on each axis."""
-    return tuple((p - d * (k - 1) - 1) // s + 1
-                 for p, k, s, d in zip(padded, kernel, stride, dilation))
-
-
 def correlate(Xp, Kf, stride, dilation):
     """Z[f, i, j] = Σ_c,m,n Xp[c, i·s + m·d, j·s + n·d] · Kf[f, c, m, n], one slice per kernel cell."""
     F, C, kh, kw = Kf.shape
-    Ho, Wo = output_size(Xp.shape[1:], (kh, kw), stride, dilation)
+    Ho, Wo = tuple(conv_out(i, (0, 0), k, s, d)     # Xp is padded already
+                   for i, k, s, d in zip(Xp.shape[1:], (kh, kw), stride, dilation))
     (sh, sw), (dh, dw) = stride, dilation
     Z = zeros_like_mode(Xp, (F, Ho, Wo))
     for c in range(C):
@@ -138,11 +134,11 @@ def _given(p: ConvProblem, show) -> list:
     blocks = [Paragraph("Given:")] if eqs else []
     blocks += eqs
     kh, kw = p.kernels.shape[2:]
-    shape_words = [f"input {'×'.join(map(str, p.input_shape))}",
-                   f"{F} filter{'s' if F != 1 else ''} of {C}×{kh}×{kw}" if p.channels_given
-                   else f"{F} filter{'s' if F != 1 else ''} of {kh}×{kw}"]
-    blocks.append(Paragraph("Input " + ", ".join(shape_words)[len("input "):] + f"; stride {_pair_words(p.stride)}, "
-                            f"padding {_pad_words(p)}, dilation {_pair_words(p.dilation)}."))
+    kernel = f"{C}×{kh}×{kw}" if p.channels_given else f"{kh}×{kw}"
+    blocks.append(Paragraph(f"Input {'×'.join(map(str, p.input_shape))}, {F} "
+                            f"filter{'s' if F != 1 else ''} of {kernel}; stride "
+                            f"{_pair_words(p.stride)}, padding {_pad_words(p)}, dilation "
+                            f"{_pair_words(p.dilation)}."))
     if p.bias is not None:
         if F == 1:
             blocks.append(Equation([Sym("b"), Num(p.bias[0])]))
@@ -209,23 +205,25 @@ def _padded(p: ConvProblem, Xp, show) -> list:
     return blocks
 
 
-def _window_blocks(p, Xp, Kf, Z, f, i, j, zname) -> tuple[list, dict]:
+def _window_blocks(p, Xp, Kf, f, i, j, zname) -> tuple[list, dict]:
     C = Xp.shape[0]
     kh, kw = Kf.shape[2:]
     P = patch(Xp, i, j, (kh, kw), p.stride, p.dilation)
     products = P * Kf[f]
     total = products.sum()
     out = _out_sym(p, zname, f, (i + 1, j + 1))
-    (pt, _), (pl, _) = p.padding
     cells = frozenset(window_cells(i, j, (kh, kw), p.stride, p.dilation))
-    padded = p.padding != ((0, 0), (0, 0))
     what = "kernel rotated by 180°" if p.mode == "convolution" else "kernel"
-    where = "padded input" if padded else "input"
-    blocks = [Paragraph("For ", out, f" we multiply element-wise the window of the {where}"
-                        + (" (the same cells in every channel)" if C > 1 else "")
-                        + f" and the {what}, then add the products:"),
-              Grid(Xp[0], cells, name="pad(I)" if padded else "I", row_offset=-pt,
-                   col_offset=-pl)]
+    # the grid is named in the sentence, where the name is a formula like any other
+    if p.padding != ((0, 0), (0, 0)):
+        where, shown = "padded input ", Call("pad", (_input_sym(p, 0),))
+    else:
+        where, shown = "input ", _input_sym(p, 0)
+    words = ["For ", out, f" we multiply element-wise the window of the {where}", shown]
+    if C > 1:
+        words.append(" (the same cells in every channel)")
+    words.append(f" and the {what}, then add the products:")
+    blocks = [Paragraph(*words), Grid(Xp[0], cells)]
     for c in range(C):
         blocks.append(Equation([Mul((Mat(P[c]), Mat(Kf[f, c])), "hadamard"),
                                 Mat(products[c])]))
@@ -284,10 +282,8 @@ def solve(p: ConvProblem, options) -> Solution:
     blocks.append(setup)
 
     size = Section("Output size")
-    (pt, pb), (pl, pr) = p.padding
-    H, W = p.input.shape[1:]
-    size.add(*conv_size_equations((H, W), ((pt, pb), (pl, pr)), (kh, kw), p.stride, p.dilation,
-                                  (Ho, Wo)))
+    size.add(*size_equations(("H", "W"), p.input.shape[1:], p.padding, (kh, kw), p.stride,
+                             p.dilation, (Ho, Wo)))
     shape_words = f"{Ho} × {Wo}" if p.single else f"{F} × {Ho} × {Wo}"
     size.add(Paragraph(f"The output is {shape_words}" +
                        (f" (one {Ho} × {Wo} map per filter)." if not p.single else ".")))
@@ -305,7 +301,7 @@ def solve(p: ConvProblem, options) -> Solution:
                 win.add(target)
             for i in range(Ho):
                 for j in range(Wo):
-                    wb, wd = _window_blocks(p, Xp, Kf, Z, f, i, j, zname)
+                    wb, wd = _window_blocks(p, Xp, Kf, f, i, j, zname)
                     target.add(*wb)
                     windows_data.append(wd)
         blocks.append(win)
@@ -361,11 +357,12 @@ def _pool(p: ConvProblem, O, options):
     F = O.shape[0]
     P = pool2d(O, pool)
     Po, Qo = P.shape[1:]
-    s = Section(f"{'Max' if pool.type == 'max' else 'Average'} pooling")
-    s.add(Paragraph(f"{'Max' if pool.type == 'max' else 'Average'} pooling over {pool.size[0]}×{pool.size[1]} windows with "
-                    f"stride {_pair_words(pool.stride)}"
+    name = f"{'Max' if pool.type == 'max' else 'Average'} pooling"
+    s = Section(name)
+    s.add(Paragraph(f"{name} over {pool.size[0]}×{pool.size[1]} windows with stride "
+                    f"{_pair_words(pool.stride)}"
                     + ("" if pool.padding == ((0, 0), (0, 0)) else
-                       (", padding left out of each window" )) + ":"))
+                       ", padding left out of each window") + ":"))
     s.add(*size_equations(("H", "W"), O.shape[1:], pool.padding, pool.size, pool.stride,
                           (1, 1), (Po, Qo), pool=True))
     n = F * Po * Qo

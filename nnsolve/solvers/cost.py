@@ -76,14 +76,16 @@ def _n(i) -> Sym:
     return Sym("n", sub=i)
 
 
-def cost_solution(problem) -> Solution:
-    """The cost comparison for a backprop problem's network, as a worked Solution."""
+def solve(problem, options) -> Solution:
+    """The cost comparison for a backprop problem's network (kind "backprop_cost")."""
     sizes = [problem.X.shape[1]] + [l.W.shape[0] for l in problem.layers]
-    return solve_sizes(sizes, problem.title)
+    return solve_sizes(sizes, problem.title, options.detail)
 
 
-def solve_sizes(sizes, title: str | None = None) -> Solution:
-    """The cost comparison for layer sizes (inputs first)."""
+def solve_sizes(sizes, title: str | None = None, detail: str | None = None) -> Solution:
+    """The cost comparison for layer sizes (inputs first); detail "summary" leaves out how the
+    multiplications are counted and the sums term by term (the tables stay)."""
+    full = detail != "summary"
     sizes = [int(n) for n in sizes]
     L = len(sizes) - 1
     costs = layer_costs(sizes)
@@ -110,7 +112,8 @@ def solve_sizes(sizes, title: str | None = None) -> Solution:
         Sum(_n("l"), "l", 1, "L")))]))
     counting.add(Note("Additions are not counted, and f′ counts as a factor in every layer "
                       "(also where it is 1), so the counts depend on the layer sizes only."))
-    blocks.append(counting)
+    if full:
+        blocks.append(counting)
 
     net = Section("This network")
     net.add(Paragraph("Layer sizes (inputs first): ", *_sizes_parts(sizes), "; ",
@@ -120,12 +123,13 @@ def solve_sizes(sizes, title: str | None = None) -> Solution:
     rows.append(["total", Num(sum(c.weights for c in costs)), "", "", Num(N), Num(B)])
     net.add(Table(["Layer l", "Weights", "Paths P_l", "× per path", "Without reuse",
                    "Backprop"], rows))
-    net.add(Equation([Sym("N"), Add(tuple(
-        mul(Num(c.weights), Num(c.paths), Num(c.per_path)) for c in costs)), Num(N)]))
-    # per layer: the weights' gradients, passing ∂J/∂h down (l ≥ 2), and δ
-    net.add(Equation([Sym("B"), Add(tuple(
-        Paren(Add((Num(c.weights), Num(c.weights), Num(sizes[c.layer])) if c.layer >= 2
-                  else (Num(c.weights), Num(sizes[c.layer])))) for c in costs)), Num(B)]))
+    if full:
+        net.add(Equation([Sym("N"), Add(tuple(
+            mul(Num(c.weights), Num(c.paths), Num(c.per_path)) for c in costs)), Num(N)]))
+        # per layer: the weights' gradients, passing ∂J/∂h down (l ≥ 2), and δ
+        net.add(Equation([Sym("B"), Add(tuple(
+            Paren(Add((Num(c.weights), Num(c.weights), Num(sizes[c.layer])) if c.layer >= 2
+                      else (Num(c.weights), Num(sizes[c.layer])))) for c in costs)), Num(B)]))
     net.add(Paragraph("Backpropagation needs ", Num(B), " multiplications where the gradients "
                       "one by one need ", Num(N), ": ", Num(Fraction(N, B)),
                       " times as many without reuse."))

@@ -5,34 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..expr import Add, Call, Frac, Mul, Num, Paren, Seq, Sub, Sym, Text
+from ..sizes import positions, reach
 from ..solution import Equation, Note, Paragraph, Section, Solution, Table
+from ..spec.shape import layer_shapes
 
 FULL_LAYERS = 10     # default detail: every layer's working while the stack is this short
 
 
 # --- the arithmetic ---------------------------------------------------------------------------
-
-def conv_out(i: int, pads: tuple, k: int, s: int, d: int) -> int:
-    """o = ⌊(i + p_before + p_after − d(k−1) − 1)/s⌋ + 1."""
-    return (i + pads[0] + pads[1] - d * (k - 1) - 1) // s + 1
-
-
-def transposed_out(i: int, pads: tuple, k: int, s: int, d: int, output_padding: int) -> int:
-    """o = (i−1)s − p_before − p_after + d(k−1) + output_padding + 1."""
-    return (i - 1) * s - pads[0] - pads[1] + d * (k - 1) + output_padding + 1
-
-
-def pool_out(i: int, pads: tuple, k: int, s: int, ceil_mode: bool) -> int:
-    """⌊(i + p_before + p_after − k)/s⌋ + 1, or ⌈…⌉ + 1 with ceil mode (the last window must
-    start inside the input or its leading padding, as PyTorch has it)."""
-    span = i + pads[0] + pads[1] - k
-    if not ceil_mode:
-        return span // s + 1
-    o = -(-span // s) + 1
-    if (o - 1) * s >= i + pads[0]:
-        o -= 1
-    return o
-
 
 @dataclass
 class LayerResult:
@@ -45,91 +25,20 @@ class LayerResult:
     pads: tuple = ((0, 0), (0, 0))
 
 
-def _fmt_shape(shape) -> str:
-    return " × ".join(str(n) for n in shape)
+def parameters(layer, in_shape: tuple) -> int:
+    """Weights and biases: F·C·kh·kw (+ F) for a convolution, n·units (+ units) for dense."""
+    if layer.type in ("conv", "conv_transpose"):
+        return layer.filters * in_shape[0] * layer.kernel[0] * layer.kernel[1] + \
+            (layer.filters if layer.bias else 0)
+    if layer.type == "dense":
+        return in_shape[0] * layer.units + (layer.units if layer.bias else 0)
+    return 0
 
 
 def walk(problem) -> list[LayerResult]:
-    """Every layer's output shape and parameters; a layer that does not fit is a ProblemError."""
-    from ..spec.conv import resolve_padding
-    shape = tuple(problem.input_shape)
-    results = []
-    flattened = len(shape) == 1
-    for n, layer in enumerate(problem.layers, start=1):
-        t = layer.type
-        pads = ((0, 0), (0, 0))
-        if t in ("conv", "conv_transpose", "pool"):
-            if len(shape) != 3:
-                raise layer.error(f"a {t} layer needs a C×H×W input, but its input is "
-                                  f"[{_fmt_shape(shape)}] (after "
-                                  f"{'flatten' if not flattened else 'a flat input'}); "
-                                  "put it before `flatten`")
-            C, H, W = shape
-            dil = layer.dilation if t != "pool" else (1, 1)
-            pads = resolve_padding(layer.padding, (H, W), layer.kernel, layer.stride, dil)
-            if t == "conv":
-                for axis, i in enumerate((H, W)):
-                    span = i + sum(pads[axis])
-                    eff = dil[axis] * (layer.kernel[axis] - 1) + 1
-                    if eff > span:
-                        raise layer.error(
-                            f"the kernel ({layer.kernel[0]}×{layer.kernel[1]}"
-                            + (f", {eff} wide with dilation {dil[axis]}" if dil[axis] > 1 else "")
-                            + f") is larger than its input ({H}×{W}"
-                            + (f", {H + sum(pads[0])}×{W + sum(pads[1])} after padding"
-                               if pads != ((0, 0), (0, 0)) else "")
-                            + f") in layer {n}")
-                out = tuple(conv_out(i, p, k, s, d) for i, p, k, s, d in
-                            zip((H, W), pads, layer.kernel, layer.stride, dil))
-                params = layer.filters * C * layer.kernel[0] * layer.kernel[1] + \
-                    (layer.filters if layer.bias else 0)
-                shape = (layer.filters,) + out
-            elif t == "conv_transpose":
-                for axis in range(2):
-                    if layer.output_padding[axis] >= max(layer.stride[axis], dil[axis]):
-                        raise layer.error(f"output_padding must be smaller than the stride or "
-                                          f"the dilation, got {layer.output_padding[axis]} in "
-                                          f"layer {n}")
-                out = tuple(transposed_out(i, p, k, s, d, op) for i, p, k, s, d, op in
-                            zip((H, W), pads, layer.kernel, layer.stride, dil,
-                                layer.output_padding))
-                if min(out) < 1:
-                    raise layer.error(f"the padding leaves no output ({out[0]}×{out[1]}) in "
-                                      f"layer {n}")
-                params = layer.filters * C * layer.kernel[0] * layer.kernel[1] + \
-                    (layer.filters if layer.bias else 0)
-                shape = (layer.filters,) + out
-            else:
-                for axis, i in enumerate((H, W)):
-                    if max(pads[axis]) * 2 > layer.kernel[axis]:
-                        raise layer.error(f"a pool's padding must be at most half its size "
-                                          f"({layer.kernel[axis] // 2}), got {max(pads[axis])}")
-                    if layer.kernel[axis] > i + sum(pads[axis]):
-                        raise layer.error(f"the pool window ({layer.kernel[0]}×"
-                                          f"{layer.kernel[1]}) is larger than its input "
-                                          f"({H}×{W}) in layer {n}")
-                out = tuple(pool_out(i, p, k, s, layer.ceil_mode) for i, p, k, s in
-                            zip((H, W), pads, layer.kernel, layer.stride))
-                params = 0
-                shape = (C,) + out
-        elif t == "flatten":
-            out_n = 1
-            for d in shape:
-                out_n *= d
-            params = 0
-            shape = (out_n,)
-            flattened = True
-        elif t == "dense":
-            if len(shape) != 1:
-                raise layer.error(f"a dense layer needs a flat input, but its input is "
-                                  f"{_fmt_shape(shape)}; put `- flatten` before it")
-            params = shape[0] * layer.units + (layer.units if layer.bias else 0)
-            shape = (layer.units,)
-        else:   # activations keep the shape and have no parameters
-            params = 0
-        in_shape = results[-1].out_shape if results else tuple(problem.input_shape)
-        results.append(LayerResult(layer, in_shape, shape, params, pads))
-    return results
+    """Every layer's shapes and parameters; a layer that does not fit is a ProblemError."""
+    return [LayerResult(layer, s.in_shape, s.out_shape, parameters(layer, s.in_shape), s.pads)
+            for layer, s in zip(problem.layers, layer_shapes(problem))]
 
 
 # --- formulas as data -------------------------------------------------------------------------
@@ -161,29 +70,21 @@ def size_equations(axes, sizes, pads, kernel, stride, dilation, outs, *, pool=Fa
                                            Mul((Num(d), Paren(Sub(Num(k), Num(1))))),
                                            Num(op), Num(1))), Num(o)]))
             continue
+        top = reach(i, p, k, 1 if pool else d)
         if pool:
-            top = i + p[0] + p[1] - k
             inner = Sub(Add((Num(i), Num(p[0]), Num(p[1]))), Num(k))
         else:
-            top = i + p[0] + p[1] - d * (k - 1) - 1
             inner = Sub(Sub(Add((Num(i), Num(p[0]), Num(p[1]))),
                             Mul((Num(d), Paren(Sub(Num(k), Num(1)))))), Num(1))
         rounding = "ceil" if ceil_mode else "floor"
         parts = [sym, Add((Call(rounding, (Frac(inner, Num(s)),)), Num(1))),
                  Add((Call(rounding, (Frac(Num(top), Num(s)),)), Num(1)))]
-        plain = (-(-top // s) if ceil_mode else top // s) + 1
+        plain = positions(top, s, ceil_mode)
         if plain != o:   # ceil mode: a last window starting in the trailing padding is dropped
             parts.append(Sub(Num(plain), Num(1)))
         parts.append(Num(o))
         eqs.append(Equation(parts))
     return eqs
-
-
-def conv_size_equations(sizes, pads, kernel, stride, dilation, outs) -> list:
-    """The convolution output-size formula for H and W with the numbers put in (used by conv)."""
-    pool = dilation is None
-    return size_equations(("H", "W"), sizes, pads, kernel, stride, dilation or (1, 1), outs,
-                          pool=pool)
 
 
 def _params_expr(r: LayerResult):
@@ -329,7 +230,7 @@ def solve(problem, options) -> Solution:
     """A table of output shapes and parameter counts, each layer's working, and the total."""
     results = walk(problem)
     total = sum(r.params for r in results)
-    compare = problem.compare_dense or "compare_dense" in getattr(options, "extras", ())
+    compare = problem.compare_dense
     detail = options.detail or ("full" if len(results) <= FULL_LAYERS else "summary")
 
     blocks = []

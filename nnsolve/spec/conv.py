@@ -2,7 +2,8 @@
 dilation, the operation (cross-correlation or convolution), bias, activation and pooling.
 
 The same problem is built from a YAML file (``parse``) or from command-line options
-(``build``, with a ``fail(field, message)`` that says where a wrong value came from).
+(``from_options``); both go through ``build``, with a ``fail(field, message)`` that says where a
+wrong value came from.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from fractions import Fraction
 from typing import Callable
 
 from ..errors import ProblemError
-from .common import Activation, choose_exact, parse_activation, to_mode
+from ..sizes import conv_out, effective_kernel, pool_padding_fits, same_padding, window_fits
+from .common import Activation, activation_named, choose_exact, parse_activation, to_mode
 
 FIELDS = ["kind", "title", "input", "kernel", "kernels", "stride", "padding", "dilation", "mode",
           "bias", "activation", "pool"]
@@ -105,7 +107,8 @@ def padding_from_doc(doc) -> Pads | str:
 _SPLIT = re.compile(r"\s*[x×,]\s*|\s+")
 
 
-def _ints(text: str) -> list[int]:
+def ints_from_text(text: str) -> list[int]:
+    """Whole numbers separated by x, ×, commas or spaces; ValueError when malformed."""
     parts = [p for p in _SPLIT.split(text.strip()) if p != ""]
     if not parts:
         raise ValueError("expected a whole number")
@@ -119,7 +122,7 @@ def _ints(text: str) -> list[int]:
 
 def pair_from_text(text: str, nonnegative: bool = False) -> Pair:
     """`2`, `2x1` or `2,1` (rows, cols) from an option; ValueError when malformed."""
-    vals = _ints(text)
+    vals = ints_from_text(text)
     if len(vals) == 1:
         vals = vals * 2
     if len(vals) != 2:
@@ -136,7 +139,7 @@ def padding_from_text(text: str) -> Pads | str:
     if t in ("same", "valid"):
         return t
     try:
-        vals = _ints(text)
+        vals = ints_from_text(text)
     except ValueError:
         vals = [-1]
     if any(v < 0 for v in vals):
@@ -156,12 +159,8 @@ def resolve_padding(padding, size: Pair, kernel: Pair, stride: Pair, dilation: P
     if padding == "valid":
         return ((0, 0), (0, 0))
     if padding == "same":
-        sides = []
-        for i, k, s, d in zip(size, kernel, stride, dilation):
-            out = -(-i // s)
-            total = max((out - 1) * s + d * (k - 1) + 1 - i, 0)
-            sides.append((total // 2, total - total // 2))
-        return (sides[0], sides[1])
+        return tuple(same_padding(i, k, s, d)
+                     for i, k, s, d in zip(size, kernel, stride, dilation))
     return padding
 
 
@@ -185,8 +184,8 @@ def build(x, kernels: list, single: bool, *, stride: Pair = (1, 1), padding=((0,
     field is ``{kernel_field}[i]`` when there are several."""
     import numpy as np
     if x.ndim not in (2, 3):
-        raise fail("input", f"expected an H×W matrix or C×H×W channels, got {x.ndim}-D "
-                            f"of shape {times(x.shape)}")
+        raise fail("input", f"expected an H×W matrix or C×H×W channels, got {x.ndim}-D"
+                            + (f" of shape {times(x.shape)}" if x.ndim else ""))
     input_shape = tuple(x.shape)
     X = x if x.ndim == 3 else x.reshape((1,) + x.shape)
     C, H, W = X.shape
@@ -220,14 +219,15 @@ def build(x, kernels: list, single: bool, *, stride: Pair = (1, 1), padding=((0,
     rule = padding if isinstance(padding, str) else None
     (pt, pb), (pl, pr) = pads
     Hp, Wp = H + pt + pb, W + pl + pr
-    eh, ew = dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1
-    if eh > Hp or ew > Wp:
+    if not all(window_fits(i, p, k, d) for i, p, k, d in zip((H, W), pads, (kh, kw), dilation)):
+        eh, ew = effective_kernel(kh, dilation[0]), effective_kernel(kw, dilation[1])
         dil = f", {eh}×{ew} with dilation {dilation[0]},{dilation[1]}" \
             if dilation != (1, 1) else ""
         pad = f"{Hp}×{Wp} after padding" if (pt, pb, pl, pr) != (0, 0, 0, 0) else f"{H}×{W}"
         raise fail(kfield(0), f"the kernel ({kh}×{kw}{dil}) is larger than the input ({pad}); "
                               f"no window fits")
-    Ho, Wo = (Hp - eh) // stride[0] + 1, (Wp - ew) // stride[1] + 1
+    Ho, Wo = tuple(conv_out(i, p, k, s, d)
+                   for i, p, k, s, d in zip((H, W), pads, (kh, kw), stride, dilation))
     if F * Ho * Wo > MAX_OUTPUT or F * Ho * Wo * C * kh * kw > MAX_WORK:
         raise fail(kfield(0), f"too large: {F}×{Ho}×{Wo} outputs of {C * kh * kw} products each")
     if C * Hp * Wp > MAX_OUTPUT:
@@ -244,12 +244,11 @@ def build(x, kernels: list, single: bool, *, stride: Pair = (1, 1), padding=((0,
                                f"got {b.shape[0]}")
 
     if pool is not None:
-        for axis, (n, size, s, (p0, p1)) in enumerate(zip((Ho, Wo), pool.size, pool.stride,
-                                                          pool.padding)):
-            if max(p0, p1) * 2 > size:
+        for n, size, pads_ in zip((Ho, Wo), pool.size, pool.padding):
+            if not pool_padding_fits(pads_, size):
                 raise fail("pool.padding", f"expected at most half the pool size ({size // 2}) "
-                                           f"on each side, got {max(p0, p1)}")
-            if size > n + p0 + p1:
+                                           f"on each side, got {max(pads_)}")
+            if not window_fits(n, pads_, size):
                 raise fail("pool.size", f"the pool window ({times(pool.size)}) is larger than "
                                         f"the convolution's output ({Ho}×{Wo})")
 
@@ -351,3 +350,34 @@ def bias_from_values(values) -> object:
     """A bias array (exact) from option values."""
     import numpy as np
     return np.array([Fraction(v) for v in values], dtype=object)
+
+
+# option -> how errors name it (a field not listed here is named --field)
+OPTION_NAMES = {"kernels": "--kernel", "kernel": "--kernel", "pool.size": "--pool-size",
+                "pool.padding": "--pool-size"}
+
+
+def from_options(input_path: str, kernel_paths, *, stride: Pair | None = None, padding=None,
+                 dilation: Pair | None = None, mode: str | None = None, bias=(),
+                 activation: str | None = None, pool: str | None = None,
+                 pool_size: Pair | None = None, pool_stride: Pair | None = None) -> ConvProblem:
+    """A ConvProblem from command-line options: matrix files for the input and each kernel,
+    parsed values (or None: the default) for the rest. Errors name the option, or the file a
+    wrong matrix came from."""
+    from ..load.arrays import read_matrix_file
+    x = read_matrix_file(input_path)
+    ks = [read_matrix_file(k) for k in kernel_paths]
+    single = len(ks) == 1
+    files = {"input": input_path, "kernel": kernel_paths[0]}
+    files.update({f"kernels[{i}]": k for i, k in enumerate(kernel_paths)})
+    pool_spec = None
+    if pool:
+        size = pool_size or (2, 2)
+        pool_spec = Pool(pool, size, pool_stride or size)
+    return build(x, ks, single, stride=stride or (1, 1),
+                 padding=padding if padding is not None else ((0, 0), (0, 0)),
+                 dilation=dilation or (1, 1), mode=mode or "cross_correlation",
+                 bias=bias_from_values(bias) if bias else None,
+                 activation=activation_named(activation) if activation else None,
+                 pool=pool_spec, fail=option_fail(OPTION_NAMES, files),
+                 kernel_field="kernel" if single else "kernels")

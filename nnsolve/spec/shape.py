@@ -6,11 +6,12 @@ channels-first: C×H×W, or [N] after flatten and dense.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ..errors import ProblemError
-from .conv import Pads, Pair, padding_from_doc, pair_from_doc
+from ..sizes import conv_out, effective_kernel, pool_out, pool_padding_fits, transposed_out, \
+    window_fits
+from .conv import Pads, Pair, ints_from_text, padding_from_doc, pair_from_doc, resolve_padding
 
 FIELDS = ["kind", "title", "input", "layers", "compare_dense"]
 ACTIVATION_LAYERS = ("relu", "leaky_relu", "sigmoid", "tanh", "softmax", "linear", "identity")
@@ -63,10 +64,10 @@ class ShapeProblem:
 
 def shape_from_text(text: str) -> tuple:
     """`3x32x32`, `32x32` (C = 1) or `3,32,32`; ValueError when malformed."""
-    parts = [t for t in re.split(r"\s*[x×,]\s*|\s+", text.strip()) if t]
-    if not parts or not all(re.fullmatch(r"\d+", t) for t in parts):
-        raise ValueError(f"expected a shape such as 1x4x4, got {text!r}")
-    dims = tuple(int(t) for t in parts)
+    try:
+        dims = tuple(ints_from_text(text))
+    except ValueError:
+        raise ValueError(f"expected a shape such as 1x4x4, got {text!r}") from None
     if len(dims) not in (1, 2, 3) or any(d < 1 for d in dims):
         raise ValueError(f"expected C×H×W (or H×W, or N) of whole numbers ≥ 1, got {text!r}")
     if max(dims) > MAX_DIM:
@@ -167,16 +168,15 @@ def parse(doc) -> ShapeProblem:
         raise doc["layers"].error("expected at least one layer")
     compare = doc["compare_dense"].boolean() if doc.get("compare_dense") is not None else False
     problem = ShapeProblem(input_shape, layers, compare, title, _where(ind))
-    from ..solvers.shape import walk
-    walk(problem)     # refuse a stack that does not fit, naming the layer
+    layer_shapes(problem)     # refuse a stack that does not fit, naming the layer
     return problem
 
 
 def build_single(input_shape: tuple, *, kernel: Pair | None = None, filters: int = 1,
                  stride: Pair | None = None, padding=((0, 0), (0, 0)), dilation: Pair = (1, 1),
                  transposed: bool = False, output_padding: Pair = (0, 0),
-                 pool: str | None = None, size: Pair | None = None, ceil_mode: bool = False,
-                 compare_dense: bool = False) -> ShapeProblem:
+                 pool: str | None = None, size: Pair | None = None,
+                 ceil_mode: bool = False) -> ShapeProblem:
     """One layer (or a convolution and its pooling) from command-line options."""
     layers = []
     if kernel is not None:
@@ -191,8 +191,89 @@ def build_single(input_shape: tuple, *, kernel: Pair | None = None, filters: int
                             stride=(stride or size) if alone else size,
                             padding=padding if alone else ((0, 0), (0, 0)),
                             ceil_mode=ceil_mode, where=("<options>", None, None, "--size")))
-    problem = ShapeProblem(tuple(input_shape), layers, compare_dense, None,
-                           ("<options>", None, None, "--input"))
-    from ..solvers.shape import walk
-    walk(problem)
+    problem = ShapeProblem(tuple(input_shape), layers, input_where=("<options>", None, None,
+                                                                     "--input"))
+    layer_shapes(problem)
     return problem
+
+
+@dataclass(frozen=True)
+class LayerShape:
+    """A layer's input and output shapes, and its padding in numbers."""
+
+    in_shape: tuple
+    out_shape: tuple
+    pads: Pads = ((0, 0), (0, 0))
+
+
+def _fmt_shape(shape) -> str:
+    return " × ".join(str(n) for n in shape)
+
+
+def layer_shapes(problem: ShapeProblem) -> list[LayerShape]:
+    """Every layer's input and output shape; a layer that does not fit is a ProblemError."""
+    shape = tuple(problem.input_shape)
+    out = []
+    flattened = False    # a `flatten` layer came before (else a flat shape is the input's own)
+    for n, layer in enumerate(problem.layers, start=1):
+        t = layer.type
+        in_shape = shape
+        pads = ((0, 0), (0, 0))
+        if t in ("conv", "conv_transpose", "pool"):
+            if len(shape) != 3:
+                why = "(after flatten); put it before `flatten`" if flattened else \
+                    "(flat from the start); give the input as C×H×W"
+                raise layer.error(f"a {t} layer needs a C×H×W input, but its input is "
+                                  f"[{_fmt_shape(shape)}] {why}")
+            C, H, W = shape
+            dil = layer.dilation if t != "pool" else (1, 1)
+            pads = resolve_padding(layer.padding, (H, W), layer.kernel, layer.stride, dil)
+            axes = list(zip((H, W), pads, layer.kernel, layer.stride, dil))
+            if t == "conv":
+                for i, p, k, _s, d in axes:
+                    if not window_fits(i, p, k, d):
+                        raise layer.error(
+                            f"the kernel ({layer.kernel[0]}×{layer.kernel[1]}"
+                            + (f", {effective_kernel(k, d)} wide with dilation {d}" if d > 1
+                               else "")
+                            + f") is larger than its input ({H}×{W}"
+                            + (f", {H + sum(pads[0])}×{W + sum(pads[1])} after padding"
+                               if pads != ((0, 0), (0, 0)) else "")
+                            + f") in layer {n}")
+                shape = (layer.filters,) + tuple(conv_out(*a) for a in axes)
+            elif t == "conv_transpose":
+                for axis in range(2):
+                    if layer.output_padding[axis] >= max(layer.stride[axis], dil[axis]):
+                        raise layer.error(f"output_padding must be smaller than the stride or "
+                                          f"the dilation, got {layer.output_padding[axis]} in "
+                                          f"layer {n}")
+                size = tuple(transposed_out(*a, op) for a, op in zip(axes, layer.output_padding))
+                if min(size) < 1:
+                    raise layer.error(f"the padding leaves no output ({size[0]}×{size[1]}) in "
+                                      f"layer {n}")
+                shape = (layer.filters,) + size
+            else:
+                for i, p, k, _s, _d in axes:
+                    if not pool_padding_fits(p, k):
+                        raise layer.error(f"a pool's padding must be at most half its size "
+                                          f"({k // 2}), got {max(p)}")
+                    if not window_fits(i, p, k):
+                        raise layer.error(f"the pool window ({layer.kernel[0]}×"
+                                          f"{layer.kernel[1]}) is larger than its input "
+                                          f"({H}×{W}) in layer {n}")
+                shape = (C,) + tuple(pool_out(i, p, k, s, layer.ceil_mode)
+                                     for i, p, k, s, _d in axes)
+        elif t == "flatten":
+            size = 1
+            for d in shape:
+                size *= d
+            shape = (size,)
+            flattened = True
+        elif t == "dense":
+            if len(shape) != 1:
+                raise layer.error(f"a dense layer needs a flat input, but its input is "
+                                  f"{_fmt_shape(shape)}; put `- flatten` before it")
+            shape = (layer.units,)
+        # activations keep the shape
+        out.append(LayerShape(in_shape, shape, pads))
+    return out
