@@ -7,8 +7,6 @@ renderer formats them with ``format_number``.
 
 from __future__ import annotations
 
-from typing import Any
-
 
 class Expr:
     """A formula node: its fields are named in ``_fields``, optional ones in ``_defaults``.
@@ -40,20 +38,19 @@ class Expr:
         args = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields)
         return f"{type(self).__name__}({args})"
 
-    def __mul__(self, other: "Expr") -> "Mul":
-        return Mul((self, other))
-
 
 class Sym(Expr):
     """A symbol: ``name`` with an optional layer superscript ``(sup)`` and index subscript.
 
     ``name`` is a plain letter (``w``, ``J``) or a Greek name (``eta``, ``alpha``, ``sigma``,
-    ``delta``); ``hat`` puts a hat on it (ŷ); ``sup`` is shown in parentheses, as a layer number;
-    ``power`` is a plain superscript (for ‖w‖ₚᵖ).
+    ``delta``); ``hat`` puts a hat on it (ŷ), ``tilde`` a tilde (J̃, the regularised loss);
+    ``sup`` is shown in parentheses, as a layer number; ``power`` is a plain superscript (for
+    ‖w‖ₚᵖ).
     """
 
-    __slots__ = _fields = ('name', 'sup', 'sub', 'hat', 'bold', 'power')
-    _defaults = {'sup': None, 'sub': None, 'hat': False, 'bold': False, 'power': None}
+    __slots__ = _fields = ('name', 'sup', 'sub', 'hat', 'bold', 'power', 'tilde')
+    _defaults = {'sup': None, 'sub': None, 'hat': False, 'bold': False, 'power': None,
+                 'tilde': False}
 
 
 class Num(Expr):

@@ -15,7 +15,8 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 from numbers import Integral, Rational, Real
 
-__all__ = ["parse_number", "format_number", "Formatted", "is_exact", "to_json_number"]
+__all__ = ["parse_number", "format_number", "Formatted", "is_exact", "to_json_number",
+           "exact_power"]
 
 _REFUSED = {".nan", ".inf", "-.inf", "+.inf", "nan", "inf", "-inf", "+inf", "infinity",
             "-infinity", "+infinity"}
@@ -72,11 +73,15 @@ def parse_number(text: str) -> Fraction:
     return x
 
 
-def from_float(x: float) -> Fraction:
-    """The exact value a person meant by a float they typed: its shortest repr, read as a decimal."""
-    if not math.isfinite(x):
-        raise ValueError(f"expected a finite number, got {x!r}")
-    return Fraction(repr(float(x)))
+# Whole powers above this are computed in float64: an exact xᵖ of a decimal x has about p times
+# its digits, and p = 10⁹ would never finish.
+MAX_EXACT_POWER = 256
+
+
+def exact_power(p) -> bool:
+    """True when powers xᵖ are computed exactly: p whole, 0 < p ≤ MAX_EXACT_POWER."""
+    p = Fraction(p)
+    return p.denominator == 1 and 0 < p <= MAX_EXACT_POWER
 
 
 def is_exact(x) -> bool:

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .expr import Expr
-
 __all__ = ["Solution", "Section", "Paragraph", "Equation", "Table", "Grid", "Network", "Note",
            "Block", "Inline"]
 
@@ -81,9 +79,6 @@ class Grid(Block):
     values: Any                   # 2-D array
     marked: frozenset = frozenset()
     caption: str | None = None
-    name: str | None = None       # the symbol of the matrix, e.g. "I"
-    row_offset: int = 0           # first row/col index shown (padding is drawn from -p)
-    col_offset: int = 0
 
 
 @dataclass(eq=False)

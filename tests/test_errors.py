@@ -152,13 +152,81 @@ def test_output_file_written_whole(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["solution.json"]
 
 
+def test_output_file_keeps_its_mode(tmp_path):
+    """-o replaces a file's contents, not its permissions; a new file gets 0666 less the umask."""
+    out = tmp_path / "solution.txt"
+    out.write_text("old")
+    os.chmod(out, 0o644)
+    r = run(["shape", "--input", "1x4x4", "--kernel", "2", "-o", out])
+    assert r.exit_code == 0, r.stderr
+    assert out.read_text() != "old"
+    assert out.stat().st_mode & 0o777 == 0o644
+    os.chmod(out, 0o640)
+    assert run(["shape", "--input", "1x4x4", "--kernel", "2", "-o", out]).exit_code == 0
+    assert out.stat().st_mode & 0o777 == 0o640
+    umask = os.umask(0o022)
+    try:
+        new = tmp_path / "new.txt"
+        assert run(["shape", "--input", "1x4x4", "--kernel", "2", "-o", new]).exit_code == 0
+        assert new.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(umask)
+
+
+def test_output_through_a_symbolic_link_writes_its_target(tmp_path):
+    target = tmp_path / "real" / "solution.txt"
+    target.parent.mkdir()
+    target.write_text("old")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    r = run(["shape", "--input", "1x4x4", "--kernel", "2", "-o", link])
+    assert r.exit_code == 0, r.stderr
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text() == run(["shape", "--input", "1x4x4", "--kernel", "2"]).stdout
+    assert sorted(os.listdir(tmp_path)) == ["link.txt", "real"]
+    assert os.listdir(target.parent) == ["solution.txt"]
+
+
+def test_matrix_text_file_over_the_size_cap_is_refused_unread(tmp_path, monkeypatch):
+    """Matrix text files have the YAML file's cap: at most cap + 1 bytes are read."""
+    import nnsolve.load.arrays as arrays
+    monkeypatch.setattr(arrays, "MAX_TEXT_BYTES", 1000)
+    (tmp_path / "w.txt").write_text("1 2\n" * 400)          # 1600 bytes
+    reads = []
+    real_open = open
+
+    class Spy:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def read(self, n=-1):
+            reads.append(n)
+            return self.fh.read(n)
+
+    def spy_open(path, mode="r", *a, **kw):
+        fh = real_open(path, mode, *a, **kw)
+        return Spy(fh) if str(path).endswith("w.txt") else fh
+    monkeypatch.setattr("builtins.open", spy_open)
+    monkeypatch.chdir(tmp_path)
+    line = error_line(run(["regularize", "--p", "2", "--alpha", "1", "--weights", "w.txt"]))
+    assert line == ("Error: w.txt: is larger than 1,000 bytes of text; give large matrices as "
+                    ".npy files")
+    assert reads == [1001]
+
+
 def test_numbers_that_outgrow_floats(tmp_path):
     p = tmp_path / "p.yaml"
     p.write_text("kind: backprop\ninput: [1e300]\ntarget: [1]\nlayers:\n  - weights: [[1e300]]\n"
                  "loss: squared_error\nlearning_rate: 0.1\n")
     assert error_line(run(["backprop", p, "--format", "json"])) == (
-        "Error: the numbers outgrow floating point (beyond ±1.8e308, or undefined) in step 1: "
-        "use smaller weights, inputs or learning rate")
+        f"Error: {p}:1:1: the numbers outgrow floating point (beyond ±1.8e308, or undefined) in "
+        "step 1: use smaller weights, inputs or learning rate")
 
 
 def test_many_exact_steps_stay_fast(tmp_path):

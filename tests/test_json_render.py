@@ -43,7 +43,7 @@ def same_types(a, b) -> bool:
 @pytest.mark.parametrize("name", sorted(f for f in os.listdir(PROBLEMS) if f.endswith(".yaml")))
 def test_small_problems_keep_the_indent_2_layout_byte_for_byte(name):
     sol = solve(load_problem(os.path.join(PROBLEMS, name)), SolveOptions())
-    data = [s.data for s in sol] if isinstance(sol, list) else sol.data
+    data = sol.data
     assert render_json(sol, RenderOptions()) == small_layout(data)
 
 

@@ -266,6 +266,10 @@ def write(tmp_path, text):
     ("p: 2\nalpha: 1\nweights: [1]\nlearning_rate: 0\n", "4:16: learning_rate",
      "expected a learning rate > 0, got 0"),
     ("p: 5000\nalpha: 1\nweights: [10]\n", "3:10: weights", "too large for a floating-point"),
+    ("p: 200\nalpha: 1\nweights: [1e300]\n", "3:10: weights",
+     "too large for a floating-point"),                     # exact: the penalty is a Fraction
+    ("p: 300\nalpha: 1\nweights: [2]\nlearning_rate: 1e300\n", "4:16: learning_rate",
+     "the updated weights are too large for a floating-point number"),
     ("kind: conv\np: 2\n", "1:7: kind", "this is a conv problem"),
 ])
 def test_problem_errors_name_file_line_column_and_field(tmp_path, text, where, message):
@@ -298,6 +302,9 @@ def test_problem_errors_name_file_line_column_and_field(tmp_path, text, where, m
     (["--learning-rate", "0.1"], "Error: --learning-rate: needs the weights (--weights) to "
                                  "compute with"),
     (["--p", "nan"], "Error: --p: expected a finite number, got 'nan'"),
+    (["--p", "300", "--alpha", "1", "--weights", "2", "--learning-rate", "1e300", "--format",
+      "json"], "Error: --learning-rate: the updated weights are too large for a floating-point "
+               "number (over 1.8e308): use a smaller learning rate"),
 ])
 def test_option_errors(args, message):
     result = run(*args)
@@ -328,3 +335,39 @@ def test_library_form():
     assert solve(problem, SolveOptions(detail="summary")).data["penalty"] == Fraction(9125, 10000)
     with pytest.raises(ProblemError):
         from_options(p="0")
+
+
+def test_a_penalty_beyond_floats_is_found_by_the_solver_where_the_weights_were_given():
+    """Reading the problem does not compute; solving it names the weights' option."""
+    problem = from_options(p="1000", alpha="1", weights="10")
+    assert problem.weights_where == (None, None, None, "--weights")
+    with pytest.raises(ProblemError) as e:
+        solve(problem)
+    assert str(e.value).startswith("--weights: the penalty α Σ|wᵢ|ᵖ or its gradient is too large")
+
+
+def test_the_derivation_alone_never_loads_numpy():
+    import subprocess
+    import sys
+    code = ("import sys\nfrom click.testing import CliRunner\nfrom nnsolve.cli import cli\n"
+            "for fmt in ('text', 'markdown', 'latex', 'json'):\n"
+            "    r = CliRunner().invoke(cli, ['regularize', '--p', '2', '--format', fmt])\n"
+            "    assert r.exit_code == 0, r.output\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'numpy')[:3])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=os.path.dirname(HERE))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_regularised_loss_is_a_symbol_with_a_tilde():
+    from nnsolve.expr import Sym
+    from nnsolve.render.latex_math import LatexMathPrinter
+    from nnsolve.render.unicode import UnicodePrinter
+    from nnsolve.solvers.regularize import J_TILDE
+    assert J_TILDE.name == "J" and J_TILDE.tilde
+    assert UnicodePrinter(RenderOptions()).box(J_TILDE).lines == ["J\u0303"]
+    assert LatexMathPrinter(RenderOptions()).doprint(J_TILDE) == r"\tilde{J}"
+    assert LatexMathPrinter(RenderOptions()).doprint(Sym("w", sub=1, tilde=True)) == \
+        r"\tilde{w}_{1}"
+    assert "J\u0303" in text_of(from_options(p="2"))

@@ -8,8 +8,8 @@ from fractions import Fraction as F
 import numpy as np
 import pytest
 
-from nnsolve.expr import (Abs, Add, Call, Cases, Deriv, Frac, Mat, Mul, Neg, Norm, Num, Paren,
-                          Pow, Rel, Seq, Sub, Sum, Sym, Text, add, call, mul, num)
+from nnsolve.expr import (Abs, Cases, Deriv, Frac, Mat, Neg, Norm, Num, Paren, Pow, Rel, Seq,
+                          Sub, Sum, Sym, Text, add, call, mul, num)
 from nnsolve.render import RenderOptions, render
 from nnsolve.render.latex_math import LatexMathPrinter, latex_text
 from nnsolve.render.markdown import md_text
@@ -92,7 +92,7 @@ def every_block_solution() -> Solution:
             Section("Convolution", [
                 Grid(objarr([[0, 0, 0, 0], [0, 1, 2, 3], [0, 4, 5, 6], [0, 1, 5, 3]]),
                      marked=frozenset({(1, 1), (1, 2), (2, 1), (2, 2)}),
-                     caption="Window O_1,1 | rows 1–2", name="I", row_offset=-1, col_offset=-1),
+                     caption="Window O_1,1 | rows 1–2"),
                 Grid(np.arange(30 * 30).reshape(30, 30), marked=frozenset({(0, 0)})),
                 Table(["Layer", "Output shape", "Parameters", "Formula"],
                       [["conv_1 | 3×3", "2 × 3 × 3", 10, mul(num(2), add(num(4), num(1)))],
@@ -254,9 +254,19 @@ def test_markdown_tables_have_a_consistent_column_count():
             block = []
 
 
-@pytest.mark.parametrize("fmt", ["markdown", "latex"])
-def test_a_list_of_solutions_renders_in_order(fmt):
-    a = Solution("x", "First", [Paragraph("one")], {})
-    b = Solution("x", "Second", [Paragraph("two")], {})
-    out = render([a, b], fmt)
-    assert out.index("First") < out.index("one") < out.index("Second") < out.index("two")
+@pytest.mark.parametrize("fmt", ["text", "markdown", "latex", "json"])
+def test_a_sheet_renders_its_problems_in_order(fmt):
+    """A sheet is one Solution (solve_sheet): every format renders it, its problems in order."""
+    from nnsolve.load.sheet import SheetProblem
+    from nnsolve.sheet import solve_sheet
+    from nnsolve.solve import SolveOptions
+    from nnsolve.spec.regularize import from_options
+    sheet = SheetProblem("The sheet", [from_options(p="1"), from_options(p="2")],
+                         ["First: p = 1", "Second: p = 2"])
+    solution = solve_sheet(sheet, SolveOptions())
+    out = render(solution, fmt)
+    if fmt == "json":
+        import json
+        assert [d["p"] for d in json.loads(out)] == [1, 2]
+    else:
+        assert out.index("The sheet") < out.index("First") < out.index("Second")

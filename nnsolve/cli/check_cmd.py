@@ -40,7 +40,6 @@ def check(ctx, answers, abs_tol, rel_tol, **kwargs):
       nnsolve check answers/*.yaml --format json -o grades.json
     """
     from ..check import DEFAULT_TOLERANCE, Tolerance, check_files
-    from ..errors import ProblemError
     from ..numbers import parse_number
     out = make_output(kwargs)
     tolerance = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -82,11 +83,21 @@ def render_solution(solution, out: Output) -> str:
 
 
 def write_output(text: str, path: str | None) -> None:
-    """Write to standard output, or to a file through a temporary file and a rename."""
+    """Write to standard output, or to a file through a temporary file and a rename.
+
+    The file keeps the mode it had (a new one gets 0o666 less the umask, as open() gives), and
+    a symbolic link is written through: its target is replaced, the link stays."""
     if path in (None, "-"):
         click.echo(text, nl=False)
         return
-    directory = os.path.dirname(os.path.abspath(path))
+    target = os.path.realpath(path)
+    directory = os.path.dirname(target)
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    except OSError as e:
+        raise click.FileError(path, e.strerror) from None
     try:
         fd, tmp = tempfile.mkstemp(prefix=".nnsolve-", dir=directory)
     except OSError as e:
@@ -94,7 +105,8 @@ def write_output(text: str, path: str | None) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-        os.replace(tmp, path)
+            os.fchmod(fh.fileno(), mode)   # mkstemp makes 0600, private to its owner
+        os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -103,10 +115,17 @@ def write_output(text: str, path: str | None) -> None:
         raise
 
 
-def solve_and_write(problem, out: Output, verify: bool = False, extras: tuple = ()) -> None:
+def _umask() -> int:
+    """The process's umask (read by setting it, the only way, and setting it back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def solve_and_write(problem, out: Output, verify: bool = False) -> None:
     """Solve a problem spec and write the rendered solution."""
     from ..solve import SolveOptions, solve
-    solution = solve(problem, SolveOptions(detail=out.detail, verify=verify, extras=extras))
+    solution = solve(problem, SolveOptions(detail=out.detail, verify=verify))
     write_output(render_solution(solution, out), out.output)
 
 

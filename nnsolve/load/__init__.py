@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ..errors import ProblemError
 from ..kinds import KINDS, spec_module
 from .yamldoc import Doc, load_doc
 

@@ -4,16 +4,36 @@ from __future__ import annotations
 
 import os
 import re
-from fractions import Fraction
 
 from ..errors import ProblemError
 from ..numbers import parse_number
 
 MAX_NUMBERS = 10_000_000        # a problem over this many numbers is refused before allocating
-EXACT_TEXT_LIMIT = 20_000       # text files with more numbers than this are read as float64
+MAX_TEXT_BYTES = 50_000_000     # a text file (YAML problem or matrix) over this is not read
 MATRIX_SUFFIXES = (".npy", ".txt", ".csv")
 
-_SEP = re.compile(r"[\s,;]+")
+
+def read_capped(path: str, display: str, what: str) -> bytes:
+    """A text file's bytes, refusing a directory, an unreadable file and one over MAX_TEXT_BYTES
+    (of which no more than one byte past the cap is read)."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_TEXT_BYTES + 1)
+    except IsADirectoryError:
+        raise ProblemError(f"is a directory, expected {what}", display) from None
+    except FileNotFoundError:
+        raise ProblemError("no such file", display) from None
+    except OSError as e:
+        raise ProblemError(f"cannot be read ({e.strerror})", display) from None
+    return within_cap(data, display)
+
+
+def within_cap(data: bytes, display: str) -> bytes:
+    """The bytes read (at most MAX_TEXT_BYTES + 1), refused when they are over the cap."""
+    if len(data) > MAX_TEXT_BYTES:
+        raise ProblemError(f"is larger than {MAX_TEXT_BYTES:,} bytes of text; give large "
+                           f"matrices as .npy files", display)
+    return data
 
 
 def _object_array(rows):
@@ -28,11 +48,7 @@ def _object_array(rows):
 def _read_text(path: str, display: str):
     """Rows of numbers; a blank line between blocks makes channels (a 3-D array)."""
     import numpy as np
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except IsADirectoryError:
-        raise ProblemError("is a directory, expected a matrix file", display) from None
+    raw = read_capped(path, display, "a matrix file")
     if b"\0" in raw:
         raise ProblemError("is a binary file, expected rows of numbers as text", display)
     try:
@@ -58,8 +74,7 @@ def _read_text(path: str, display: str):
             try:
                 row.append(float(tok) if use_float else parse_number(tok))
             except ValueError as e:
-                raise ProblemError(str(e).replace("expected a number", "expected a number"),
-                                   display, lineno, m.start() + 1) from None
+                raise ProblemError(str(e), display, lineno, m.start() + 1) from None
             if use_float and not np.isfinite(row[-1]):
                 raise ProblemError(f"expected a finite number, got {tok!r}", display, lineno,
                                    m.start() + 1)

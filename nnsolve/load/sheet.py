@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
-from .yamldoc import Doc, _read_text, doc_from_text
+from ..errors import ProblemError
+from .yamldoc import Doc, load_doc
 
 FIELDS = ["kind", "title", "problems"]
 
 
 @dataclass
 class SheetProblem:
-    """A sheet of problems, solved and rendered as one document with a section per problem."""
+    """A sheet: its title and its problems' specs, in order (solve_sheet makes one Solution)."""
 
     title: str | None
     problems: list = field(default_factory=list)   # problem specs, in the sheet's order
@@ -55,13 +55,13 @@ def _from_file(fdoc: Doc):
     """The problem in a file named relative to the sheet."""
     from . import parse_problem
     name = fdoc.text(what="a file name")
-    full = name if os.path.isabs(name) else os.path.join(fdoc.base_dir, name)
-    display = name if fdoc.path in ("<stdin>", "<options>") or os.path.isabs(name) else \
-        os.path.join(os.path.dirname(fdoc.path), name)
-    if not os.path.isfile(full):
-        raise fdoc.error(f"file {name} not found (looked in {os.path.abspath(fdoc.base_dir)})")
-    text, _ = _read_text(full)
-    sub = doc_from_text(text, display, os.path.dirname(os.path.abspath(full)) or ".")
+    full, display = fdoc.beside(name)
+    try:
+        sub = load_doc(full, display)
+    except ProblemError as e:       # about the named file: name the field that chose it
+        if e.field is None:
+            e.field = fdoc.field
+        raise
     if sub.is_map and sub.get("kind") is not None and sub["kind"].text() == "sheet":
         raise fdoc.error(f"{name} is a sheet; a sheet's problems cannot be sheets")
     return parse_problem(sub)

@@ -14,7 +14,8 @@ from typing import Iterable
 
 from ..errors import ProblemError
 from ..numbers import parse_number
-from .arrays import MATRIX_SUFFIXES, MAX_NUMBERS, read_matrix_file
+from .arrays import (MATRIX_SUFFIXES, MAX_NUMBERS, MAX_TEXT_BYTES, read_capped,
+                     read_matrix_file, within_cap)
 
 _STD_TAGS = {
     "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
@@ -26,6 +27,9 @@ FLOAT_TAG = "tag:yaml.org,2002:float"
 STR_TAG = "tag:yaml.org,2002:str"
 BOOL_TAG = "tag:yaml.org,2002:bool"
 NULL_TAG = "tag:yaml.org,2002:null"
+
+MAX_DEPTH = 20          # lists and mappings inside one another: a sheet's 4-D conv kernels take 7
+_SAFE_TO_COMPOSE = 1000  # libyaml composes recursively in C (it crashes near 25,000 levels)
 
 
 def _yaml():
@@ -249,13 +253,20 @@ class Doc:
             raise self.error(f"expected {what}, got an empty one")
         return arr
 
-    def _from_file(self, name: str):
+    def beside(self, name: str) -> tuple[str, str]:
+        """A file named in this field, relative to the problem file: (path to open, path to show).
+
+        Raises the field's error when there is no such file."""
         full = name if os.path.isabs(name) else os.path.join(self.base_dir, name)
         display = name if self.path in ("<stdin>", "<options>") else \
             os.path.join(os.path.dirname(self.path), name)
         if not os.path.exists(full):
             raise self.error(f"file {name} not found (looked in "
                              f"{os.path.abspath(self.base_dir)})")
+        return full, display
+
+    def _from_file(self, name: str):
+        full, display = self.beside(name)
         try:
             return read_matrix_file(full, display)
         except ProblemError as e:   # positioned in the matrix file; name the field that chose it
@@ -319,25 +330,17 @@ _NDIM_WORDS = {0: "a number", 1: "a vector (a list of numbers)",
                2: "a matrix (a list of rows)", 3: "a 3-D array (a list of matrices)"}
 
 
-def _read_text(source) -> tuple[str, str]:
+def _read_text(source, display: str | None = None) -> tuple[str, str]:
     """The text of a problem file (or '-' for stdin), refusing directories, binary and empty files."""
     import sys
     if source == "-":
-        data = sys.stdin.buffer.read()
         display = "<stdin>"
+        data = within_cap(sys.stdin.buffer.read(MAX_TEXT_BYTES + 1), display)
     else:
-        display = str(source)
+        display = display or str(source)
         if os.path.isdir(source):
             raise ProblemError("is a directory, expected a YAML problem file", display)
-        try:
-            with open(source, "rb") as fh:
-                data = fh.read(50_000_001)
-        except FileNotFoundError:
-            raise ProblemError("no such file", display) from None
-        except OSError as e:
-            raise ProblemError(f"cannot be read ({e.strerror})", display) from None
-        if len(data) > 50_000_000:
-            raise ProblemError("is larger than 50 MB; give large matrices as .npy files", display)
+        data = read_capped(source, display, "a YAML problem file")
     if b"\0" in data:
         raise ProblemError("is a binary file, expected a YAML problem (text)", display)
     try:
@@ -347,10 +350,10 @@ def _read_text(source) -> tuple[str, str]:
     return text, display
 
 
-def load_doc(source) -> Doc:
-    """Compose a YAML problem file (a path or '-') into a root Doc, refusing tags and empty files."""
-    yaml = _yaml()
-    text, display = _read_text(source)
+def load_doc(source, display: str | None = None) -> Doc:
+    """Compose a YAML problem file (a path or '-') into a root Doc, refusing tags and empty files;
+    ``display`` is how messages name the file (by default, as given)."""
+    text, display = _read_text(source, display)
     base_dir = "." if source == "-" else (os.path.dirname(os.path.abspath(source)) or ".")
     return doc_from_text(text, display, base_dir)
 
@@ -362,7 +365,7 @@ def doc_from_text(text: str, display: str, base_dir: str = ".") -> Doc:
                                 for l in text.splitlines()):
         raise ProblemError("is empty, expected a YAML problem", display)
     try:
-        nodes = _compose(yaml, text)
+        nodes = _compose(yaml, text, display)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         what = e.problem or e.context or "invalid YAML"
@@ -378,7 +381,7 @@ def doc_from_text(text: str, display: str, base_dir: str = ".") -> Doc:
     if len(nodes) > 1:
         raise ProblemError("holds several YAML documents (---); expected one problem", display,
                            nodes[1].start_mark.line + 1, 1)
-    _check_tags(nodes[0], display, set())
+    _check_tags(nodes[0], display)
     root = Doc(nodes[0], display, "", base_dir)
     if not root.is_map:
         raise root.error(f"expected a problem (a mapping of fields such as `kind:`), got "
@@ -386,33 +389,96 @@ def doc_from_text(text: str, display: str, base_dir: str = ".") -> Doc:
     return root
 
 
-def _compose(yaml, text: str) -> list:
+def _compose(yaml, text: str, display: str) -> list:
     """The YAML documents as nodes: by libyaml when PyYAML has it (several times faster on large
     inline matrices), else, or when the text is not valid YAML, by the pure-Python loader, whose
-    messages are the ones nnsolve reports."""
+    messages are the ones nnsolve reports.
+
+    Both compose recursively (libyaml in C, where a deep enough nesting crashes the process), so
+    a text that could nest deeply is first measured on libyaml's event stream, which is flat."""
     fast = getattr(yaml, "CSafeLoader", None)
     if fast is not None:
+        if _nesting_bound(text) > _SAFE_TO_COMPOSE:
+            _check_depth(yaml, text, display, fast)
         try:
             return list(yaml.compose_all(text, Loader=fast))
         except yaml.YAMLError:
             pass
-    return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    try:
+        return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except RecursionError:
+        raise ProblemError(f"nested deeper than {MAX_DEPTH} levels", display) from None
 
 
-def _check_tags(node, display, seen):
-    """Refuse tags that are not plain YAML data (``!!python/object`` and the like)."""
-    yaml = _yaml()
-    if id(node) in seen:
+def _nesting_bound(text: str) -> int:
+    """At least the depth of the deepest nesting: each list or mapping starts with one of these
+    indicators (a block list's `-` is followed by a space or a line end, unlike a minus sign)."""
+    return (text.count("[") + text.count("{") + text.count(":") + text.count("?")
+            + text.count("- ") + text.count("-\n") + text.count("-\t") + text.endswith("-"))
+
+
+def _check_depth(yaml, text: str, display: str, loader) -> None:
+    """Refuse nesting deeper than MAX_DEPTH, read from the parser's events (no recursion); a
+    syntax error is left for the composer to report."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _too_deep(event, display)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
         return
-    seen.add(id(node))
-    if node.tag not in _STD_TAGS:
-        tag = node.tag.replace("tag:yaml.org,2002:", "!!", 1)
-        raise ProblemError(f"the tag {tag} is not allowed; problems are plain data",
-                           display, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _too_deep(node, display: str) -> ProblemError:
+    return ProblemError(f"nested deeper than {MAX_DEPTH} levels (lists or mappings inside one "
+                        f"another)", display, node.start_mark.line + 1,
+                        node.start_mark.column + 1)
+
+
+def _check_tags(root, display: str) -> None:
+    """Refuse tags that are not plain YAML data (``!!python/object`` and the like), and lists or
+    mappings nested deeper than MAX_DEPTH once aliases are expanded (an alias inside its own
+    anchor nests without end), so the recursive walks that follow stay shallow. The walk keeps
+    its own stack and measures each shared node once."""
+    yaml = _yaml()
+    height: dict[int, int] = {}     # finished nodes: the levels of lists and mappings they hold
+    open_nodes: set[int] = set()    # nodes whose children are being measured
+    stack = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            open_nodes.discard(key)
+            kids = _children(yaml, node)
+            height[key] = 1 + max((height[id(k)] for k in kids), default=0)
+            if height[key] > MAX_DEPTH:
+                raise _too_deep(node, display)
+            continue
+        if key in height:
+            continue
+        if key in open_nodes:
+            raise ProblemError("an alias inside its own anchor: the list or mapping would hold "
+                               "itself without end", display, node.start_mark.line + 1,
+                               node.start_mark.column + 1)
+        if node.tag not in _STD_TAGS:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!", 1)
+            raise ProblemError(f"the tag {tag} is not allowed; problems are plain data",
+                               display, node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.ScalarNode):
+            height[key] = 0
+            continue
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((k, False) for k in reversed(_children(yaml, node)))
+
+
+def _children(yaml, node) -> list:
     if isinstance(node, yaml.SequenceNode):
-        for child in node.value:
-            _check_tags(child, display, seen)
-    elif isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            _check_tags(k, display, seen)
-            _check_tags(v, display, seen)
+        return node.value
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []

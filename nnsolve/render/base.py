@@ -58,7 +58,8 @@ class Printer:
 
 class LinePrinter(Printer):
     """A renderer that writes a document line by line (Markdown, LaTeX): the walk over a
-    solution, or over a sheet's list of solutions, is the same for every such format."""
+    solution, running text and table cells are the same for every such format; a subclass says
+    how plain text is escaped (``escape``) and how a formula sits in text (``inline_math``)."""
 
     def __init__(self, options: RenderOptions | None = None):
         super().__init__(options)
@@ -68,14 +69,28 @@ class LinePrinter(Printer):
         self.out.extend(lines)
 
     def body(self, solution) -> list[str]:
-        """The lines of every block of the solution(s), headed by their titles."""
+        """The lines of every block of the solution, headed by its title."""
         self.out = []
-        for s in solution if isinstance(solution, list) else [solution]:
-            if s.title:
-                self.heading(s.title, 0)
-            for block in s.blocks:
-                self.print(block, 1)
+        if solution.title:
+            self.heading(solution.title, 0)
+        for block in solution.blocks:
+            self.print(block, 1)
         return self.out
+
+    def inline(self, parts) -> str:
+        """Running text with inline formulas (None parts are skipped)."""
+        return "".join(self.escape(p) if isinstance(p, str) else self.inline_math(p)
+                       for p in parts if p is not None)
+
+    def cell(self, c) -> str:
+        """A table cell: text, a formula, or a list of both."""
+        if c is None:
+            return ""
+        if isinstance(c, str):
+            return self.escape(c)
+        if isinstance(c, (list, tuple)):
+            return self.inline(c)
+        return self.inline_math(c)
 
 
 MAX_ROWS, MAX_COLS = 12, 10   # a larger matrix is shown by its corners

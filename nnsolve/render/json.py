@@ -150,10 +150,9 @@ def _write(x, depth: int, out: list) -> None:
         out.append(_scalar(x))
 
 
-def render_json(solution: Solution | list, options: RenderOptions) -> str:
-    """The JSON of a solution (a sheet's JSON is the list of its problems' JSON)."""
-    data = [s.data for s in solution] if isinstance(solution, list) else solution.data
+def render_json(solution: Solution, options: RenderOptions) -> str:
+    """The JSON of a solution's data."""
     out: list[str] = []
-    _write(_convert(data, compact=True), 0, out)
+    _write(_convert(solution.data, compact=True), 0, out)
     out.append("\n")
     return "".join(out)

@@ -95,17 +95,11 @@ class LatexRenderer(LinePrinter):
         for b in s.blocks:
             self.print(b, depth + 1)
 
-    def inline(self, parts) -> str:
-        """Running text with inline formulas."""
-        out = []
-        for p in parts:
-            if isinstance(p, str):
-                out.append(latex_text(p))
-            elif p is None:
-                continue
-            else:
-                out.append("$" + self.math.doprint(p) + "$")
-        return "".join(out)
+    def escape(self, text: str) -> str:
+        return latex_text(text)
+
+    def inline_math(self, e) -> str:
+        return "$" + self.math.doprint(e) + "$"
 
     def _print_Paragraph(self, p: Paragraph, depth: int):
         self.emit(self.inline(p.parts), "")
@@ -124,16 +118,6 @@ class LatexRenderer(LinePrinter):
         rows = [join_row(l, align=True) for l in lines]
         self.emit(r"\begin{equation}", r"\begin{aligned}", (" \\\\\n").join(rows),
                   r"\end{aligned}" + tag, r"\end{equation}", "")
-
-    def cell(self, c) -> str:
-        """A table cell: text, a number or a formula."""
-        if c is None:
-            return ""
-        if isinstance(c, str):
-            return latex_text(c)
-        if isinstance(c, (list, tuple)):
-            return self.inline(c)
-        return "$" + self.math.doprint(c) + "$"
 
     def _print_Table(self, t: Table, depth: int):
         ncols = max([len(t.header)] + [len(r) for r in t.rows])
@@ -183,8 +167,7 @@ class LatexRenderer(LinePrinter):
         lines.append(r"\renewcommand{\arraystretch}{1.25}")
         if cols > 24:
             lines.append(r"\resizebox{\linewidth}{!}{%")
-        name = "$" + self.math.math_string(g.name) + " = $ " if g.name else ""
-        lines.append(name + r"\begin{tabular}[c]{|" + "c|" * cols + "}")
+        lines.append(r"\begin{tabular}[c]{|" + "c|" * cols + "}")
         lines.append(r"\hline")
         for i in range(rows):
             cells = []

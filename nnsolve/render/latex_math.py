@@ -260,10 +260,7 @@ class LatexMathPrinter(Printer):
 
     def _wrap_neg(self, e) -> str:
         s = self.doprint(e)
-        if is_negative_number(e) or isinstance(e, Neg) or (
-                isinstance(e, Num) and "/" in self.fmt(e.value).text):
-            return self.paren(s) if (is_negative_number(e) or isinstance(e, Neg)) else s
-        return s
+        return self.paren(s) if is_negative_number(e) or isinstance(e, Neg) else s
 
     # --- nodes ----------------------------------------------------------------------------
     def _print_Num(self, e: Num) -> str:
@@ -278,6 +275,8 @@ class LatexMathPrinter(Printer):
         name = self.math_string(e.name)
         if e.hat:
             name = r"\hat{" + name + "}"
+        if e.tilde:
+            name = r"\tilde{" + name + "}"
         if e.bold:
             name = (r"\boldsymbol{" if name.startswith("\\") else r"\mathbf{") + name + "}"
         s = name

@@ -48,19 +48,11 @@ class MarkdownRenderer(LinePrinter):
         for b in s.blocks:
             self.print(b, depth + 1)
 
+    def escape(self, text: str) -> str:
+        return md_text(text)
+
     def inline_math(self, e) -> str:
         return "$" + self.math.doprint(e).strip() + "$"
-
-    def inline(self, parts) -> str:
-        out = []
-        for p in parts:
-            if isinstance(p, str):
-                out.append(md_text(p))
-            elif p is None:
-                continue
-            else:
-                out.append(self.inline_math(p))
-        return "".join(out)
 
     def _print_Paragraph(self, p: Paragraph, depth: int):
         self.emit(self.inline(p.parts), "")
@@ -79,15 +71,6 @@ class MarkdownRenderer(LinePrinter):
         rows[-1] += label
         self.emit("$$", r"\begin{aligned}", *[r + r" \cr" for r in rows[:-1]], rows[-1],
                   r"\end{aligned}", "$$", "")
-
-    def cell(self, c) -> str:
-        if c is None:
-            return ""
-        if isinstance(c, str):
-            return md_text(c)
-        if isinstance(c, (list, tuple)):
-            return self.inline(c)
-        return self.inline_math(c)
 
     def _table(self, header, rows, align):
         ncols = max([len(header)] + [len(r) for r in rows])
@@ -115,13 +98,8 @@ class MarkdownRenderer(LinePrinter):
         if v.ndim == 1:
             v = v.reshape(1, -1)
         rows, cols = v.shape
-        caption = []
-        if g.name:
-            caption.append(self.inline_math_name(g.name) + ":")
         if g.caption:
-            caption.append(md_text(g.caption))
-        if caption:
-            self.emit(" ".join(caption), "")
+            self.emit(md_text(g.caption), "")
         body = []
         for i in range(rows):
             r = []
@@ -130,9 +108,6 @@ class MarkdownRenderer(LinePrinter):
                 r.append(f"**{t}**" if (i, j) in g.marked else t)
             body.append(r)
         self.emit(*self._table([" "] * cols, body, ["center"] * cols), "")
-
-    def inline_math_name(self, name) -> str:
-        return "$" + self.math.math_string(name) + "$"
 
     def _unit(self, u) -> str:
         if isinstance(u, (list, tuple)):

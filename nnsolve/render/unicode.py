@@ -157,6 +157,8 @@ class UnicodePrinter(Printer):
         name = GREEK.get(e.name, e.name)
         if e.hat:
             name = {"y": "ŷ"}.get(name, name + "\u0302")
+        if e.tilde:
+            name += "\u0303"      # a combining tilde: J̃
         s = name
         if e.sup is not None:
             s += sup(f"({e.sup})")

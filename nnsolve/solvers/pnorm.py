@@ -10,23 +10,15 @@ from fractions import Fraction
 
 import numpy as np
 
-from .arrays import as_float, exact
-
-# Whole p above this is computed in float64: an exact |w|ᵖ of a decimal weight has about
-# p times its digits, and p = 10⁹ would never finish.
-MAX_EXACT_P = 256
-
-
-def exact_p(p) -> bool:
-    """True when p is a whole number small enough for exact powers."""
-    p = Fraction(p)
-    return p.denominator == 1 and 0 < p <= MAX_EXACT_P
+from ..arrays import as_float, exact
+from ..numbers import MAX_EXACT_POWER
+from ..numbers import exact_power as exact_p     # the p of α‖w‖ₚᵖ allows exact powers
 
 
 def abs_power(w, q):
     """|wᵢ|^q element-wise (exact for whole q ≥ 0 on exact weights; 0^q taken as 0 for q ≤ 0)."""
     q = Fraction(q)
-    if exact(w) and q.denominator == 1 and 0 <= q <= MAX_EXACT_P:
+    if exact(w) and q.denominator == 1 and 0 <= q <= MAX_EXACT_POWER:
         out = np.empty(w.shape, dtype=object)
         for idx, v in np.ndenumerate(w):
             out[idx] = Fraction(0) if (v == 0 and q == 0) else abs(Fraction(v)) ** int(q)

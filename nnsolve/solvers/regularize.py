@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import numpy as np
-
+from ..errors import ProblemError
 from ..expr import (Abs, Add, Call, Cases, Deriv, Mat, Mul, Neg, Norm, Num, Paren, Pow, Rel,
                     Seq, Sub, Sum, Sym)
 from ..solution import Equation, Note, Paragraph, Section, Solution, Table
-from . import pnorm
-from .arrays import as_float
+
+# numpy (and pnorm, which computes with it) is imported by the functions that work with the
+# weights: the derivation alone (`nnsolve regularize --p 2`) never loads it.
 
 DEFAULT_TITLE = "The p-norm penalty and its gradient"
 FULL_DETAIL_LIMIT = 24        # weights shown one by one up to this many (default detail)
@@ -21,7 +21,7 @@ MAX_SEED_ROWS = 10            # negative weights listed where the seed's formula
 # --- symbols --------------------------------------------------------------------------------
 W = Sym("w", bold=True)
 J = Sym("J")
-J_TILDE = Sym("J̃")             # J with a combining tilde: the regularised loss
+J_TILDE = Sym("J", tilde=True)  # the regularised loss
 ALPHA = Sym("alpha")
 ETA = Sym("eta")
 P = Sym("p")
@@ -173,8 +173,9 @@ def _with_alpha(p, alpha, wi):
     return dot(Num(alpha * p), Pow(Abs(wi), Num(p - 1)), sign(wi))
 
 
-def _zero_note(p):
-    wi = w_("i")
+def _zero_note(p, wi=None):
+    """What is used at a weight of 0 (``wi``: its symbol, wᵢ by default)."""
+    wi = w_("i") if wi is None else wi
     at0 = Rel(wi, "=", Num(0))
     pw = Pow(Abs(wi), P)
     sign0 = Rel(sign(Num(0)), "=", Num(0))
@@ -233,12 +234,15 @@ def _seed_note(p):
 # --- with numbers ---------------------------------------------------------------------------
 def _indices(w):
     """(array index, 1-based subscript) of every weight."""
+    import numpy as np
     for idx in np.ndindex(w.shape):
         yield idx, (idx[0] + 1 if w.ndim == 1 else tuple(i + 1 for i in idx))
 
 
 def _seed_value(p, alpha, v):
     """The seed's α·p·v^(p−1) for v < 0 as a real number, or None when it is not real."""
+    import numpy as np
+    from . import pnorm
     q = Fraction(p) - 1
     if q.denominator % 2 == 0:
         return None
@@ -252,17 +256,30 @@ def _seed_value(p, alpha, v):
 
 def numeric(problem, detail: str) -> list:
     """The penalty, its gradient per weight, ∇J̃ and the step, with the numbers put in."""
+    import numpy as np
+    from ..arrays import as_float
+    from . import pnorm
     p, alpha, w = problem.p, problem.alpha, problem.weights
     lg, eta = problem.loss_gradient, problem.learning_rate
     full = detail == "full"
     show_mat = w.size <= MATRIX_LIMIT
-    pen = pnorm.penalty(w, p, alpha)
-    grad = pnorm.gradient(w, p, alpha)
-    total = None if lg is None else lg + grad
+    with np.errstate(over="ignore", invalid="ignore"):
+        pen = pnorm.penalty(w, p, alpha)
+        grad = pnorm.gradient(w, p, alpha)
+        total = None if lg is None else lg + grad
+    if not _fit_float(pen, grad, total):
+        raise ProblemError(f"the penalty α Σ|wᵢ|ᵖ or its gradient is too large for a "
+                           f"floating-point number (over 1.8e308) with p = {_text(p)}",
+                           *problem.weights_where)
     step_grad = total if total is not None else grad
     w_new = None
     if eta is not None:
-        w_new = w - (eta if problem.exact else float(eta)) * step_grad
+        with np.errstate(over="ignore", invalid="ignore"):
+            w_new = w - (eta if problem.exact else float(eta)) * step_grad
+        if not _fit_float(w_new):
+            raise ProblemError("the updated weights are too large for a floating-point number "
+                               "(over 1.8e308): use a smaller learning rate",
+                               *problem.learning_rate_where)
     blocks = []
     sub_ix = "i" if w.ndim == 1 else ("i", "j")
     wi = w_(sub_ix)
@@ -351,7 +368,24 @@ def numeric(problem, detail: str) -> list:
     return blocks, data
 
 
+def _fit_float(*values) -> bool:
+    """True when every number (exact or not) is finite as a float, as JSON needs (None: none)."""
+    import numpy as np
+    from ..arrays import as_float
+    try:
+        return all(bool(np.all(np.isfinite(as_float(np.asarray(v))))) for v in values
+                   if v is not None)
+    except OverflowError:       # an exact value beyond a float
+        return False
+
+
+def _text(x: Fraction) -> str:
+    from ..numbers import format_number
+    return format_number(x, 6, True).text
+
+
 def _sum(values):
+    import numpy as np
     vals = values.ravel().tolist()
     if vals and all(isinstance(v, Fraction) for v in vals):
         return sum(vals, Fraction(0))
@@ -379,6 +413,8 @@ def _numeric_zero_note(p, zeros, wi):
 
 def _numeric_seed_note(p, alpha, w, grad):
     """Where the seed's α·p·wᵢ^(p−1) differs from the right value: a note and both values."""
+    import numpy as np
+    from ..arrays import as_float
     p = Fraction(p)
     q = p - 1
     if (p.denominator == 1 and p % 2 == 0) or (q.denominator % 2 and q.numerator % 2):

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..arrays import as_exact, as_float, exact as is_exact
+
 EXACT_LIMIT = 5_000   # problems with more numbers than this are computed in float64
 
 ACTIVATIONS = ("linear", "relu", "leaky_relu", "sigmoid", "tanh", "softmax")
 ACTIVATION_ALIASES = {"identity": "linear", "none": "linear"}
+LEAKY_RELU_ALPHA = Fraction(1, 100)   # leaky ReLU's slope when none is given
 
 
 @dataclass(frozen=True)
@@ -37,27 +40,22 @@ def parse_activation(doc, allow_softmax: bool = True) -> Activation:
     name = ACTIVATION_ALIASES.get(name, name)
     if alpha is not None and name != "leaky_relu":
         raise doc["alpha"].error(f"only leaky_relu takes a slope alpha, not {name}")
+    return activation_named(name, alpha)
+
+
+def activation_named(name: str, alpha: Fraction | None = None) -> Activation:
+    """An Activation by name; leaky ReLU's slope defaults to LEAKY_RELU_ALPHA."""
     if name == "leaky_relu" and alpha is None:
-        alpha = Fraction(1, 100)
+        alpha = LEAKY_RELU_ALPHA
     return Activation(name, alpha)
-
-
-def is_exact_array(a) -> bool:
-    """An array read exactly (object dtype of Fractions)."""
-    return a.dtype == object
 
 
 def to_mode(a, exact: bool):
     """The array as exact Fractions (object) or float64."""
-    import numpy as np
-    if exact:
-        return a if a.dtype == object else np.vectorize(Fraction, otypes=[object])(a)
-    if a.dtype == object:
-        return np.array(a.tolist(), dtype=np.float64).reshape(a.shape)
-    return a.astype(np.float64, copy=False)
+    return as_exact(a) if exact else as_float(a)
 
 
 def choose_exact(arrays) -> bool:
     """Exact arithmetic when every array was read exactly and the problem is homework-sized."""
     arrays = [a for a in arrays if a is not None]
-    return all(is_exact_array(a) for a in arrays) and sum(a.size for a in arrays) <= EXACT_LIMIT
+    return all(is_exact(a) for a in arrays) and sum(a.size for a in arrays) <= EXACT_LIMIT

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import ProblemError
-from ..numbers import parse_number
+from ..numbers import exact_power, parse_number
 from .common import choose_exact, to_mode
 
 FIELDS = ["kind", "title", "p", "alpha", "weights", "loss_gradient", "learning_rate"]
@@ -33,6 +33,10 @@ class RegularizeProblem:
     exact: bool = True
     title: str | None = None
     kind: str = "regularize"
+    # where `weights` and `learning_rate` were given, (path, line, col, field): for the solver's
+    # errors (a penalty or a step too large for a float), which ProblemError(msg, *where) names
+    weights_where: tuple = ()
+    learning_rate_where: tuple = ()
 
     @property
     def symbolic(self) -> bool:
@@ -50,6 +54,11 @@ class _Option:
 
     def error(self, message: str, field: str | None = None) -> ProblemError:
         return ProblemError(message, field=self.option)
+
+    @property
+    def where(self) -> tuple:
+        """(path, line, col, field) of the option: its name alone."""
+        return (None, None, None, self.option)
 
     def number(self, what: str = "a number", **_kw) -> Fraction:
         try:
@@ -115,9 +124,6 @@ def _build(fields: dict, missing, label, title: str | None) -> RegularizeProblem
     """The checks both forms share. ``fields`` maps names to Docs/_Options (absent: None);
     ``missing(name, why)`` is the error for a field that must be given, ``label(name)`` how
     the user wrote a field (`weights` or --weights)."""
-    import numpy as np
-    from ..solvers import pnorm
-
     p = None
     pf = fields.get("p")
     if pf is not None and not _is_symbol_p(pf):
@@ -168,23 +174,19 @@ def _build(fields: dict, missing, label, title: str | None) -> RegularizeProblem
         if lr <= 0:
             raise lf.error(f"expected a learning rate > 0, got {_text(lr)}")
 
-    # Penalty and gradient must fit in a float (JSON numbers are floats): try them in float64.
-    try:
-        wf64 = to_mode(w, False)
-        values = [pnorm.penalty(wf64, p, alpha), pnorm.gradient(wf64, p, alpha)]
-        if lg is not None:
-            values.append(to_mode(lg, False) + values[1])
-        finite = all(np.all(np.isfinite(v)) for v in values)
-    except OverflowError:
-        finite = False
-    if not finite:
-        raise wf.error(f"the penalty α Σ|wᵢ|ᵖ or its gradient is too large for a floating-"
-                       f"point number (over 1.8e308) with p = {_text(p)}")
-
-    exact = choose_exact([w, lg]) and pnorm.exact_p(p)
+    exact = choose_exact([w, lg]) and exact_power(p)
     return RegularizeProblem(p=p, alpha=alpha, weights=to_mode(w, exact),
                              loss_gradient=None if lg is None else to_mode(lg, exact),
-                             learning_rate=lr, exact=exact, title=title)
+                             learning_rate=lr, exact=exact, title=title,
+                             weights_where=_where(wf),
+                             learning_rate_where=() if lf is None else _where(lf))
+
+
+def _where(field) -> tuple:
+    """(path, line, col, field) of a Doc or an _Option, for a ProblemError raised later."""
+    if isinstance(field, _Option):
+        return field.where
+    return (field.path, field.line, field.col, field.field)
 
 
 def _written(field) -> str:
