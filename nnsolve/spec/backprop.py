@@ -73,8 +73,6 @@ def parse(doc) -> BackpropProblem:
     """Build a BackpropProblem from a problem file, checking every field and shape."""
     doc.keys(FIELDS, required=["layers", "loss", "learning_rate"])
     title = doc["title"].text(what="a title") if doc.get("title") is not None else None
-    loss = doc["loss"].text(LOSSES, what="loss")
-
     layers = []
     layer_docs = doc["layers"].items()
     if not layer_docs:
@@ -102,6 +100,7 @@ def parse(doc) -> BackpropProblem:
                                           f"has {prev} unit{'s' * (prev != 1)}), got {W.shape[1]}")
         layers.append(Layer(W, b, act))
     n_in, n_out = layers[0].W.shape[1], layers[-1].W.shape[0]
+    loss = doc["loss"].text(LOSSES, what="loss")   # after the layers, as in a file: errors in order
 
     has_single = doc.has("input") or doc.has("target")
     if doc.has("samples"):
