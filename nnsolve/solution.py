@@ -7,7 +7,6 @@ result, the JSON contract of its kind, holding raw numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Solution", "Section", "Paragraph", "Equation", "Table", "Grid", "Network", "Note",
@@ -17,15 +16,24 @@ Inline = Any    # a piece of running text: a str, or an Expr shown as inline mat
 
 
 class Block:
-    """A block of a solution."""
+    """A block of a solution. (Plain classes, not dataclasses: they are made on every run, and
+    creating dataclasses costs milliseconds at import.)"""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
+        return f"{type(self).__name__}({fields})"
 
 
-@dataclass(eq=False)
 class Section(Block):
     """A titled part of a solution; sections nest."""
 
-    title: str
-    blocks: list = field(default_factory=list)
+    __slots__ = ("title", "blocks")
+
+    def __init__(self, title: str, blocks: list | None = None):
+        self.title = title
+        self.blocks = list(blocks) if blocks is not None else []
 
     def add(self, *blocks: Block) -> "Section":
         """Append blocks, and return the section for chaining."""
@@ -33,17 +41,15 @@ class Section(Block):
         return self
 
 
-@dataclass(eq=False)
 class Paragraph(Block):
     """Running text: strings and inline formulas."""
 
-    parts: list
+    __slots__ = ("parts",)
 
     def __init__(self, *parts: Inline):
         self.parts = list(parts)
 
 
-@dataclass(eq=False)
 class Equation(Block):
     """A displayed chain ``parts[0] rel parts[1] rel parts[2] ...``.
 
@@ -51,9 +57,12 @@ class Equation(Block):
     whose shown numbers are rounded. '←' is an assignment (an update).
     """
 
-    parts: list
-    rels: list | None = None
-    label: str | None = None
+    __slots__ = ("parts", "rels", "label")
+
+    def __init__(self, parts: list, rels: list | None = None, label: str | None = None):
+        self.parts = parts
+        self.rels = rels
+        self.label = label
 
     def relations(self) -> list:
         """The relation before each part after the first."""
@@ -62,48 +71,57 @@ class Equation(Block):
         return ["="] * (len(self.parts) - 1)
 
 
-@dataclass(eq=False)
 class Table(Block):
-    """A table: header strings and rows of cells (str, number or Expr)."""
+    """A table: header strings and rows of cells (str, number or Expr); ``align`` per column,
+    "left" or "right" (numbers default to right)."""
 
-    header: list
-    rows: list
-    caption: str | None = None
-    align: list | None = None   # per column: "left" or "right"; numbers default to right
+    __slots__ = ("header", "rows", "caption", "align")
+
+    def __init__(self, header: list, rows: list, caption: str | None = None,
+                 align: list | None = None):
+        self.header = header
+        self.rows = rows
+        self.caption = caption
+        self.align = align
 
 
-@dataclass(eq=False)
 class Grid(Block):
     """A matrix drawn as a grid of cells, some marked (a convolution window in its input)."""
 
-    values: Any                   # 2-D array
-    marked: frozenset = frozenset()
-    caption: str | None = None
+    __slots__ = ("values", "marked", "caption")
+
+    def __init__(self, values, marked: frozenset = frozenset(), caption: str | None = None):
+        self.values = values          # 2-D array
+        self.marked = marked
+        self.caption = caption
 
 
-@dataclass(eq=False)
 class Network(Block):
     """A drawing of a fully connected network: units per layer, each with its value(s)."""
 
-    layers: list                 # [(label, [unit texts/values...]), ...] input first
-    caption: str | None = None
+    __slots__ = ("layers", "caption")
+
+    def __init__(self, layers: list, caption: str | None = None):
+        self.layers = layers          # [(label, [unit values...]), ...] input first
+        self.caption = caption
 
 
-@dataclass(eq=False)
 class Note(Block):
     """A remark set apart from the working: a convention, a warning, a correction."""
 
-    parts: list
+    __slots__ = ("parts",)
 
     def __init__(self, *parts: Inline):
         self.parts = list(parts)
 
 
-@dataclass(eq=False)
 class Solution:
     """A worked solution: what a person reads (``blocks``) and the result as data (``data``)."""
 
-    kind: str
-    title: str | None
-    blocks: list
-    data: dict
+    __slots__ = ("kind", "title", "blocks", "data")
+
+    def __init__(self, kind: str, title: str | None, blocks: list, data):
+        self.kind = kind
+        self.title = title
+        self.blocks = blocks
+        self.data = data

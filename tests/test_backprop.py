@@ -534,7 +534,7 @@ def _exprs(node):
         for name in node._fields:
             yield from _exprs(getattr(node, name))
     elif isinstance(node, Block):
-        for value in vars(node).values():
+        for value in (getattr(node, name) for name in node.__slots__):
             yield from _exprs(value)
     elif isinstance(node, (list, tuple)):
         for item in node:
