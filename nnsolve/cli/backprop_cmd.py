@@ -1,6 +1,5 @@
 """nnsolve backprop."""
 
-from dataclasses import replace
 
 import click
 
@@ -31,5 +30,6 @@ def backprop(problem, verify, cost, **kwargs):
                                "multiplications and computes no gradient to check")
     spec = load_for("backprop", problem)
     if cost:
+        from dataclasses import replace   # not on the --help path
         spec = replace(spec, kind="backprop_cost")
     solve_and_write(spec, out, verify=verify)

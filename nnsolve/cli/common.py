@@ -5,24 +5,25 @@ from __future__ import annotations
 import os
 import stat
 import sys
-import tempfile
-from dataclasses import dataclass
 
 import click
 
 FORMAT_CHOICES = ["text", "markdown", "latex", "json"]
 
 
-@dataclass(frozen=True)
 class Output:
-    """Where and how to write a solution."""
+    """Where and how to write a solution (a plain class: `--help` should not pay for dataclasses)."""
 
-    format: str = "text"
-    precision: int = 6
-    exact: bool = False
-    output: str | None = None
-    detail: str | None = None
-    fragment: bool = False
+    __slots__ = ("format", "precision", "exact", "output", "detail", "fragment")
+
+    def __init__(self, format: str = "text", precision: int = 6, exact: bool = False,
+                 output: str | None = None, detail: str | None = None, fragment: bool = False):
+        self.format = format
+        self.precision = precision
+        self.exact = exact
+        self.output = output
+        self.detail = detail
+        self.fragment = fragment
 
 
 def output_dir_exists(ctx, param, value):
@@ -98,6 +99,7 @@ def write_output(text: str, path: str | None) -> None:
         mode = 0o666 & ~_umask()
     except OSError as e:
         raise click.FileError(path, e.strerror) from None
+    import tempfile
     try:
         fd, tmp = tempfile.mkstemp(prefix=".nnsolve-", dir=directory)
     except OSError as e:

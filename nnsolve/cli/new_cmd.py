@@ -1,7 +1,6 @@
 """nnsolve new: exercises with clean numbers, deterministic per seed."""
 
 import os
-import shlex
 
 import click
 
@@ -25,6 +24,7 @@ def _output_options(f):
 
 
 def _command_line(kind: str, seed: int, extra: list) -> str:
+    import shlex
     return " ".join(["nnsolve", "new", kind, "--seed", str(seed)] +
                     [shlex.quote(x) for x in extra])
 

@@ -1,6 +1,5 @@
 """nnsolve shape."""
 
-from dataclasses import replace
 
 import click
 
@@ -70,6 +69,7 @@ def shape(problem, input_, kernel, filters, stride, padding, dilation, transpose
         spec = _from_options(input_, kernel, filters, stride, padding, dilation, transposed,
                              output_padding, pool, size, ceil_mode)
     if compare_dense:
+        from dataclasses import replace   # not on the --help path
         spec = replace(spec, compare_dense=True)
     solve_and_write(spec, out)
 
