@@ -367,3 +367,19 @@ def test_from_options():
     with pytest.raises(ProblemError) as e:     # the kernel larger than the input
         from_options(K, [I])
     assert e.value.field == "--kernel"
+
+
+def test_input_from_standard_input():
+    import json
+    from click.testing import CliRunner
+    from nnsolve.cli import cli
+    k = str(PROBLEMS / "K.txt")
+    r = CliRunner().invoke(cli, ["conv", "--input", "-", "--kernel", k, "--format", "json"],
+                           input="1 2 3\n4 5 6\n1 5 3\n")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["output"] == [[6, 8], [9, 8]]
+    r = CliRunner().invoke(cli, ["conv", "--input", "-", "--kernel", k], input="1 2 3\n4 5\n")
+    assert r.exit_code == 1 and r.stdout == ""
+    assert r.stderr == "Error: <stdin>:2:1: ragged matrix: this row has 2 numbers, line 1 has 3\n"
+    r = CliRunner().invoke(cli, ["conv", "--input", "-", "--kernel", "-"])
+    assert r.exit_code == 2

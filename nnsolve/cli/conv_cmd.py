@@ -39,7 +39,7 @@ def _number(text):
 PAIR = _TextParam("N or ROWS,COLS", _pair)
 PADDING = _TextParam("PADDING", _padding)
 NUMBER = _TextParam("NUMBER", _number)
-MATRIX = click.Path(exists=True, dir_okay=False)
+MATRIX = click.Path(exists=True, dir_okay=False, allow_dash=True)
 _PROBLEM_OPTIONS = ("input_", "kernels", "stride", "padding", "dilation", "mode", "bias",
                     "activation", "pool", "pool_size", "pool_stride")
 
@@ -80,6 +80,7 @@ def conv(problem, input_, kernels, stride, padding, dilation, mode, bias, activa
     Example:
       nnsolve conv problems/seed-conv.yaml
       nnsolve conv --input problems/I.txt --kernel problems/K.txt
+      printf '1 2 3\n4 5 6\n1 5 3\n' | nnsolve conv --input - --kernel problems/K.txt
       nnsolve conv --input I.txt --kernel K1.txt --kernel K2.txt --stride 2 --padding same
     """
     out = make_output(kwargs)
@@ -93,6 +94,8 @@ def conv(problem, input_, kernels, stride, padding, dilation, mode, bias, activa
     else:
         if input_ is None or not kernels:
             raise click.UsageError("give a problem file, or --input FILE and --kernel FILE")
+        if [input_, *kernels].count("-") > 1:
+            raise click.UsageError("only one of --input and --kernel can be - (standard input)")
         if (pool_size or pool_stride) and not pool:
             raise click.UsageError("--pool-size and --pool-stride need --pool max or --pool avg")
         from ..spec.conv import from_options

@@ -15,7 +15,10 @@ MATRIX_SUFFIXES = (".npy", ".txt", ".csv")
 
 def read_capped(path: str, display: str, what: str) -> bytes:
     """A text file's bytes, refusing a directory, an unreadable file and one over MAX_TEXT_BYTES
-    (of which no more than one byte past the cap is read)."""
+    (of which no more than one byte past the cap is read); '-' is standard input."""
+    if path == "-":
+        import sys
+        return within_cap(sys.stdin.buffer.read(MAX_TEXT_BYTES + 1), display)
     try:
         with open(path, "rb") as fh:
             data = fh.read(MAX_TEXT_BYTES + 1)
@@ -136,7 +139,10 @@ def _read_npy(path: str, display: str):
 
 
 def read_matrix_file(path: str, display: str | None = None):
-    """Read a matrix file: object array of Fractions for text, float64 for .npy (and large text)."""
+    """Read a matrix file: object array of Fractions for text, float64 for .npy (and large text);
+    '-' reads matrix text from standard input."""
+    if path == "-":
+        return _read_text(path, display or "<stdin>")
     display = display or path
     if os.path.isdir(path):
         raise ProblemError("is a directory, expected a matrix file", display)
