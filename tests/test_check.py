@@ -109,20 +109,17 @@ def test_mistakes_through_a_softmax_output(tmp_path):
     assert first_mistake(fields["layers.1.dJ_dW"]) == ("loss_factor_2",)
 
 
-def test_mistakes_with_a_penalty():
+def test_mistakes_with_a_penalty(tmp_path):
     # problems/leaky-regularized.yaml: h⁽¹⁾ = (0.1, −0.25), ŷ = 0.35, y = 1, w⁽²⁾ = (1, −1),
     # ∂R/∂w⁽²⁾ = 2 · 0.01 · w⁽²⁾ = (0.02, −0.02)
     # factor 2 dropped: ∂J/∂ŷ = −0.65; ∂J/∂W⁽²⁾ = −0.65 · (0.1, −0.25) + (0.02, −0.02)
     #   = (−0.045, 0.1425)
     # leaky-ReLU gate ignored: ∂J/∂a⁽¹⁾ = −1.3 · w⁽²⁾ · 1 = (−1.3, 1.3) (right: (−1.3, 0.13))
-    import tempfile
-    with tempfile.TemporaryDirectory() as d:
-        path = os.path.join(d, "a.yaml")
-        with open(path, "w") as fh:
-            fh.write(f"problem: {os.path.join(PROBLEMS, 'leaky-regularized.yaml')}\n"
-                     "answers:\n  layers:\n    2: {dJ_dW: [[-0.045, 0.1425]]}\n"
-                     "    1: {dJ_da: [-1.3, 1.3]}\n")
-        fields, _ = graded(path)
+    path = write(tmp_path, "a.yaml",
+                 f"problem: {os.path.join(PROBLEMS, 'leaky-regularized.yaml')}\n"
+                 "answers:\n  layers:\n    2: {dJ_dW: [[-0.045, 0.1425]]}\n"
+                 "    1: {dJ_da: [-1.3, 1.3]}\n")
+    fields, _ = graded(path)
     assert first_mistake(fields["layers.2.dJ_dW"]) == ("loss_factor_2",)
     assert first_mistake(fields["layers.1.dJ_da"]) == ("relu_gate_ignored",)
 
@@ -244,19 +241,16 @@ def test_shape_floor_instead_of_ceil(tmp_path):
     assert first_mistake(fields["output_shape"]) == ("floor_instead_of_ceil",)
 
 
-def test_regularize_mistakes():
+def test_regularize_mistakes(tmp_path):
     # p = 3, α = 0.1, w = (1, −2, 0.5), ∇J = (0.3, 0.1, −0.2), η = 0.1
     # right: 0.3·|w|²·sign(w) = (0.3, −1.2, 0.075)
     # seed's α·p·w²: (0.3, 1.2, 0.075); penalty Σw³: 0.1·(1 − 8 + 0.125) = −0.6875
     # η ×10: w − 1·(0.6, −1.1, −0.125) = (0.4, −0.9, 0.625)
-    import tempfile
-    with tempfile.TemporaryDirectory() as d:
-        path = os.path.join(d, "a.yaml")
-        with open(path, "w") as fh:
-            fh.write(f"problem: {os.path.join(PROBLEMS, 'regularize-odd-p.yaml')}\n"
-                     "answers:\n  penalty_gradient: [0.3, 1.2, 0.075]\n  penalty: -0.6875\n"
-                     "  gradient: [0.6, -1.1, -0.125]\n  weights_new: [0.4, -0.9, 0.625]\n")
-        fields, _ = graded(path)
+    path = write(tmp_path, "a.yaml",
+                 f"problem: {os.path.join(PROBLEMS, 'regularize-odd-p.yaml')}\n"
+                 "answers:\n  penalty_gradient: [0.3, 1.2, 0.075]\n  penalty: -0.6875\n"
+                 "  gradient: [0.6, -1.1, -0.125]\n  weights_new: [0.4, -0.9, 0.625]\n")
+    fields, _ = graded(path)
     assert first_mistake(fields["penalty_gradient"]) == ("pnorm_sign_lost",)
     assert first_mistake(fields["penalty"]) == ("pnorm_sign_lost",)
     assert fields["gradient"].correct

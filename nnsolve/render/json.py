@@ -109,17 +109,22 @@ def _scalar(x) -> str:
     raise TypeError(f"cannot write {type(x).__name__} as JSON")
 
 
+def _bracketed(open_: str, close: str, items, depth: int, out: list, write) -> None:
+    """Items one per line between brackets, indented as json.dumps(indent=2) indents them."""
+    inner = "\n" + "  " * (depth + 1)
+    out.append(open_)
+    for i, item in enumerate(items):
+        out.append(inner if i == 0 else "," + inner)
+        write(item)
+    out.append("\n" + "  " * depth + close)
+
+
 def _block(rows, depth: int, out: list) -> None:
     """A large array: nested as indent=2 would nest it, its innermost rows one per line."""
     if not rows or not isinstance(rows[0], list):
         out.append(_dumps_row(rows))
         return
-    inner = "\n" + "  " * (depth + 1)
-    out.append("[")
-    for i, r in enumerate(rows):
-        out.append(inner if i == 0 else "," + inner)
-        _block(r, depth + 1, out)
-    out.append("\n" + "  " * depth + "]")
+    _bracketed("[", "]", rows, depth, out, lambda r: _block(r, depth + 1, out))
 
 
 def _write(x, depth: int, out: list) -> None:
@@ -128,22 +133,15 @@ def _write(x, depth: int, out: list) -> None:
         if not x:
             out.append("{}")
             return
-        inner = "\n" + "  " * (depth + 1)
-        out.append("{")
-        for i, k in enumerate(sorted(x)):
-            out.append((inner if i == 0 else "," + inner) + _string(k) + ": ")
+        def item(k):
+            out.append(_string(k) + ": ")
             _write(x[k], depth + 1, out)
-        out.append("\n" + "  " * depth + "}")
+        _bracketed("{", "}", sorted(x), depth, out, item)
     elif isinstance(x, list):
         if not x:
             out.append("[]")
             return
-        inner = "\n" + "  " * (depth + 1)
-        out.append("[")
-        for i, v in enumerate(x):
-            out.append(inner if i == 0 else "," + inner)
-            _write(v, depth + 1, out)
-        out.append("\n" + "  " * depth + "]")
+        _bracketed("[", "]", x, depth, out, lambda v: _write(v, depth + 1, out))
     elif isinstance(x, _Block):
         _block(x.rows, depth, out)
     else:
