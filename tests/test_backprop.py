@@ -577,3 +577,44 @@ def test_verify_where_a_finite_difference_meets_an_infinite_loss(tmp_path):
     assert r.exit_code == 1 and r.stdout == ""
     assert r.stderr.strip() == (f"Error: {path}:6:7: loss: --verify: the loss is infinite within "
                                 "ε of the parameters of step 1, so there is no finite difference")
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(networks(), st.integers(2, 3))
+def test_several_steps_of_every_activation_and_loss_agree_with_a_plain_loop(net, steps):
+    """Each of several gradient steps (exact or float, any activation) against the plain loop
+    iterated with its own gradient-descent update: the whole run, not only the first step."""
+    Ws, bs, acts, X, Y, loss, reduction, reg = net
+    lr = 0.1
+    doc = json.loads(yaml_of(*net, lr=lr))
+    doc["steps"] = steps
+    problem = parse(doc_from_text(json.dumps(doc), "<test>"))
+    if beyond_floats(net, problem):
+        return
+    try:
+        data = json.loads(render(solve(problem), "json"))
+    except ProblemError as e:       # outgrowing floats is refused with its reason, never a crash
+        assert "outgrow floating point" in str(e) or "infinite" in str(e)
+        return
+    assert len(data["steps"]) == steps
+    Ws_, bs_ = [[list(map(float, r)) for r in W] for W in Ws], [
+        None if b is None else list(map(float, b)) for b in bs]
+    for k, step in enumerate(data["steps"]):
+        J, gW, gb = plain_loop(Ws_, bs_, acts, X, Y, loss, reduction, reg)
+        assert step["loss"] == pytest.approx(J, rel=1e-7, abs=1e-7), f"step {k + 1}"
+        for li, layer in enumerate(step["layers"]):
+            assert np.allclose(layer["W"], Ws_[li], rtol=1e-7, atol=1e-7)
+            assert np.allclose(layer["dJ_dW"], gW[li], rtol=1e-7, atol=1e-7)
+        Ws_ = [[[w - lr * g for w, g in zip(rw, rg)] for rw, rg in zip(W, G)]
+               for W, G in zip(Ws_, gW)]
+        bs_ = [None if b is None else [v - lr * g for v, g in zip(b, G)] for b, G in zip(bs_, gb)]
+
+
+@pytest.mark.parametrize("act", ["sigmoid", "tanh", "relu", "linear", "leaky_relu"])
+def test_two_steps_with_a_float_activation_in_an_exact_problem(act):
+    """An exact problem whose σ/tanh turns its parameters float after step 1 goes on to step 2."""
+    text = open(os.path.join(PROBLEMS, "sigmoid-biases.yaml")).read().replace(
+        "activation: sigmoid", f"activation: {act}") + "steps: 2\n"
+    data = json.loads(render(solve(parse(doc_from_text(text, "<test>"))), "json"))
+    assert len(data["steps"]) == 2
+    assert data["steps"][1]["layers"][0]["W"] == data["steps"][0]["layers"][0]["W_new"]

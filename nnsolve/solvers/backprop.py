@@ -224,8 +224,11 @@ def _too_long(step: Step) -> bool:
     """The updated parameters' fractions have grown too long to go on exactly."""
     for l in step.layers:
         for a in (l.W_new, l.b_new):
+            # an exact problem's parameters turn float once a float operation (σ, tanh,
+            # softmax, logarithms) has touched their gradient: only Fractions can grow
             if a is not None and exact(a) and any(
-                    x.numerator.bit_length() + x.denominator.bit_length() > _MAX_BITS
+                    isinstance(x, Fraction)
+                    and x.numerator.bit_length() + x.denominator.bit_length() > _MAX_BITS
                     for x in a.ravel().tolist()):
                 return True
     return False
