@@ -73,7 +73,8 @@ def _read_claims(doc, right, path: tuple, out: list) -> None:
         if numbered and doc.is_map:
             for knode, _v in doc.node.value:
                 k = str(getattr(knode, "value", ""))
-                if not k.isdigit() or int(k) not in right:
+                # str.isdigit() is true for '²' and '٣', which int() refuses
+                if not (k.isascii() and k.isdigit() and len(k) <= 9) or int(k) not in right:
                     kdoc = _sub(doc, knode, k)
                     raise kdoc.error(f"no {path[-1].rstrip('s') if path else 'item'} {k}: "
                                      f"expected a number from 1 to {len(right)}")

@@ -12,6 +12,7 @@ import re
 import sys
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
+from functools import lru_cache
 from fractions import Fraction
 from numbers import Integral, Rational, Real
 
@@ -26,7 +27,7 @@ _MAX_TEXT = 400                     # characters of one number's text
 _MAX_ABS = Fraction(sys.float_info.max)
 # A decimal number as people write it, in ASCII digits only: Fraction() also takes `1_0` (as
 # 10), `١٢` (Arabic-Indic digits) and, after a split at the first `/`, `3/4` (so `1/3/4`).
-_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?(\d+))?", re.ASCII)
+_DECIMAL = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?", re.ASCII)
 _RANGE = "expected a size between 1e-400 and 1.8e308 (or 0), got {}"
 
 
@@ -35,16 +36,23 @@ def _shown(s: str) -> str:
     return repr(s if len(s) <= 40 else s[:37] + "...")
 
 
-def _decimal(part: str, whole: str) -> str:
-    """One decimal of a number's text, checked (ValueError naming the whole text otherwise)."""
+def _decimal(part: str, whole: str) -> Fraction:
+    """One decimal of a number's text, exactly (ValueError naming the whole text otherwise)."""
     m = _DECIMAL.fullmatch(part)
-    if m is None:
+    if m is None or not (m.group(2) or m.group(3)):
         raise ValueError(f"expected a number, got {_shown(whole)}")
-    # Refuse an exponent like 1e999999999 before Fraction computes 10**999999999 (minutes).
-    exponent = m.group(1)
-    if exponent is not None and (len(exponent.lstrip("0")) > 3 or int(exponent) > 400):
-        raise ValueError(_RANGE.format(_shown(whole)))
-    return part
+    sign, whole_digits, frac_digits, exponent = m.groups()
+    frac_digits = frac_digits or ""
+    e = 0
+    if exponent is not None:
+        # Refuse an exponent like 1e999999999 before 10**999999999 is computed (minutes).
+        if len(exponent.lstrip("+-").lstrip("0")) > 3 or abs(int(exponent)) > 400:
+            raise ValueError(_RANGE.format(_shown(whole)))
+        e = int(exponent)
+    n = int(whole_digits + frac_digits or "0")
+    e -= len(frac_digits)
+    x = Fraction(n * 10 ** e) if e >= 0 else Fraction(n, 10 ** -e)
+    return -x if sign == "-" else x
 
 
 def _checked_text(text: str) -> str:
@@ -57,19 +65,20 @@ def _checked_text(text: str) -> str:
     return s
 
 
+@lru_cache(maxsize=4096)     # homework repeats its numbers; Fractions are immutable
 def parse_number(text: str) -> Fraction:
     """Read a number exactly from its text: ``0.1``, ``1e-3``, ``-2``, ``1/3``; ValueError if it is
     not one (or beyond what a float can hold)."""
     s = _checked_text(text)
     if "/" in s:
         num, _, den = s.partition("/")
-        n = Fraction(_decimal(num.strip(), s))
-        d = Fraction(_decimal(den.strip(), s))
+        n = _decimal(num.strip(), s)
+        d = _decimal(den.strip(), s)
         if d == 0:
             raise ValueError(f"division by zero in {s!r}")
         x = n / d
     else:
-        x = Fraction(_decimal(s, s))
+        x = _decimal(s, s)
     if abs(x) > _MAX_ABS:   # beyond a float: the solution could not be computed or written
         raise ValueError(_RANGE.format(_shown(s)))
     return x
@@ -81,7 +90,8 @@ def parse_float(text: str) -> float:
     s = _checked_text(text)
     if "/" in s:
         return float(parse_number(s))
-    x = float(_decimal(s, s))
+    _decimal(s, s)          # the same rules (an exponent past 400 is refused before float())
+    x = float(s)
     if x != x or abs(x) > sys.float_info.max:
         raise ValueError(_RANGE.format(_shown(s)))
     return x
@@ -115,10 +125,21 @@ _MAX_FULL_DIGITS = 15   # a terminating decimal longer than this is rounded, lik
 
 
 def _terminating(d: int) -> bool:
-    for p in (2, 5):
-        while d % p == 0:
-            d //= p
-    return d == 1
+    """d has no prime factor but 2 and 5: 10ᵏ is a multiple of d for k = d's bit length (which
+    is at least both exponents). One modular power, where dividing out the 2s and 5s one at a
+    time took seconds for a denominator of 10²⁵⁶⁰⁰ (w¹²⁸ of w = 1e-100)."""
+    return pow(10, d.bit_length(), d) == 0 if d > 1 else True
+
+
+# A fraction with --exact is written as one while both its parts have at most this many digits;
+# longer ones (exact powers, long products) are rounded like any other value: their digits would
+# fill pages, and Python refuses to write an int of more than 4,300 digits.
+MAX_FRACTION_DIGITS = 60
+
+
+def _digits(n: int) -> int:
+    """At least the decimal digits of |n| (from its bit length: no conversion to text)."""
+    return int(abs(n).bit_length() * 0.30103) + 1
 
 
 def _decimal_text(d: Decimal) -> str:
@@ -150,16 +171,25 @@ def _sig_digits(s: str) -> int:
     return len(digits.rstrip("0")) if digits else 0
 
 
+def _integer_text(n: int, precision: int) -> Formatted:
+    """An integer in full; one of more than 60 digits rounded (Python writes no int of more
+    than 4,300 digits, and nobody reads one)."""
+    if _digits(n) <= MAX_FRACTION_DIGITS:
+        return Formatted(str(n))
+    rounded = _round_sig(Fraction(n), precision)
+    return Formatted(_decimal_text(rounded), approx=rounded != n)
+
+
 def format_number(x, precision: int = 6, exact: bool = False) -> Formatted:
     """Text of one number: ``3``, ``-18``, ``1.18``, ``0.333333`` (≈), ``1/3`` with exact=True."""
     if isinstance(x, bool):
         x = int(x)
     if isinstance(x, Integral):
-        return Formatted(str(int(x)))
+        return _integer_text(int(x), precision)
     if isinstance(x, Rational):
         x = Fraction(x)
         if x.denominator == 1:
-            return Formatted(str(x.numerator))
+            return _integer_text(x.numerator, precision)
         if _terminating(x.denominator):
             with localcontext() as ctx:
                 ctx.prec = 60
@@ -167,7 +197,9 @@ def format_number(x, precision: int = 6, exact: bool = False) -> Formatted:
             text = _decimal_text(d)
             if _sig_digits(text) <= max(_MAX_FULL_DIGITS, precision):
                 return Formatted(text)
-        if exact:   # only values a decimal cannot write exactly become fractions
+        if exact and _digits(x.numerator) <= MAX_FRACTION_DIGITS and \
+                _digits(x.denominator) <= MAX_FRACTION_DIGITS:
+            # only values a decimal cannot write exactly become fractions
             return Formatted(f"{x.numerator}/{x.denominator}")
         return Formatted(_decimal_text(_round_sig(x, precision)), approx=True)
     if isinstance(x, Real):
@@ -195,10 +227,11 @@ def to_json_number(x):
         x = Fraction(x)
         if x.denominator == 1:
             return x.numerator
-        return float(x)
+        f = float(x)
+        return 0 if f == 0 else f      # -1e-400 is -0.0 as a float: JSON gets 0
     f = float(x)
     if not math.isfinite(f):
         raise ValueError(f"non-finite value {f!r} cannot be written as JSON")
     if f.is_integer() and abs(f) < 2 ** 53:
-        return int(f)
+        return int(f)      # also -0.0 (a negative value too small for a float) as 0
     return f

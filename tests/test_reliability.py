@@ -273,3 +273,196 @@ def test_control_characters_in_a_title_never_reach_the_terminal(tmp_path):
         for c in "\x1b\x07\u202e\x85\t":
             assert c not in r.stdout, (fmt, c)
         assert "a[31mRED]0;xevilz q" in r.stdout.replace("\\", "")
+
+
+# --- no internal error: overflow, long fractions, odd headers and keys ----------------------
+
+FORMATS = ["text", "json", "markdown", "latex"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_float64_conv_that_overflows_is_one_error_line(tmp_path, fmt):
+    """A 71×71 grid of 1e308 (float64: over 5,000 numbers): RuntimeWarnings on stderr, then an
+    internal error in JSON and `inf` with exit 0 in text."""
+    row = "[" + ", ".join(["1e308"] * 71) + "]"
+    p = tmp_path / "p.yaml"
+    p.write_text(f"kind: conv\ninput: [{', '.join([row] * 71)}]\nkernel: [[1, 1], [1, 1]]\n")
+    line = error_line(run(["conv", p, "--format", fmt]))
+    assert line == ("Error: a number of the solution (output) is beyond ±1.8e308, the range of "
+                    "a float that every format shares, or undefined: use smaller values")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("activation", ["", "activation: sigmoid\n", "activation: tanh\n"])
+def test_exact_conv_beyond_the_float_range_is_one_error_line(tmp_path, fmt, activation):
+    """1e200 · 1e200/3 is exact but no float: OverflowError in JSON (in every format with
+    sigmoid)."""
+    p = tmp_path / "p.yaml"
+    p.write_text(f'kind: conv\ninput: [[1e200]]\nkernel: [["1e200/3"]]\n{activation}')
+    line = error_line(run(["conv", p, "--format", fmt]))
+    assert "is beyond ±1.8e308" in line
+
+
+def test_a_value_just_inside_the_float_range_is_solved(tmp_path):
+    import json
+    p = tmp_path / "p.yaml"
+    p.write_text('kind: conv\ninput: [[1e154]]\nkernel: [["1e154/3"]]\n')
+    r = run(["conv", p, "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["output"] == [[1e308 / 3]]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_exact_fractions_past_the_int_text_limit_are_written_rounded(fmt):
+    """w²⁵⁶ of w = 1/123456789012345678901 has a 5,000-digit denominator: Python's 4,300-digit
+    limit on int → str was an internal error with --exact."""
+    r = run(["regularize", "--p", "256", "--alpha", "1", "--weights",
+             "1/123456789012345678901", "--exact", "--format", fmt])
+    assert r.exit_code == 0, r.stderr
+    assert r.stderr == ""
+    if fmt == "text":
+        assert "1/123456789012345678901" in r.stdout       # short fractions stay fractions
+        assert "≈ 1.18011e-5121" in r.stdout or "1.18011e-5121" in r.stdout
+
+
+def test_format_number_rounds_long_fractions_and_integers():
+    from fractions import Fraction
+    from nnsolve.numbers import format_number
+    x = Fraction(1, 123456789012345678901) ** 256
+    f = format_number(x, 6, exact=True)
+    assert f.approx and f.text == "3.73393e-5144"      # checked with decimal below
+    from decimal import Decimal, localcontext
+    with localcontext() as ctx:
+        ctx.prec = 50
+        assert f"{Decimal(1) / Decimal(123456789012345678901) ** 256:.5e}" == "3.73393e-5144"
+    assert format_number(Fraction(2, 3), 6, exact=True).text == "2/3"
+    assert format_number(Fraction(10 ** 59 + 1, 3), 6, exact=True).text == f"{10 ** 59 + 1}/3"
+    assert format_number(10 ** 400, 6).text == "1e400"
+    assert format_number(3 ** 1000, 6).approx
+
+
+def test_terminating_decimals_are_recognised_quickly_and_rightly():
+    """`regularize --p 256 --weights 1e-100` spent 14.7 s dividing 10²⁵⁶⁰⁰ by 2 and 5."""
+    import random
+    from nnsolve.numbers import _terminating
+
+    def slow(d):
+        for p in (2, 5):
+            while d % p == 0:
+                d //= p
+        return d == 1
+    rng = random.Random(1)
+    for _ in range(3000):
+        d = 2 ** rng.randrange(60) * 5 ** rng.randrange(40) * rng.choice([1, 1, 3, 7, 11, 49])
+        assert _terminating(d) == slow(d), d
+    assert _terminating(10 ** 25600) and not _terminating(3 * 10 ** 25600)
+    r = run(["regularize", "--p", "256", "--alpha", "1", "--weights", "1e-100"])
+    assert r.exit_code == 0 and "1e-25600" in r.stdout
+
+
+def test_shape_whose_sizes_outgrow_every_number_is_one_error_line(tmp_path):
+    p = tmp_path / "p.yaml"
+    p.write_text("kind: shape\ninput: [1, 2, 2]\nlayers:\n" +
+                 "  - conv_transpose: {filters: 1, kernel: 1, stride: 1e300}\n" * 15)
+    for fmt in FORMATS:
+        line = error_line(run(["shape", p, "--format", fmt]))
+        assert "(layers[1].output_shape[1]) is beyond ±1.8e308" in line
+
+
+def _npy_with_header(path, header: str, data: bytes):
+    header = header + " " * (118 - len(header) - 10) + "\n"
+    path.write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little")
+                     + header.encode("latin1") + data)
+
+
+def test_npy_whose_header_gives_true_as_a_size(tmp_path):
+    import numpy as np
+    _npy_with_header(tmp_path / "X.npy", "{'descr': '<f8', 'fortran_order': False, "
+                     "'shape': (True, True), }", np.float64(1).tobytes())
+    (tmp_path / "p.yaml").write_text("kind: conv\ninput: X.npy\nkernel: [[1]]\n")
+    line = error_line(run(["conv", tmp_path / "p.yaml"]))
+    assert line.endswith("X.npy: input: is not a valid .npy file (its header gives the shape "
+                         "(True, True), expected whole numbers)")
+
+
+def test_longdouble_npy_beyond_float64_is_one_line_without_warnings(tmp_path):
+    import numpy as np
+    if np.finfo(np.longdouble).max <= np.finfo(np.float64).max:
+        pytest.skip("longdouble is float64 on this platform")
+    np.save(tmp_path / "X.npy", np.array([[np.longdouble("1e4000")]]))
+    (tmp_path / "p.yaml").write_text("kind: conv\ninput: X.npy\nkernel: [[1]]\n")
+    line = error_line(run(["conv", tmp_path / "p.yaml"]))
+    assert "values beyond ±1.8e308, the range of float64 that nnsolve computes in" in line
+    np.save(tmp_path / "X.npy", np.array([[np.longdouble("0.5")]]))     # in range: read
+    assert run(["conv", tmp_path / "p.yaml"]).exit_code == 0
+
+
+@pytest.mark.parametrize("key", ["²", "٣", "1" * 5000], ids=["superscript", "arabic", "long"])
+def test_check_with_a_layer_key_that_is_not_ascii_digits(tmp_path, key):
+    """'²'.isdigit() is true and int('²') fails."""
+    a = tmp_path / "a.yaml"
+    a.write_text(f"problem: {os.path.join(PROBLEMS, 'seed-backprop.yaml')}\nanswers:\n"
+                 f"  layers:\n    ? \"{key}\"\n    : {{dJ_dW: [[0, -18]]}}\n")
+    line = error_line(run(["check", a]))
+    assert "expected a number from 1 to 3" in line
+
+
+def test_json_never_writes_negative_zero(tmp_path):
+    """-1e-400 is exact; as a float it is -0.0, which JSON wrote as `-0.0`."""
+    import json
+    p = tmp_path / "p.yaml"
+    p.write_text('kind: conv\ninput: [["-1e-400", 1]]\nkernel: [[1]]\n')
+    r = run(["conv", p, "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    assert "-0.0" not in r.stdout and json.loads(r.stdout)["output"] == [[0, 1]]
+    big = tmp_path / "X.txt"        # float64 arrays (large ones written row by row) too
+    big.write_text(("-1e-320 " * 40 + "\n") * 40)
+    p.write_text("kind: conv\ninput: X.txt\nkernel: [[1e-10]]\n")
+    r = run(["conv", p, "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    assert "-0.0" not in r.stdout
+
+
+# --- limits that hold, across arrays and across a sheet --------------------------------------
+
+def _aliased(n_rows, row_len, value="1"):
+    row = "[" + ",".join([value] * row_len) + "]"
+    return "[&r" + str(n_rows) + " " + row + "," + ",".join(["*r" + str(n_rows)] * (n_rows - 1)) + "]"
+
+
+def test_aliases_that_expand_across_arrays_are_refused_before_expanding(tmp_path):
+    """200 aliased 1000×1000 kernels in a 12 KB file: 200 M numbers, each array under the
+    limit; it ran past 20 s."""
+    k = "&k " + _aliased(1000, 1000)
+    p = tmp_path / "p.yaml"
+    p.write_text(f"kind: conv\ninput: [[1]]\nkernels: [{k}, {', '.join(['*k'] * 199)}]\n")
+    assert p.stat().st_size < 12_000
+    assert error_line(run(["conv", p])) == (
+        f"Error: {p}:1:1: too large: more than 200,000 values written in YAML (aliases "
+        f"expanded); give large matrices as .npy or .txt files")
+
+
+def test_a_sheet_of_aliased_problems_is_refused_as_a_whole(tmp_path):
+    """50 problems of 100,000 aliased numbers each: each under the limit, 5 M in all."""
+    (tmp_path / "p.yaml").write_text(f"kind: conv\ninput: {_aliased(100, 1000)}\n"
+                                     f"kernel: [[1]]\n")
+    sheet = tmp_path / "sheet.yaml"
+    sheet.write_text("kind: sheet\ntitle: t\nproblems:\n" + "  - file: p.yaml\n" * 50)
+    line = error_line(run(["solve", sheet]))
+    assert line == (f"Error: {tmp_path / 'p.yaml'}:1:1: problems[1].file: too large: more than "
+                    f"200,000 values written in YAML in this file and the sheet's files before "
+                    f"it (aliases expanded); give large matrices as .npy or .txt files")
+    assert run(["solve", tmp_path / "p.yaml", "--format", "json"]).exit_code == 0   # one is fine
+
+
+def test_a_sheet_of_large_npy_files_is_refused_at_the_one_past_the_limit(tmp_path):
+    """20 copies of a 2000×2000 .npy conv reached 3.7 GB and a MemoryError."""
+    import numpy as np
+    np.save(tmp_path / "X.npy", np.ones((2000, 2000)))
+    sheet = tmp_path / "sheet.yaml"
+    sheet.write_text("kind: sheet\ntitle: t\nproblems:\n" +
+                     "  - kind: conv\n    input: X.npy\n    kernel: [[1]]\n" * 20)
+    line = error_line(run(["solve", sheet, "--format", "json"]))
+    assert line == (f"Error: {tmp_path / 'X.npy'}: problems[2].input: holds 4,000,000 numbers "
+                    f"(shape 2000×2000), with the 8,000,000 numbers read before it for this "
+                    f"problem or sheet, more than the limit of 10,000,000: too large")

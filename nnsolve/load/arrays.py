@@ -81,7 +81,15 @@ def _object_array(rows):
     return arr
 
 
-def _read_text(path: str, display: str):
+def _over(count: int, before: int) -> str:
+    """The message for a matrix file that takes the numbers over MAX_NUMBERS."""
+    if before:
+        return (f"with the {before:,} numbers read before it for this problem or sheet, more "
+                f"than the limit of {MAX_NUMBERS:,}: too large")
+    return f"more than {MAX_NUMBERS:,} numbers: too large"
+
+
+def _read_text(path: str, display: str, before: int = 0):
     """Rows of numbers; a blank line between blocks makes channels (a 3-D array)."""
     import numpy as np
     raw = read_capped(path, display, "a matrix file")
@@ -117,8 +125,8 @@ def _read_text(path: str, display: str):
             except ValueError as e:
                 raise ProblemError(str(e), display, lineno, m.start() + 1) from None
         count += len(row)
-        if count > MAX_NUMBERS:
-            raise ProblemError(f"more than {MAX_NUMBERS:,} numbers: too large", display, lineno)
+        if before + count > MAX_NUMBERS:
+            raise ProblemError(_over(count, before), display, lineno)
         if width is None:
             width, width_line = len(row), lineno
         elif len(row) != width:
@@ -139,7 +147,7 @@ def _read_text(path: str, display: str):
     return arr[0] if len(blocks) == 1 else arr
 
 
-def _read_npy(path: str, display: str):
+def _read_npy(path: str, display: str, before: int = 0):
     import numpy as np
     fmt = np.lib.format   # NumPy 2 keeps only the public per-version readers
     with open_regular(path, display, "a .npy file") as fh:
@@ -158,9 +166,10 @@ def _read_npy(path: str, display: str):
         size = 1
         for n in shape:
             size *= n
-        if size > MAX_NUMBERS:
+        if before + size > MAX_NUMBERS:
             raise ProblemError(f"holds {size:,} numbers (shape {'×'.join(map(str, shape))}), "
-                               f"more than the limit of {MAX_NUMBERS:,}", display)
+                               + (_over(size, before) if before else
+                                  f"more than the limit of {MAX_NUMBERS:,}"), display)
         if dtype.kind not in "iufb":
             raise ProblemError(f"holds {dtype} values, expected numbers", display)
         if size == 0:
@@ -182,12 +191,13 @@ def _read_npy(path: str, display: str):
     return raw.astype(np.float64)
 
 
-def read_matrix_file(path: str, display: str | None = None):
+def read_matrix_file(path: str, display: str | None = None, before: int = 0):
     """Read a matrix file: object array of Fractions for text, float64 for .npy (and large text);
-    '-' reads matrix text from standard input."""
+    '-' reads matrix text from standard input. ``before``: the numbers the problem (or sheet)
+    has read already, which count against MAX_NUMBERS too."""
     if path == "-":
-        return _read_text(path, display or "<stdin>")
+        return _read_text(path, display or "<stdin>", before)
     display = display or path
     if path.lower().endswith(".npy"):
-        return _read_npy(path, display)
-    return _read_text(path, display)
+        return _read_npy(path, display, before)
+    return _read_text(path, display, before)

@@ -57,7 +57,7 @@ def _from_file(fdoc: Doc):
     name = fdoc.text(what="a file name")
     full, display = fdoc.beside(name)
     try:
-        sub = load_doc(full, display)
+        sub = load_doc(full, display, fdoc.budget)
     except ProblemError as e:       # about the named file: name the field that chose it
         if e.field is None:
             e.field = fdoc.field

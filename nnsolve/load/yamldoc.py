@@ -28,6 +28,10 @@ STR_TAG = "tag:yaml.org,2002:str"
 BOOL_TAG = "tag:yaml.org,2002:bool"
 NULL_TAG = "tag:yaml.org,2002:null"
 
+# Values written in YAML, aliases expanded, in a problem or a whole sheet: each is parsed as an
+# exact number (about 10 µs each, all told), so a million would take seconds; large matrices
+# come from .npy or .txt files, which count against MAX_NUMBERS.
+MAX_INLINE = 200_000
 MAX_DEPTH = 20          # lists and mappings inside one another: a sheet's 4-D conv kernels take 7
 _SAFE_TO_COMPOSE = 1000  # libyaml composes recursively in C (it crashes near 25,000 levels)
 
@@ -83,6 +87,11 @@ class Doc:
         else:
             field = f"{self.field}.{name}" if self.field else str(name)
         return Doc(node, self.path, field, self.base_dir, self._budget)
+
+    @property
+    def budget(self) -> dict:
+        """What the problem (or the whole sheet) has read so far, shared by all its fields."""
+        return self._budget
 
     @property
     def is_map(self) -> bool:
@@ -274,12 +283,15 @@ class Doc:
 
     def _from_file(self, name: str):
         full, display = self.beside(name)
+        used = self._budget.get("numbers", 0)
         try:
-            return read_matrix_file(full, display)
+            arr = read_matrix_file(full, display, before=used)
         except ProblemError as e:   # positioned in the matrix file; name the field that chose it
             if e.field is None:
                 e.field = self.field
             raise
+        self._budget["numbers"] = used + arr.size
+        return arr
 
     def _nested(self, doc: "Doc"):
         """Nested lists of numbers → rectangular object array; ragged rows are named."""
@@ -357,16 +369,17 @@ def _read_text(source, display: str | None = None) -> tuple[str, str]:
     return text, display
 
 
-def load_doc(source, display: str | None = None) -> Doc:
+def load_doc(source, display: str | None = None, budget: dict | None = None) -> Doc:
     """Compose a YAML problem file (a path or '-') into a root Doc, refusing tags and empty files;
-    ``display`` is how messages name the file (by default, as given)."""
+    ``display`` is how messages name the file (by default, as given); ``budget`` is shared by
+    the files of one sheet (the numbers of them all count against the limits)."""
     text, display = _read_text(source, display)
     base_dir = "." if source == "-" else (os.path.dirname(os.path.abspath(source)) or ".")
-    return doc_from_text(text, display, base_dir)
+    return doc_from_text(text, display, base_dir, budget)
 
 
-def doc_from_text(text: str, display: str, base_dir: str = ".") -> Doc:
-    """A root Doc from YAML text."""
+def doc_from_text(text: str, display: str, base_dir: str = ".", budget: dict | None = None) -> Doc:
+    """A root Doc from YAML text; refused when it expands to more than MAX_INLINE values."""
     yaml = _yaml()
     if not text.strip() or all(l.strip() == "" or l.lstrip().startswith("#")
                                 for l in text.splitlines()):
@@ -388,8 +401,15 @@ def doc_from_text(text: str, display: str, base_dir: str = ".") -> Doc:
     if len(nodes) > 1:
         raise ProblemError("holds several YAML documents (---); expected one problem", display,
                            nodes[1].start_mark.line + 1, 1)
-    _check_tags(nodes[0], display)
-    root = Doc(nodes[0], display, "", base_dir)
+    expanded = _check_tags(nodes[0], display)
+    budget = budget if budget is not None else {}
+    budget["inline"] = budget.get("inline", 0) + expanded
+    if budget["inline"] > MAX_INLINE:
+        whole = "" if expanded > MAX_INLINE else " in this file and the sheet's files before it"
+        raise ProblemError(f"too large: more than {MAX_INLINE:,} values written in YAML{whole} "
+                           f"(aliases expanded); give large matrices as .npy or .txt files",
+                           display, nodes[0].start_mark.line + 1, nodes[0].start_mark.column + 1)
+    root = Doc(nodes[0], display, "", base_dir, budget)
     if not root.is_map:
         raise root.error(f"expected a problem (a mapping of fields such as `kind:`), got "
                          f"{describe(root.node)}")
@@ -453,6 +473,7 @@ def _check_tags(root, display: str) -> None:
     its own stack and measures each shared node once."""
     yaml = _yaml()
     height: dict[int, int] = {}     # finished nodes: the levels of lists and mappings they hold
+    size: dict[int, int] = {}       # finished nodes: the scalars they expand to, aliases expanded
     open_nodes: set[int] = set()    # nodes whose children are being measured
     stack = [(root, False)]
     while stack:
@@ -462,6 +483,7 @@ def _check_tags(root, display: str) -> None:
             open_nodes.discard(key)
             kids = _children(yaml, node)
             height[key] = 1 + max((height[id(k)] for k in kids), default=0)
+            size[key] = sum(size[id(k)] for k in kids)
             if height[key] > MAX_DEPTH:
                 raise _too_deep(node, display)
             continue
@@ -477,10 +499,12 @@ def _check_tags(root, display: str) -> None:
                                display, node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, yaml.ScalarNode):
             height[key] = 0
+            size[key] = 1
             continue
         open_nodes.add(key)
         stack.append((node, True))
         stack.extend((k, False) for k in reversed(_children(yaml, node)))
+    return size[id(root)]
 
 
 def _children(yaml, node) -> list:

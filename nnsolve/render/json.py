@@ -41,6 +41,7 @@ def _array(x, compact: bool):
         import numpy as np
         if not np.all(np.isfinite(x)):
             raise ValueError("non-finite value in the solution")
+        x = x + 0.0              # -0.0 (a negative value too small for a float) becomes 0.0
         if x.ndim == 0:
             return to_json_number(float(x))
         if x.size > COMPACT_SIZE:
@@ -105,7 +106,7 @@ def _scalar(x) -> str:
     if isinstance(x, float):
         if not math.isfinite(x):
             raise ValueError("non-finite value in the solution")
-        return float.__repr__(x)
+        return float.__repr__(x + 0.0)      # never -0.0
     raise TypeError(f"cannot write {type(x).__name__} as JSON")
 
 
