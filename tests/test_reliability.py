@@ -466,3 +466,114 @@ def test_a_sheet_of_large_npy_files_is_refused_at_the_one_past_the_limit(tmp_pat
     assert line == (f"Error: {tmp_path / 'X.npy'}: problems[2].input: holds 4,000,000 numbers "
                     f"(shape 2000×2000), with the 8,000,000 numbers read before it for this "
                     f"problem or sheet, more than the limit of 10,000,000: too large")
+
+
+# --- bounded cost: exact arithmetic that would explode is float64 with a note, or refused ----
+
+def test_conv_with_a_huge_padding_is_float64_with_a_note(tmp_path):
+    """3×3 input, 2×2 kernel, padding 400: 14.5 s of exact windows; now float64, noted."""
+    import json
+    p = tmp_path / "p.yaml"
+    p.write_text("kind: conv\ninput: [[1, 2, 3], [4, 5, 6], [7, 8, 9]]\n"
+                 "kernel: [[1, 0], [0, -1]]\npadding: 400\n")
+    from nnsolve.load import load_problem
+    spec = load_problem(str(p))
+    assert not spec.exact and "multiply-adds" in spec.float_reason
+    r = run(["conv", p])
+    assert r.exit_code == 0, r.stderr
+    assert "so this problem is computed in floating point" in " ".join(r.stdout.split())
+    out = json.loads(run(["conv", p, "--format", "json"]).stdout)["output"]
+    assert len(out) == 802 and out[400][400] == 1 - 5 and out[401][401] == 5 - 9
+    assert sum(abs(v) for row in out for v in row) == sum(   # every other window holds 0
+        abs(v) for v in [-1, -2, -3, -4, -4, -4, -7, -4, -4, -4, 9, 8, 7, 6, 5, 4, 3, 2, 1, 5, 5,
+                         5, 5])
+
+
+def test_small_conv_stays_exact():
+    from nnsolve.load import load_problem
+    spec = load_problem(SEED_CONV)
+    assert spec.exact and spec.float_reason is None
+
+
+def _fraction_net(tmp_path, digits, layers, width, seed=0):
+    import random
+    rng = random.Random(seed)
+
+    def frac():
+        return '"%d/%d"' % (rng.randrange(10 ** (digits - 1), 10 ** digits),
+                            rng.randrange(10 ** (digits - 1), 10 ** digits))
+
+    def mat(n, m):
+        return "[" + ", ".join("[" + ", ".join(frac() for _ in range(m)) + "]"
+                               for _ in range(n)) + "]"
+    lines = ["kind: backprop", f"input: [{', '.join(frac() for _ in range(width))}]",
+             f"target: [{', '.join('1' for _ in range(width))}]", "layers:"]
+    for l in range(layers):
+        lines.append(f"  - weights: {mat(width, width)}\n"
+                     f"    activation: {'relu' if l < layers - 1 else 'linear'}")
+    lines += ["loss: squared_error", "learning_rate: 0.1"]
+    p = tmp_path / "p.yaml"
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+@pytest.mark.parametrize("digits, layers, width", [(100, 4, 8), (20, 3, 6)])
+def test_backprop_with_long_fractions_is_float64_with_a_note(tmp_path, digits, layers, width):
+    """4 layers × 8 units of 100-digit fractions took 8.5 s for one exact step; a 6×6 net of
+    20-digit fractions hit the 4,300-digit int → str limit with --exact."""
+    import json
+    p = _fraction_net(tmp_path, digits, layers, width)
+    from nnsolve.load import load_problem
+    spec = load_problem(str(p))
+    assert not spec.exact and "1,000 digits" in spec.float_reason
+    r = run(["backprop", p, "--exact"])
+    assert r.exit_code == 0, r.stderr
+    assert "computed in floating point" in r.stdout
+    assert run(["backprop", p, "--format", "json"]).exit_code == 0
+
+
+def test_backprop_with_short_fractions_stays_exact(tmp_path):
+    from nnsolve.load import load_problem
+    spec = load_problem(str(_fraction_net(tmp_path, 2, 3, 3)))
+    assert spec.exact and spec.float_reason is None
+    assert load_problem(os.path.join(PROBLEMS, "seed-backprop.yaml")).exact
+
+
+def test_exact_digits_estimate_bounds_the_real_growth():
+    """The estimate is at least the digits of an exact dense forward-and-backward pass."""
+    import random
+    from fractions import Fraction
+    import numpy as np
+    from nnsolve.kinds.common import exact_digits
+    rng = random.Random(3)
+    for _ in range(20):
+        n = rng.randrange(1, 4)
+        W = [np.array([[Fraction(rng.randrange(1, 999), rng.randrange(1, 999)) for _ in range(n)]
+                       for _ in range(n)], dtype=object) for _ in range(3)]
+        x = np.array([Fraction(rng.randrange(1, 99), rng.randrange(1, 99)) for _ in range(n)],
+                     dtype=object)
+        h = [x]
+        for w in W:
+            h.append(w.dot(h[-1]))
+        g = 2 * h[-1]
+        for w in reversed(W):
+            g = w.T.dot(g)
+        longest = max(len(str(v.numerator)) + len(str(v.denominator))
+                      for v in list(h[-1]) + list(g))
+        assert exact_digits([x] + W, growth=2, stop=10 ** 6) >= longest - 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["new", "conv", "--padding", "1000", "--seed", "1"],
+     "expected a padding of at most 1 (the kernel size − 1)"),
+    (["new", "backprop", "--layers", ",".join(["1"] * 15), "--seed", "1"],
+     "too many layers for an exercise written out by hand (at most 6, got 14)"),
+])
+def test_new_refuses_what_it_could_search_for_minutes(args, message):
+    assert message in error_line(run(args))
+
+
+def test_new_at_the_limits_still_makes_exercises():
+    assert run(["new", "conv", "--padding", "1", "--seed", "1"]).exit_code == 0
+    r = run(["new", "backprop", "--layers", "1,1,1,1,1,1,1", "--seed", "1"])
+    assert r.exit_code == 0, r.stderr

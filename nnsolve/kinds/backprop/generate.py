@@ -11,6 +11,7 @@ from ...generating import (Generated, GenerationError, MAX_TRIES, header, is_cle
 
 # what an answer key holds: the computed values, not the given ones
 GIVEN = {"W", "b"}
+MAX_LAYERS = 6      # layers of weights in a new exercise (7 took seconds to find, 14 minutes)
 
 
 def new_backprop(seed: int, sizes=(1, 2, 2, 1), activation: str = "relu",
@@ -21,6 +22,10 @@ def new_backprop(seed: int, sizes=(1, 2, 2, 1), activation: str = "relu",
     if len(sizes) < 2 or any(n < 1 for n in sizes):
         raise GenerationError("expected layer sizes such as 1,2,2,1: the inputs, then each "
                               "layer's units")
+    if len(sizes) - 1 > MAX_LAYERS:
+        # a deep ReLU net whose every unit is active is found by chance (about 2⁻ᴸ of draws)
+        raise GenerationError(f"too many layers for an exercise written out by hand (at most "
+                              f"{MAX_LAYERS}, got {len(sizes) - 1})")
     if sum(a * b for a, b in zip(sizes, sizes[1:])) > 60:
         raise GenerationError("too many weights for an exercise written out by hand (at most "
                               "60)")

@@ -279,4 +279,8 @@ def solve(problem: BackpropProblem, options):
         steps.append(step)
         params = [(l.W_new, l.b_new) for l in step.layers]
     detail = options.detail or ("full" if is_small(problem) else "summary")
-    return explain(problem, steps, checks, detail)
+    solution = explain(problem, steps, checks, detail)
+    if problem.float_reason:
+        from ...solution import Note
+        solution.blocks.insert(0, Note(problem.float_reason))
+    return solution

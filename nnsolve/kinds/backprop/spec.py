@@ -7,7 +7,7 @@ from fractions import Fraction
 
 from ...load.yamldoc import describe
 from ...numbers import format_number
-from ..common import Activation, choose_exact, parse_activation, to_mode
+from ..common import Activation, choose_exact, float_reason, parse_activation, to_mode
 
 LOSSES = ("squared_error", "half_squared_error", "mse", "cross_entropy", "binary_cross_entropy")
 FIELDS = ["kind", "title", "input", "target", "samples", "layers", "loss", "learning_rate",
@@ -44,6 +44,7 @@ class BackpropProblem:
     # its `loss` (an infinite loss)
     where: tuple = (None, None, None, None)
     loss_where: tuple = (None, None, None, "loss")
+    float_reason: str | None = None   # why exact input is computed in float64 (a note), if it is
 
 
 def _vector(doc, what):
@@ -135,14 +136,16 @@ def parse(doc) -> BackpropProblem:
     _check_loss_fits(doc, loss, layers, Y)
 
     arrays = [X, Y] + [l.W for l in layers] + [l.b for l in layers]
-    exact = choose_exact(arrays)
+    exact = choose_exact(arrays, growth=2)     # the forward pass, then the backward one
+    reason = float_reason(arrays, growth=2)
     for l in layers:
         l.W = to_mode(l.W, exact)
         l.b = to_mode(l.b, exact) if l.b is not None else None
     return BackpropProblem(layers=layers, X=to_mode(X, exact), Y=to_mode(Y, exact), loss=loss,
                            learning_rate=lr, steps=steps, batch=batch, reduction=reduction,
                            regularization=reg, update_bias=update_bias, exact=exact, title=title,
-                           where=_where(doc), loss_where=_where(doc["loss"]))
+                           where=_where(doc), loss_where=_where(doc["loss"]),
+                           float_reason=reason)
 
 
 def _check_size(doc, layers, n, steps):

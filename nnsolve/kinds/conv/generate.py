@@ -25,6 +25,12 @@ def new_conv(seed: int, input_size=(4, 4), kernel_size=(2, 2), stride: int = 1,
     if H * W > 144 or kh * kw > 25:
         raise GenerationError("expected an input of at most 144 numbers and a kernel of at "
                               "most 5×5, for an exercise written out by hand")
+    if padding > max(kh, kw) - 1:
+        # wider padding only adds outputs that are 0 (every window all padding), and the
+        # search would solve that large output thousands of times
+        raise GenerationError(f"expected a padding of at most {max(kh, kw) - 1} (the kernel "
+                              f"size − 1) for an exercise written out by hand; more only adds "
+                              f"outputs that are 0")
     for _ in range(MAX_TRIES):
         I = [[rng.randint(-2, 5) for _ in range(W)] for _ in range(H)]
         K = [[rng.choice([-1, 0, 1, 2]) for _ in range(kw)] for _ in range(kh)]

@@ -303,6 +303,8 @@ def solve(p: ConvProblem, options) -> Solution:
         pool_section, pool_data = _pool(p, O, options)
         blocks.append(pool_section)
 
+    if p.float_reason:
+        blocks.append(Note(p.float_reason))
     if not is_exact(O) and p.exact:
         blocks.append(Note(f"{p.activation.name} is computed in floating point; values "
                            "marked ≈ are rounded."))

@@ -16,7 +16,8 @@ from typing import Callable
 from ...errors import ProblemError
 from ...sizes import conv_out, effective_kernel, pool_padding_fits, same_padding, window_fits
 from ...ops.pool import Pool
-from ..common import Activation, activation_named, choose_exact, parse_activation, to_mode
+from ..common import (Activation, activation_named, choose_exact, float_reason,
+                      parse_activation, to_mode)
 
 FIELDS = ["kind", "title", "input", "kernel", "kernels", "stride", "padding", "dilation", "mode",
           "bias", "activation", "pool"]
@@ -49,6 +50,7 @@ class ConvProblem:
     exact: bool = True
     title: str | None = None
     kind: str = "conv"
+    float_reason: str | None = None   # why exact input is computed in float64 (a note), if it is
 
     @property
     def channels_given(self) -> bool:
@@ -244,12 +246,14 @@ def build(x, kernels: list, single: bool, *, stride: Pair = (1, 1), padding=((0,
                                         f"the convolution's output ({Ho}×{Wo})")
 
     arrays = [X] + filters + ([b] if b is not None else [])
-    exact = choose_exact(arrays)
+    work = F * Ho * Wo * C * kh * kw + C * Hp * Wp     # the products, and the padded input
+    exact = choose_exact(arrays, work)
+    reason = float_reason(arrays, work)
     Xm = to_mode(X, exact)
     Km = np.stack([to_mode(K, exact) for K in filters])
     bm = to_mode(b, exact) if b is not None else None
     return ConvProblem(Xm, Km, input_shape, kernel_shape, single, stride, pads, dilation, mode,
-                       rule, bm, activation, pool, exact, title)
+                       rule, bm, activation, pool, exact, title, float_reason=reason)
 
 
 def parse_pool(doc) -> Pool:
