@@ -425,14 +425,15 @@ def solve_text(text):
 
 
 def test_saturated_sigmoid_with_binary_cross_entropy_is_solved():
-    # σ(40) is 1 in floating point (σ(−800) is 0): ŷ = y, J = 0, ∂J/∂a = ŷ − y = 0, and
-    # ∂J/∂ŷ = −y/ŷ + (1 − y)/(1 − ŷ) = −1 (+1 for y = 0), not (ŷ − y)/(ŷ(1 − ŷ)) = 0/0
-    for w, y, dJ_dyhat in ((40, 1, -1), (-800, 0, 1)):
+    # σ(40) is 1 in floating point (σ(−800) is 0): ŷ = y, ∂J/∂a = ŷ − y = 0, and
+    # ∂J/∂ŷ = −y/ŷ + (1 − y)/(1 − ŷ) = −1 (+1 for y = 0), not (ŷ − y)/(ŷ(1 − ŷ)) = 0/0; J from
+    # the logit is log(1 + e⁻⁴⁰) = 4.2483542552915889e-18 (50 digits: decimal), e⁻⁸⁰⁰ underflows
+    for w, y, dJ_dyhat, J in ((40, 1, -1, 4.248354255291589e-18), (-800, 0, 1, 0)):
         sol = solve_text(f"input: [1]\ntarget: [{y}]\nlayers:\n  - weights: [[{w}]]\n"
                          "    activation: sigmoid\nloss: binary_cross_entropy\n"
                          "learning_rate: 0.1\n")
         step = json.loads(render(sol, "json"))["steps"][0]
-        assert step["loss"] == 0 and step["output"] == [y]
+        assert step["loss"] == J and step["output"] == [y]
         layer = step["layers"][0]
         assert layer["dJ_dh"] == [dJ_dyhat] and layer["dJ_da"] == [0]
         assert layer["dJ_dW"] == [[0]] and layer["W_new"] == [[w]]
@@ -466,17 +467,29 @@ def cli_error(tmp_path, text):
     return r.stderr.strip(), str(path)
 
 
+def test_a_saturated_output_far_from_its_target_has_a_finite_loss():
+    """Computed from the logits, a loss that rounding ŷ to 0 or 1 made infinite is a number:
+    softmax of (800, −800) with target (0, 1): J = LSE(a) − a₂ = 1600; σ(40) with y = 0:
+    J = log(1 + e⁴⁰) = 40 (to 17 digits)."""
+    sol = solve_text("input: [1]\ntarget: [0, 1]\nlayers:\n"
+                     "  - weights: [[800], [-800]]\n    activation: softmax\n"
+                     "learning_rate: 0.1\nloss: cross_entropy\n")
+    step = json.loads(render(sol, "json"))["steps"][0]
+    assert step["loss"] == 1600 and step["layers"][0]["dJ_da"] == [1, -1]
+    sol = solve_text("input: [1]\ntarget: [0]\nlayers:\n  - weights: [[40]]\n"
+                     "    activation: sigmoid\nloss:   binary_cross_entropy\n"
+                     "learning_rate: 0.1\n")
+    step = json.loads(render(sol, "json"))["steps"][0]
+    assert step["loss"] == 40 and step["layers"][0]["dJ_da"] == [1]
+
+
 def test_an_infinite_loss_names_the_loss_line(tmp_path):
-    err, path = cli_error(tmp_path, "input: [1]\ntarget: [0, 1]\nlayers:\n"
-                                    "  - weights: [[800], [-800]]\n    activation: softmax\n"
+    # 1e308 + 1e308: beyond floating point however it is computed
+    err, path = cli_error(tmp_path, "input: [1]\ntarget: [0, 0, 1]\nlayers:\n"
+                                    "  - weights: [[1e308], [1e308], [-1e308]]\n"
+                                    "    activation: softmax\n"
                                     "learning_rate: 0.1\nloss: cross_entropy\n")
-    assert err == (f"Error: {path}:7:7: loss: the prediction is 0 where the target needs it "
-                   "above 0: the loss is infinite")
-    err, path = cli_error(tmp_path, "input: [1]\ntarget: [0]\nlayers:\n  - weights: [[40]]\n"
-                                    "    activation: sigmoid\nloss:   binary_cross_entropy\n"
-                                    "learning_rate: 0.1\n")
-    assert err == (f"Error: {path}:6:9: loss: the prediction is 1 where the target needs it "
-                   "below 1: the loss is infinite")
+    assert err == f"Error: {path}:7:7: loss: the loss is infinite (beyond floating point)"
 
 
 def test_numbers_beyond_floating_point_name_the_problem(tmp_path):
@@ -567,16 +580,17 @@ def test_formulas_are_data_not_text(text):
         assert "∂J/∂a⁽²⁾ = (diag(h⁽²⁾) − h⁽²⁾h⁽²⁾ᵀ) · ∂J/∂h⁽²⁾" in summary
 
 
-def test_verify_where_a_finite_difference_meets_an_infinite_loss(tmp_path):
-    # a = 36: σ(a) < 1 in floating point, but σ(a + 10⁷ · 10⁻⁶) = σ(46) is 1, and y = 0.5 needs
-    # log(1 − ŷ): J(θ + ε) is infinite
+def test_verify_where_the_output_saturates_within_epsilon(tmp_path):
+    # a = 36: σ(a) < 1 in floating point, but σ(a + 10⁷ · 10⁻⁶) = σ(46) is 1, and y = 0.5 needed
+    # log(1 − ŷ): J(θ + ε) was infinite. From the logit it is finite, and the central
+    # difference agrees with ∂J/∂w = (σ(36) − 0.5) · 10⁷
     path = tmp_path / "p.yaml"
     path.write_text("input: [10000000]\ntarget: [0.5]\nlayers:\n  - weights: [[0.0000036]]\n"
                     "    activation: sigmoid\nloss: binary_cross_entropy\nlearning_rate: 0.1\n")
-    r = CliRunner().invoke(cli, ["backprop", str(path), "--verify"])
-    assert r.exit_code == 1 and r.stdout == ""
-    assert r.stderr.strip() == (f"Error: {path}:6:7: loss: --verify: the loss is infinite within "
-                                "ε of the parameters of step 1, so there is no finite difference")
+    r = CliRunner().invoke(cli, ["backprop", str(path), "--verify", "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    step = json.loads(r.stdout)["steps"][0]
+    assert abs(step["layers"][0]["dJ_dW"][0][0] - 5_000_000) < 1e-3
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

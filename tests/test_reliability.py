@@ -587,3 +587,168 @@ def test_new_at_the_limits_still_makes_exercises():
     assert run(["new", "conv", "--padding", "1", "--seed", "1"]).exit_code == 0
     r = run(["new", "backprop", "--layers", "1,1,1,1,1,1,1", "--seed", "1"])
     assert r.exit_code == 0, r.stderr
+
+
+# --- saturated outputs, computed stably (against 50-digit decimal arithmetic) ----------------
+
+from decimal import Decimal, localcontext          # noqa: E402
+
+from hypothesis import given, settings              # noqa: E402
+from hypothesis import strategies as st             # noqa: E402
+
+
+# Working precision of the references: 50 digits of the result even where it is 1 + e⁻⁷⁰⁰ − 1
+# (log1p of a tiny value), so 50 more than the 305 digits such a sum can cancel.
+PREC = 360
+
+
+def _d(x):
+    return Decimal(float(x))       # the float's exact binary value
+
+
+def _ref_sigmoid(a):
+    with localcontext() as c:
+        c.prec = PREC
+        return 1 / (1 + (-_d(a)).exp())
+
+
+def _ref_bce(a, y):
+    """−[y log σ(a) + (1 − y) log(1 − σ(a))], 50 digits."""
+    with localcontext() as c:
+        c.prec = PREC
+        a, y = _d(a), _d(y)
+        log_s = -((1 + (-a).exp()).ln())            # log σ(a)
+        log_1ms = -((1 + a.exp()).ln())             # log σ(−a) = log(1 − σ(a))
+        return -(y * log_s + (1 - y) * log_1ms)
+
+
+def _ref_bce_grad(a, y):
+    """∂L/∂ŷ = −y/σ(a) + (1 − y)/σ(−a), 50 digits."""
+    with localcontext() as c:
+        c.prec = PREC
+        a, y = _d(a), _d(y)
+        return -y * (1 + (-a).exp()) + (1 - y) * (1 + a.exp())
+
+
+def _close(x, ref, rel=1e-14):
+    ref = float(ref)
+    return abs(float(x) - ref) <= rel * abs(ref) + 1e-300
+
+
+def _bce_problem(tmp_path, a, y):
+    p = tmp_path / "p.yaml"
+    p.write_text(f"kind: backprop\ninput: [1]\ntarget: [{y}]\nlayers:\n  - weights: [[{a}]]\n"
+                 f"    activation: sigmoid\nloss: binary_cross_entropy\nlearning_rate: 0.1\n")
+    return p
+
+
+@pytest.mark.parametrize("a, y", [(20, 0), (36, 0), (37, 0), (-800, 1), (-20, 1), (0.5, 0.25)])
+def test_binary_cross_entropy_on_a_saturated_sigmoid(tmp_path, a, y):
+    """a = 20, y = 0 gave 19.999999966 (true 20.000000002) and ∂J/∂h off in the 8th digit;
+    a = 36 gave 36.0437 (true 36); a = 37 and a = −800, y = 1 were refused as infinite."""
+    import json
+    r = run(["backprop", _bce_problem(tmp_path, a, y), "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    step = json.loads(r.stdout)["steps"][0]
+    assert _close(step["loss"], _ref_bce(a, y)), (step["loss"], _ref_bce(a, y))
+    layer = step["layers"][0]
+    assert _close(layer["dJ_da"][0], _ref_sigmoid(a) - _d(y))
+    ref_grad = _ref_bce_grad(a, y)
+    if abs(ref_grad) < Decimal("1e308"):
+        assert _close(layer["dJ_dh"][0], ref_grad), (layer["dJ_dh"], ref_grad)
+    else:                                   # ∂J/∂ŷ itself is beyond floats (−1/σ(−800))
+        assert layer["dJ_dh"] is None
+    text = run(["backprop", _bce_problem(tmp_path, a, y)]).stdout
+    assert "log-sigmoid" in text and "BCEWithLogitsLoss" in text
+
+
+def test_softmax_cross_entropy_on_saturated_logits(tmp_path):
+    """Logits (380, −380), target 1: true loss 760, ∂J/∂a = (1, −1); it was refused."""
+    import json
+    p = tmp_path / "p.yaml"
+    p.write_text("kind: backprop\ninput: [1]\ntarget: 1\nlayers:\n  - weights: [[380], [-380]]\n"
+                 "    activation: softmax\nloss: cross_entropy\nlearning_rate: 0.1\n")
+    r = run(["backprop", p, "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    step = json.loads(r.stdout)["steps"][0]
+    assert step["loss"] == 760 and step["layers"][0]["dJ_da"] == [1, -1]
+    assert "log-sum-exp" in run(["backprop", p]).stdout
+
+
+@settings(max_examples=150, deadline=None)
+@given(a=st.lists(st.floats(-60, 60), min_size=2, max_size=4), t=st.integers(0, 3))
+def test_softmax_cross_entropy_matches_50_digits(a, t):
+    from nnsolve.ops.losses import CROSS_ENTROPY
+    import numpy as np
+    t = t % len(a)
+    y = np.zeros(len(a))
+    y[t] = 1
+    with localcontext() as c:
+        c.prec = PREC
+        lse = sum(_d(x).exp() for x in a).ln()
+        ref = lse - _d(a[t])
+        grads = [-(lse - _d(x)).exp() if k == t else 0 for k, x in enumerate(a)]
+    assert _close(CROSS_ENTROPY.value_logits(y, np.array(a)), ref, 1e-13)
+    g = CROSS_ENTROPY.gradient_logits(y, np.array(a))
+    assert all(_close(gk, rk, 1e-12) for gk, rk in zip(g, grads))
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=st.floats(-700, 700), y=st.sampled_from([0.0, 1.0, 0.5, 0.25]))
+def test_binary_cross_entropy_matches_50_digits(a, y):
+    from nnsolve.ops.losses import BINARY_CROSS_ENTROPY
+    import numpy as np
+    v = BINARY_CROSS_ENTROPY.value_logits(np.array([y]), np.array([a]))
+    assert _close(v, _ref_bce(a, y), 1e-13), (v, _ref_bce(a, y))
+    g = BINARY_CROSS_ENTROPY.gradient_logits(np.array([y]), np.array([a]))[0]
+    ref = _ref_bce_grad(a, y)
+    if abs(ref) < Decimal("1e300"):
+        # −y(1 + e⁻ᵃ) + (1 − y)(1 + eᵃ): where both terms count (0 < y < 1) their sum cancels
+        # near a = 0 as ŷ − y does; the error is relative to the terms, not to their sum
+        with localcontext() as c:
+            c.prec = PREC
+            scale = abs(ref) + _d(y) * (1 + (-_d(a)).exp()) + (1 - _d(y)) * (1 + _d(a).exp())
+        assert abs(_d(g) - ref) <= Decimal("1e-14") * scale, (g, ref)
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=st.floats(-700, 700))
+def test_sigmoid_and_tanh_derivatives_keep_their_relative_accuracy(a):
+    """σ′(a) = σ(a)σ(−a) and tanh′(a) = sech²(a), to 1e-14 relatively, saturated or not
+    (σ′(30) was 1e-3 off, tanh′(20) came out 0)."""
+    import numpy as np
+    from nnsolve.kinds.common import activation_named
+    from nnsolve.ops.activations import activation_math
+    sig = activation_math(activation_named("sigmoid"))
+    tanh = activation_math(activation_named("tanh"))
+    x = np.array([a])
+    with localcontext() as c:
+        c.prec = PREC
+        e = (-_d(a)).exp()
+        ref_sig = e / (1 + e) ** 2
+        e2 = (-2 * abs(_d(a))).exp()
+        ref_tanh = 4 * e2 / (1 + e2) ** 2
+    assert _close(sig.derivative(x, sig.forward(x))[0], ref_sig, 1e-13)
+    assert _close(tanh.derivative(x, tanh.forward(x))[0], ref_tanh, 1e-13)
+
+
+def test_saturated_units_in_a_network(tmp_path):
+    """σ′(30) and tanh′(20) through backprop's JSON: ∂J/∂a = ∂J/∂h · f′(a)."""
+    import json
+    for act, a, ref in [("sigmoid", 30, None), ("tanh", 20, None)]:
+        p = tmp_path / "p.yaml"
+        p.write_text(f"kind: backprop\ninput: [1]\ntarget: [0]\nlayers:\n"
+                     f"  - weights: [[{a}]]\n    activation: {act}\n"
+                     f"  - weights: [[1]]\n    activation: linear\n"
+                     f"loss: squared_error\nlearning_rate: 0.1\n")
+        layer = json.loads(run(["backprop", p, "--format", "json"]).stdout)["steps"][0]["layers"][0]
+        with localcontext() as c:
+            c.prec = PREC
+            if act == "sigmoid":
+                e = Decimal(-a).exp()
+                fprime = e / (1 + e) ** 2
+            else:
+                e2 = Decimal(-2 * a).exp()
+                fprime = 4 * e2 / (1 + e2) ** 2
+        assert layer["dJ_da"][0] != 0
+        assert _close(layer["dJ_da"][0], _d(layer["dJ_dh"][0]) * fprime, 1e-14)

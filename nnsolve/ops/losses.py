@@ -25,6 +25,28 @@ class LossMath:
     term: Callable
     outer: Callable
     grad: Callable
+    # The same loss and ∂L/∂ŷ from the output layer's pre-activation a (the logits), used when
+    # the output activation is ``logits_of``: computed this way a saturated output (ŷ rounding
+    # to 0 or 1) keeps its precision, as PyTorch's BCEWithLogitsLoss and cross_entropy do.
+    logits_of: str | None = None
+    value_logits: Callable | None = None      # (y, a) 1-D -> scalar
+    gradient_logits: Callable | None = None   # (y, a) 1-D -> vector dL/dŷ
+
+    def from_logits(self, activation: str | None) -> bool:
+        """True when the loss is computed from the logits under this output activation."""
+        return self.logits_of is not None and activation == self.logits_of
+
+    def value_at(self, y, yhat, a=None, activation: str | None = None):
+        """L of one sample: from the logits a when the output activation allows it."""
+        if a is not None and self.from_logits(activation):
+            return self.value_logits(y, a)
+        return self.value(y, yhat)
+
+    def gradient_at(self, y, yhat, a=None, activation: str | None = None):
+        """∂L/∂ŷ of one sample: from the logits a when the output activation allows it."""
+        if a is not None and self.from_logits(activation):
+            return self.gradient_logits(y, a)
+        return self.gradient(y, yhat)
 
     def formula(self, pairs, K: int, symbolic: bool):
         """L written out: Σₖ of the term (symbolic) or the terms added up (numbers)."""
@@ -118,17 +140,70 @@ def _bce_grad(y, p):
     return np.where(saturated, pos + neg, (p - y) / np.where(saturated, 1.0, den))
 
 
+_INFINITE = "the loss is infinite (beyond floating point)"
+
+
+def _finite_loss(value: float) -> float:
+    if not np.isfinite(value):
+        raise FloatingPointError(_INFINITE)
+    return value
+
+
+def _lse_minus(a):
+    """LSE(a) − aₖ for every k, LSE(a) = log Σⱼ exp(aⱼ): (m − aₖ) + log1p(Σ_{j≠J} exp(aⱼ − m))
+    with m = a_J the largest logit. No exp overflows, no probability is rounded to 0 before its
+    log is taken, and where aₖ is the largest the result keeps its digits (log1p, no m − m)."""
+    J = int(np.argmax(a))
+    m = a[J]
+    e = np.exp(a - m)
+    e[J] = 0.0
+    rest = e.sum()                 # the terms of the other logits (not 1 + them − 1)
+    return (m - a) + np.log1p(rest)
+
+
+def _ce_value_logits(y, a):
+    """−Σ yₖ log softmax(a)ₖ = Σ yₖ (LSE(a) − aₖ) (terms with yₖ = 0 are 0)."""
+    y, a = as_float(y), as_float(a)
+    return _finite_loss(float(np.where(y == 0, 0.0, y * _lse_minus(a)).sum()))
+
+
+def _ce_grad_logits(y, a):
+    """−yₖ/ŷₖ with ŷₖ = softmax(a)ₖ = exp(aₖ − LSE(a)), so −yₖ·exp(LSE(a) − aₖ) (0 where yₖ = 0;
+    beyond floating point where ŷₖ underflows, which the backward pass then leaves out)."""
+    y, a = as_float(y), as_float(a)
+    return np.where(y == 0, 0.0, -y * np.exp(_lse_minus(a)))
+
+
+def _bce_value_logits(y, a):
+    """−Σ[y log σ(a) + (1 − y) log σ(−a)] = Σ[(1 − y)·a + log(1 + e⁻ᵃ)], written as
+    Σ[max(a, 0) − y·a + log1p(e^−|a|)] (log σ(a) = −log(1 + e⁻ᵃ)): exact to the last digit
+    where σ(a) rounds to 1 (a = 37) or to 0 (a = −800)."""
+    y, a = as_float(y), as_float(a)
+    return _finite_loss(float((np.maximum(a, 0) - y * a + np.log1p(np.exp(-np.abs(a)))).sum()))
+
+
+def _bce_grad_logits(y, a):
+    """−y/ŷ + (1 − y)/(1 − ŷ) with ŷ = σ(a) and 1 − ŷ = σ(−a): −y(1 + e⁻ᵃ) + (1 − y)(1 + eᵃ),
+    each term 0 where its weight is (1 − ŷ is never computed as a difference)."""
+    y, a = as_float(y), as_float(a)
+    pos = np.where(y == 0, 0.0, -y * (1 + np.exp(-a)))
+    neg = np.where(y == 1, 0.0, (1 - y) * (1 + np.exp(a)))
+    return pos + neg
+
+
 CROSS_ENTROPY = LossMath(
     "cross_entropy", _ce_value, _ce_grad,
     lambda y, p: mul(y, Call("log", (p,)), op="juxt"),
     lambda body, K: Neg(_paren(body)),
-    lambda y, p, K: Neg(Frac(y, p)))
+    lambda y, p, K: Neg(Frac(y, p)),
+    "softmax", _ce_value_logits, _ce_grad_logits)
 
 BINARY_CROSS_ENTROPY = LossMath(
     "binary_cross_entropy", _bce_value, _bce_grad,
     lambda y, p: Add((mul(y, Call("log", (p,)), op="juxt"),
                       mul(Paren(Sub(Num(1), y)), Call("log", (Sub(Num(1), p),)), op="juxt"))),
     lambda body, K: Neg(Paren(body)),
-    lambda y, p, K: Frac(Sub(p, y), mul(p, Paren(Sub(Num(1), p)), op="juxt")))
+    lambda y, p, K: Frac(Sub(p, y), mul(p, Paren(Sub(Num(1), p)), op="juxt")),
+    "sigmoid", _bce_value_logits, _bce_grad_logits)
 
 LOSSES = {l.name: l for l in (SQUARED, HALF, MSE, CROSS_ENTROPY, BINARY_CROSS_ENTROPY)}

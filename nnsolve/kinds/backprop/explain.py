@@ -150,6 +150,12 @@ def loss_section(problem, step, names: Names) -> Section:
         sec.add(Paragraph("Cross-entropy with the softmax output: the loss is −log of the "
                           "probability given to the target class."))
     symbolic = lm.formula(sym_pairs, K, symbolic=True)
+    if lm.from_logits(problem.layers[-1].activation.name):
+        how = ("log-sum-exp, −log ŷₖ = log Σⱼ exp(aⱼ) − aₖ, as PyTorch's cross_entropy does"
+               if problem.loss == "cross_entropy" else
+               "log-sigmoid, −log σ(a) = log(1 + exp(−a)), as PyTorch's BCEWithLogitsLoss does")
+        sec.add(Note(f"The loss is computed from the output layer's pre-activation a (by {how}), "
+                     "so that it keeps its precision where ŷ rounds to 0 or 1."))
     if names.batch:
         sec.add(Equation([data_sym, symbolic]))
     for s in range(N):

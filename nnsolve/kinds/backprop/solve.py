@@ -86,7 +86,9 @@ def compute_step(problem: BackpropProblem, params, *, loss_scale=1,
     yhat = fwd[-1][1]
     loss_math = LOSSES[problem.loss]
     try:
-        sample_losses = np.array([loss_math.value(Y[s], yhat[s]) for s in range(N)],
+        logits, out_act = fwd[-1][0], layers[-1].activation.name
+        sample_losses = np.array([loss_math.value_at(Y[s], yhat[s], logits[s], out_act)
+                                  for s in range(N)],
                                  dtype=object if exact(yhat) and exact(Y) else float)
     except FloatingPointError as e:
         raise ProblemError(str(e), *problem.loss_where) from None
@@ -100,7 +102,8 @@ def compute_step(problem: BackpropProblem, params, *, loss_scale=1,
 
     scale_grad = scale * (Fraction(loss_scale) if ex else float(loss_scale))
     with np.errstate(over="ignore"):     # −y/ŷ for ŷ below 1/1.8e308: see the shortcut
-        dJ_dyhat = np.stack([loss_math.gradient(Y[s], yhat[s]) for s in range(N)]) * scale_grad
+        dJ_dyhat = np.stack([loss_math.gradient_at(Y[s], yhat[s], logits[s], out_act)
+                             for s in range(N)]) * scale_grad
     last = layers[-1].activation.name
     shortcut = (problem.loss, last) in (("cross_entropy", "softmax"),
                                         ("binary_cross_entropy", "sigmoid"))
@@ -153,9 +156,11 @@ def loss_at(problem: BackpropProblem, params) -> float:
     layers = [Layer(as_float(W), None if b is None else as_float(b), l.activation)
               for (W, b), l in zip(params, problem.layers)]
     X, Y = as_float(problem.X), as_float(problem.Y)
-    yhat = forward(layers, X)[-1][1]
+    logits, yhat = forward(layers, X)[-1]
     lm = LOSSES[problem.loss]
-    total = sum(float(lm.value(Y[s], yhat[s])) for s in range(X.shape[0]))
+    out_act = layers[-1].activation.name
+    total = sum(float(lm.value_at(Y[s], yhat[s], logits[s], out_act))
+                for s in range(X.shape[0]))
     scale = 1.0 / X.shape[0] if problem.reduction == "mean" else 1.0
     J = scale * total
     if problem.regularization is not None:
