@@ -202,11 +202,16 @@ def size_equations(axes, sizes, pads, kernel, stride, dilation, outs, *, pool=Fa
 
 def size_symbols(pool: bool = False, transposed: bool = False) -> Paragraph:
     """What the letters of the size formula stand for (said once in a solution)."""
-    return Paragraph(
-        "Here i is the input size on the axis, k the " + ("window" if pool else "kernel")
-        + " size, s the stride" + ("" if pool else ", d the dilation (1: no gaps)")
-        + ", p_before and p_after the padding on each side"
-        + (", p_out the output padding" if transposed else "") + ", o the output size.")
+    parts = ["Here ", Sym("i"), " is the input size on the axis, ", Sym("k"), " the "
+             + ("window" if pool else "kernel") + " size, ", Sym("s"), " the stride, "]
+    if not pool:
+        parts += [Sym("d"), " the dilation (1: no gaps), "]
+    parts += [Sym("p", sub="before"), " and ", Sym("p", sub="after"), " the padding on each "
+              "side, "]
+    if transposed:
+        parts += [Sym("p", sub="out"), " the output padding, "]
+    parts += [Sym("o"), " the output size."]
+    return Paragraph(*parts)
 
 
 def coverage_note(axes, sizes, pads, kernel, stride, dilation) -> Note | None:
@@ -267,9 +272,10 @@ def _axes_same(pairs) -> bool:
     return all(p is not None and p[0] == p[1] for p in pairs)
 
 
-def _rf_parts(r: LayerResult) -> list:
+def _rf_parts(r: LayerResult, show_d: bool = True) -> list:
     """Per axis (or once when both axes agree) the receptive-field formula with its numbers:
-    [(r_in + (k − 1) · d · j_in, r)]; [] when it does not move."""
+    [(r_in + (k − 1) · d · j_in, r)]; [] when it does not move. Without ``show_d`` (no layer of
+    the stack is dilated) the factor d = 1 is left out."""
     L = r.layer
     if r.rf is None or L.type not in WINDOWED:
         return []
@@ -277,14 +283,15 @@ def _rf_parts(r: LayerResult) -> list:
     axes = [(r.rf_in[a], w[a][0], w[a][1], r.jump_in[a], r.rf[a]) for a in range(2)]
     if axes[0] == axes[1]:
         axes = axes[:1]
-    return [Add((Num(ri), Mul((Paren(Sub(Num(k), Num(1))), Num(d), Num(j))))) for
-            ri, k, d, j, _ in axes], [ro for *_x, ro in axes]
+    return [Add((Num(ri), Mul((Paren(Sub(Num(k), Num(1))),) + ((Num(d),) if show_d else ())
+                              + (Num(j),)))) for ri, k, d, j, _ in axes], \
+        [ro for *_x, ro in axes]
 
 
-def _rf_cell(r: LayerResult):
+def _rf_cell(r: LayerResult, show_d: bool = True):
     if r.rf is None:
         return "all" if r.whole else "—"
-    parts = _rf_parts(r)
+    parts = _rf_parts(r, show_d)
     if not parts:
         return _pair_expr(r.rf)
     exprs, values = parts
@@ -315,7 +322,13 @@ def _pair(p) -> str:
     return str(p[0]) if p[0] == p[1] else f"{p[0]}×{p[1]}"
 
 
-def _describe(r: LayerResult) -> str:
+def _table_name(r: LayerResult) -> str:
+    """A layer in the parameters table: what _describe says but its bias (the formula shows
+    it)."""
+    return _describe(r, table=True)
+
+
+def _describe(r: LayerResult, table: bool = False) -> str:
     L = r.layer
     t = L.type
 
@@ -343,7 +356,7 @@ def _describe(r: LayerResult) -> str:
             s += " depthwise" if L.groups == r.in_shape[0] else f", {L.groups} groups"
         if t == "conv_transpose" and L.output_padding != (0, 0):
             s += f", output padding {_pair(L.output_padding)}"
-        if not L.bias:
+        if not L.bias and not table:
             s += ", no bias"
         return s
     if t == "pool":
@@ -356,7 +369,7 @@ def _describe(r: LayerResult) -> str:
         return s
     if t == "dense":
         return f"dense, {L.units:,} unit{'s' if L.units != 1 else ''}" + \
-            ("" if L.bias else ", no bias")
+            ("" if L.bias or table else ", no bias")
     if t == "global_avg_pool":
         return "global avg pool"
     if t == "dropout" and L.p is not None:
@@ -368,6 +381,8 @@ def _describe(r: LayerResult) -> str:
 def _short(r: LayerResult) -> str:
     """What moves the receptive field: kernel, stride, dilation (table 2's layer names)."""
     L = r.layer
+    if L.type == "residual":
+        return "residual block"
     if L.type == "conv" or L.type == "conv_transpose" or L.type == "pool":
         s = ("conv" if L.type == "conv" else "conv transpose" if L.type == "conv_transpose"
              else f"{L.pool_type} pool") + f" {L.kernel[0]}×{L.kernel[1]}"
@@ -470,8 +485,10 @@ def _layer_section(r: LayerResult, said: _Said) -> Section:
     if parts:
         exprs, values = parts
         names = (None,) if len(exprs) == 1 else ("H", "W")
-        s.add(Paragraph("Receptive field r and jump j on the input (r ← r + (k − 1)·d·j, "
-                        "j ← j·s):"))
+        s.add(Paragraph("Receptive field ", Sym("r"), " and jump ", Sym("j"), " on the input (",
+                        Rel(Sym("r"), "←", Add((Sym("r"), Mul((Paren(Sub(Sym("k"), Num(1))),
+                                                               Sym("d"), Sym("j")))))),
+                        ", ", Rel(Sym("j"), "←", Mul((Sym("j"), Sym("s")))), "):"))
         for name, e, v in zip(names, exprs, values):
             s.add(Equation([Sym("r", sub=name), e, Num(v)]))
         strides = [x for _k, _d, x in window(L, r.in_shape)]
@@ -548,19 +565,20 @@ def _rows(results, depth: int, describe=None) -> list:
     """The table rows of a list of results, a block's own layers indented under it."""
     describe = describe or _describe
     rows = []
-    pad = "  " * depth
+    pad = " " * depth
     for r in results:
         name = f"{pad}{r.label}{'.' if depth == 0 else ''} {describe(r)}"
         if isinstance(r.layer, Residual):
-            rows.append((r, name, "the sum of its layers"))
+            rows.append((r, name, Text("its layers' sum")))
             rows.extend(_rows(r.main, depth + 1, describe))
             if r.shortcut is not None:
                 rows.extend(_rows(r.shortcut, depth + 1, describe))
             else:
-                rows.append((None, f"{pad}  {r.label}.s shortcut: identity", None))
+                rows.append((None, f"{pad} {r.label}.s shortcut: identity", None))
             if r.activation is not None:
-                rows.append((r.activation, f"{pad}  {r.activation.label} "
-                             f"{_describe(r.activation)} (on the sum)", None))
+                rows.append((r.activation, f"{pad} {r.activation.label} "
+                             f"{_describe(r.activation)}"
+                             + (" (on the sum)" if describe is _table_name else ""), None))
         else:
             rows.append((r, name, None))
     return rows
@@ -587,7 +605,7 @@ def solve(problem, options) -> Solution:
     compare = problem.compare_dense
     detail = options.detail or ("full" if count_layers(problem.layers) <= FULL_LAYERS
                                 else "summary")
-    table_rows = _rows(results, 0)
+    table_rows = _rows(results, 0, _table_name)
 
     blocks = []
     if looks_channels_last(problem.input_shape):
@@ -623,28 +641,39 @@ def solve(problem, options) -> Solution:
                          "as non-trainable parameters)."))
     blocks.append(summary)
 
-    field_ = Section("Receptive field and multiply-accumulates")
+    show_d = any(x.layer.type == "conv" and x.layer.dilation != (1, 1)
+                 for x in leaves(results))
+    field_ = Section("Receptive field and jump")
     field_.add(Paragraph(
         "The receptive field r of an output cell is the span of input cells it depends on; "
         "the jump j is the distance, in input cells, between neighbouring output cells. From "
         "r = j = 1 on the input, each layer with a window of k cells, dilation d and stride s "
-        "gives r ← r + (k − 1)·d·j and then j ← j·s (along the main path of a block; a global "
-        "pool is one window of the whole map). MACs count the multiply-accumulates of the "
-        "weights: each weight of a convolution multiplies once per output position "
-        "(H_out·W_out times; a filter sees the C/G channels of its group), each of a dense "
-        "layer once; biases, batch norm, pooling, activations and the sums of residual blocks "
-        "are not counted."))
-    frows = [["input", Num(1), Num(1), "", ""]]
+        "gives r ← r + (k − 1)·d·j, then j ← j·s"
+        + ("" if show_d else " (no layer here is dilated: d = 1, left out below)")
+        + ". A block follows its main path (its layers); a global pool is one window of the "
+        "whole map."))
+    frows = [["input", Num(1), Num(1)]]
+    mrows = []
     for r, name, how in _rows(results, 0, _short):
         if r is None:
             continue
-        mx = _macs_expr(r) if how is None else ""
-        frows.append([name, _rf_cell(r), _jump_cell(r), Count(r.macs) if r.macs else "",
-                      mx if mx is not None else ""])
-    frows.append(["total", "", "", Count(total_macs), ""])
-    field_.add(Table(["Layer", "Receptive field", "Jump", "MACs", "Computed as"], frows,
-                     align=["left", "left", "left", "right", "left"]))
+        frows.append([name, _rf_cell(r, show_d), _jump_cell(r)])
+        mx = _macs_expr(r) if how is None else how
+        if r.macs or how is not None:
+            mrows.append([name, Count(r.macs), mx if mx is not None else ""])
+    field_.add(Table(["Layer", "Receptive field", "Jump"], frows,
+                     align=["left", "left", "left"]))
     blocks.append(field_)
+    cost = Section("Multiply-accumulates")
+    cost.add(Paragraph(
+        "A multiply-accumulate (MAC) is one weight times one input, added to a sum. Each "
+        "weight of a convolution is used once per output position (H_out × W_out; a filter "
+        "sees the C/G channels of its group), each weight of a dense layer once. Biases, batch "
+        "norm, pooling, activations and the sums of residual blocks are not counted (as in "
+        "torchvision's figures); the layers without weights are left out."))
+    mrows.append(["total", Count(total_macs), ""])
+    cost.add(Table(["Layer", "MACs", "Computed as"], mrows, align=["left", "right", "left"]))
+    blocks.append(cost)
 
     data = {
         "kind": "shape", "format_version": 1, "input_shape": list(problem.input_shape),
