@@ -16,7 +16,7 @@ from nnsolve.load import load_problem
 from nnsolve.load.yamldoc import doc_from_text
 from nnsolve.render import RenderOptions, render
 from nnsolve.solve import SolveOptions, solve
-from nnsolve.spec.shape import parse
+from nnsolve.kinds.shape.spec import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = ROOT / "problems"

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import ProblemError
-from ..sizes import conv_out, effective_kernel, pool_out, pool_padding_fits, transposed_out, \
+from ...errors import ProblemError
+from ...sizes import conv_out, effective_kernel, pool_out, pool_padding_fits, transposed_out, \
     window_fits
-from .conv import Pads, Pair, ints_from_text, padding_from_doc, pair_from_doc, resolve_padding
+from ..conv.spec import Pads, Pair, ints_from_text, padding_from_doc, pair_from_doc, resolve_padding
 
 FIELDS = ["kind", "title", "input", "layers", "compare_dense"]
 ACTIVATION_LAYERS = ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax", "linear",
@@ -58,6 +58,7 @@ class Layer:
     units: int = 0
     groups: int = 1
     p: object = None                  # dropout's probability, when given
+    per_channel: int = 2              # batch norm: γ and β (`check` tries 4: buffers counted)
     where: tuple = (None, None, None, None)   # (path, line, col, field) for errors
 
     def error(self, message: str, field: str | None = None) -> ProblemError:
@@ -93,6 +94,7 @@ class ShapeProblem:
     title: str | None = None
     input_where: tuple = (None, None, None, "input")
     kind: str = "shape"
+    rf_rule: str = "jump"             # r ← r + (k − 1)·d·j; `check` tries "no_jump"
 
 
 def shape_from_text(text: str) -> tuple:

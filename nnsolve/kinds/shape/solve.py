@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..expr import Add, Call, Count, Frac, Mul, Num, Paren, Rel, Seq, Sub, Sym, Text
-from ..sizes import effective_kernel, positions, reach
-from ..solution import Equation, Note, Paragraph, Section, Solution, Table
-from ..spec.shape import Residual, count_layers, fmt_shape, layer_shapes, looks_channels_last, \
-    channels_first_hint
+from ...expr import Add, Call, Count, Frac, Mul, Num, Paren, Rel, Seq, Sub, Sym, Text
+from ...sizes import positions, reach
+from ...solution import Equation, Note, Paragraph, Section, Solution, Table
+from .spec import Residual, channels_first_hint, count_layers, layer_shapes, \
+    looks_channels_last
 
 FULL_LAYERS = 10     # default detail: every layer's working while the stack is this short
 WEIGHTED = ("conv", "conv_transpose", "dense")
@@ -51,7 +51,7 @@ def parameters(layer, in_shape: tuple) -> int:
     if layer.type == "dense":
         return in_shape[0] * layer.units + (layer.units if layer.bias else 0)
     if layer.type == "batchnorm":
-        return 2 * in_shape[0]
+        return layer.per_channel * in_shape[0]
     return 0
 
 
@@ -78,7 +78,7 @@ def window(layer, in_shape: tuple) -> tuple:
     return tuple(zip(layer.kernel, d, layer.stride))
 
 
-def receptive(layer, in_shape, rf, jump) -> tuple:
+def receptive(layer, in_shape, rf, jump, rule: str = "jump") -> tuple:
     """r ← r + (k − 1)·d·j, j ← j·s on each axis; None once the cells are no window of the
     input (flatten, dense, a transposed convolution)."""
     if rf is None or layer.type in ("flatten", "dense", "conv_transpose"):
@@ -86,17 +86,18 @@ def receptive(layer, in_shape, rf, jump) -> tuple:
     if layer.type not in WINDOWED:
         return rf, jump
     w = window(layer, in_shape)
-    return (tuple(r + (k - 1) * d * j for r, j, (k, d, _s) in zip(rf, jump, w)),
+    step = (1, 1) if rule == "no_jump" else jump    # the slip: the strides before forgotten
+    return (tuple(r + (k - 1) * d * j for r, j, (k, d, _s) in zip(rf, step, w)),
             tuple(j * s for j, (_k, _d, s) in zip(jump, w)))
 
 
-def _results(layers, shapes, rf, jump, whole=False) -> list[LayerResult]:
+def _results(layers, shapes, rf, jump, whole=False, rule="jump") -> list[LayerResult]:
     out = []
     for layer, s in zip(layers, shapes):
         if isinstance(layer, Residual):
-            main = _results(layer.layers, s.main, rf, jump, whole)
+            main = _results(layer.layers, s.main, rf, jump, whole, rule)
             short = None if layer.shortcut is None else \
-                _results(layer.shortcut, s.shortcut, rf, jump, whole)
+                _results(layer.shortcut, s.shortcut, rf, jump, whole, rule)
             end = main[-1]
             act = None
             if layer.activation is not None:
@@ -111,7 +112,7 @@ def _results(layers, shapes, rf, jump, whole=False) -> list[LayerResult]:
                                    shortcut=short, activation=act))
             rf, jump, whole = end.rf, end.jump, end.whole
             continue
-        r_out, j_out = receptive(layer, s.in_shape, rf, jump)
+        r_out, j_out = receptive(layer, s.in_shape, rf, jump, rule)
         whole = whole or layer.type in ("flatten", "dense")
         out.append(LayerResult(layer, s.in_shape, s.out_shape, parameters(layer, s.in_shape),
                                s.pads, s.label, macs(layer, s.in_shape, s.out_shape), r_out,
@@ -123,7 +124,8 @@ def _results(layers, shapes, rf, jump, whole=False) -> list[LayerResult]:
 def walk(problem) -> list[LayerResult]:
     """Every layer's shapes, parameters, MACs and receptive field; a layer that does not fit is
     a ProblemError. Blocks hold their own layers' results."""
-    return _results(problem.layers, layer_shapes(problem), (1, 1), (1, 1))
+    return _results(problem.layers, layer_shapes(problem), (1, 1), (1, 1),
+                    rule=getattr(problem, "rf_rule", "jump"))
 
 
 def leaves(results):
@@ -216,7 +218,7 @@ def size_symbols(pool: bool = False, transposed: bool = False) -> Paragraph:
 
 def coverage_note(axes, sizes, pads, kernel, stride, dilation) -> Note | None:
     """A note when the stride does not tile the input: the last rows or columns are unused."""
-    from ..sizes import uncovered
+    from ...sizes import uncovered
     parts = []
     for name, i, p, k, s, d in zip(axes, sizes, pads, kernel, stride, dilation):
         n = uncovered(i, p, k, s, d)
@@ -373,7 +375,7 @@ def _describe(r: LayerResult, table: bool = False) -> str:
     if t == "global_avg_pool":
         return "global avg pool"
     if t == "dropout" and L.p is not None:
-        from ..numbers import format_number
+        from ...numbers import format_number
         return f"dropout p = {format_number(L.p).text}"
     return t
 
