@@ -565,3 +565,118 @@ def test_resnet18_table_readable_at_60_and_100_columns():
         assert not any(re.search(r"[×·]\s*$", l) for l in lines)
         assert "64 · 64 · 3 · 3" in text and "112 · 112 · 9,408" in text
         assert "435" in text
+
+
+# --- check and new ----------------------------------------------------------------------------
+
+def _graded(tmp_path, problem: str, answers: str):
+    import textwrap
+    from nnsolve.check import grade, load_answers
+    (tmp_path / "p.yaml").write_text(textwrap.dedent(problem))
+    (tmp_path / "a.yaml").write_text("problem: p.yaml\n" + textwrap.dedent(answers))
+    rep = grade(load_answers(str(tmp_path / "a.yaml")))
+    return {r.field: r for r in rep.results}, rep
+
+
+def _mistake(f):
+    assert not f.correct
+    return f.mistakes[0] if f.mistakes else None
+
+
+BLOCK = """\
+    kind: shape
+    input: [8, 8, 8]
+    layers:
+      - conv: {filters: 8, kernel: 3, stride: 2, padding: 1, bias: false}
+      - residual:
+          layers:
+            - conv: {filters: 8, kernel: 3, padding: 1, groups: 8, bias: false}
+            - batchnorm
+            - conv: {filters: 16, kernel: 1, bias: false}
+          shortcut:
+            - conv: {filters: 16, kernel: 1, bias: false}
+          activation: relu
+    """
+
+
+def test_check_inside_a_residual_block(tmp_path):
+    # stem: 8·8·3·3 = 576 weights, 8×4×4, r = 3, j = 2; block: depthwise 8·1·3·3 = 72,
+    # batch norm 16, pointwise 16·8 = 128, shortcut 16·8 = 128: 344 in the block
+    # buffers counted: batch norm 32 → 360; groups ignored: depthwise 8·8·3·3 = 576 → 848;
+    # jump ignored: r = 3 + (3 − 1) = 5 instead of 3 + (3 − 1)·2 = 7;
+    # FLOPs for MACs: the stem's 4·4·576 = 9,216 MACs, 18,432 FLOPs; the total 576 + 344 = 920
+    # is 1,424 with the groups ignored
+    fields, rep = _graded(tmp_path, BLOCK, """\
+        answers:
+          layers:
+            1: {output_shape: [8, 4, 4], parameters: 576, receptive_field: [3, 3], macs: 18432}
+            2:
+              parameters: 848
+              layers:
+                1: {parameters: 576, receptive_field: [5, 5]}
+                2: {parameters: 32}
+              shortcut:
+                1: {parameters: 128}
+          total_parameters: 1424
+        """)
+    assert fields["layers.1.output_shape"].correct and fields["layers.1.parameters"].correct
+    assert _mistake(fields["layers.1.macs"]) == ("flops_for_macs",)
+    assert _mistake(fields["layers.2.layers.1.parameters"]) == ("groups_ignored",)
+    assert _mistake(fields["layers.2.parameters"]) == ("groups_ignored",)
+    assert _mistake(fields["layers.2.layers.1.receptive_field"]) == ("jump_ignored",)
+    assert _mistake(fields["layers.2.layers.2.parameters"]) == ("batchnorm_buffers_counted",)
+    assert fields["layers.2.shortcut.1.parameters"].correct
+    assert _mistake(fields["total_parameters"]) == ("groups_ignored",)
+
+
+def test_check_padding_forgotten_inside_a_block(tmp_path):
+    fields, _ = _graded(tmp_path, """\
+        kind: shape
+        input: [4, 8, 8]
+        layers:
+          - residual:
+              layers:
+                - conv: {filters: 4, kernel: 3, stride: 2, padding: 1}
+              shortcut:
+                - pool: {size: 2}
+        """, """\
+        answers:
+          layers:
+            1:
+              layers:
+                1: {output_shape: [4, 3, 3]}
+        """)
+    assert _mistake(fields["layers.1.layers.1.output_shape"]) == ("padding_forgotten",)
+
+
+def test_new_shape_residual(tmp_path):
+    from nnsolve.check import grade, load_answers
+    from nnsolve.kinds.shape.generate import new_shape
+    from nnsolve.generating import answers_text
+    kinds = set()
+    for seed in range(12):
+        g = new_shape(seed, residual=True)
+        assert new_shape(seed, residual=True).text == g.text
+        assert "residual:" in g.text and "--residual" in g.text
+        d = stack(g.text)
+        blocks = [l for l in d["layers"] if l["type"] == "residual"]
+        assert len(blocks) == 2
+        kinds.update(b["shortcut"] is None for b in blocks)
+        (tmp_path / "p.yaml").write_text(g.text)
+        (tmp_path / "a.yaml").write_text(answers_text(g, "p.yaml", "test"))
+        rep = grade(load_answers(str(tmp_path / "a.yaml")))
+        assert rep.n_wrong == 0 and rep.n_right >= 2
+    assert kinds == {True, False}       # identity shortcuts and 1×1 ones both drawn
+    r = run("new", "shape", "--seed", "4", "--residual", "--blocks", "3")
+    assert r.exit_code == 0 and "nnsolve new shape --seed 4 --blocks 3 --residual" in r.stdout
+    assert r.stdout.count("residual:") == 3
+
+
+def test_compare_dense_covers_convolutions_in_blocks():
+    d = json.loads(run("shape", "--compare-dense", "--format", "json", "-", input=BLOCK.replace(
+        "    ", "", 1).replace("\n    ", "\n")).stdout)
+    got = {c["layer"]: c for c in d["compare_dense"]}
+    assert set(got) == {0, "2.1", "2.3", "2.s1"}
+    # depthwise 3×3 on 8×4×4 → 8×4×4: each output sees 1·3·3 cells (its own channel)
+    assert got["2.1"] == {"layer": "2.1", "dense": 128 * 128, "locally_connected": 128 * 9,
+                          "conv": 72}

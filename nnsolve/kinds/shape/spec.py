@@ -95,6 +95,8 @@ class ShapeProblem:
     input_where: tuple = (None, None, None, "input")
     kind: str = "shape"
     rf_rule: str = "jump"             # r ← r + (k − 1)·d·j; `check` tries "no_jump"
+    strict: bool = True               # False: a block whose two paths differ is still solved
+    # (as the main path's shape), for `check`'s variants: padding forgotten inside a block
 
 
 def shape_from_text(text: str) -> tuple:
@@ -345,24 +347,26 @@ def layer_shapes(problem: ShapeProblem) -> list[LayerShape]:
     """Every layer's input and output shape; a layer that does not fit is a ProblemError."""
     hint = channels_first_hint(problem.input_shape) \
         if looks_channels_last(problem.input_shape) else None
-    shapes, _shape, _flat = _walk(problem.layers, tuple(problem.input_shape), False, "", hint)
+    shapes, _shape, _flat = _walk(problem.layers, tuple(problem.input_shape), False, "", hint,
+                                  getattr(problem, "strict", True))
     return shapes
 
 
-def _walk(layers, shape, flattened, prefix, hint) -> tuple[list, tuple, bool]:
+def _walk(layers, shape, flattened, prefix, hint, strict=True) -> tuple[list, tuple, bool]:
     """The shapes along a list of layers from ``shape``, each labelled as the table numbers it
     (5, 5.1 for a block's layer, 5.s1 for its shortcut's)."""
     out = []
     for i, layer in enumerate(layers, start=1):
         label = f"{prefix}{i}"
         if isinstance(layer, Residual):
-            main, m_shape, m_flat = _walk(layer.layers, shape, flattened, label + ".", hint)
+            main, m_shape, m_flat = _walk(layer.layers, shape, flattened, label + ".", hint,
+                                          strict)
             if layer.shortcut is not None:
                 short, s_shape, s_flat = _walk(layer.shortcut, shape, flattened, label + ".s",
-                                               hint)
+                                               hint, strict)
             else:
                 short, s_shape, s_flat = None, shape, flattened
-            if m_shape != s_shape:
+            if m_shape != s_shape and strict:
                 which = "its shortcut" if layer.shortcut is not None else \
                     "the identity shortcut (its input)"
                 fix = "" if layer.shortcut is not None else \
