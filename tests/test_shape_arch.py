@@ -680,3 +680,16 @@ def test_compare_dense_covers_convolutions_in_blocks():
     # depthwise 3×3 on 8×4×4 → 8×4×4: each output sees 1·3·3 cells (its own channel)
     assert got["2.1"] == {"layer": "2.1", "dense": 128 * 128, "locally_connected": 128 * 9,
                           "conv": 72}
+
+
+def test_conv_solution_notes_an_untiled_input_and_explains_the_symbols(tmp_path):
+    (tmp_path / "I.txt").write_text("\n".join(" ".join("1" for _ in range(10))
+                                              for _ in range(10)) + "\n")
+    (tmp_path / "K.txt").write_text("1 0 1\n0 1 0\n1 0 1\n")
+    t = run("conv", "--input", tmp_path / "I.txt", "--kernel", tmp_path / "K.txt", "--stride",
+            "2").stdout
+    t = " ".join(t.split())
+    assert "no window covers the last 1 row of the 10 and the last 1 column of the 10" in t
+    assert t.count("Here i is the input size") == 1
+    t = run("conv", "--input", tmp_path / "I.txt", "--kernel", tmp_path / "K.txt").stdout
+    assert "does not tile" not in t

@@ -128,6 +128,15 @@ def walk(problem) -> list[LayerResult]:
                     rule=getattr(problem, "rf_rule", "jump"))
 
 
+def _all(results):
+    """Every result, blocks and their layers."""
+    for r in results:
+        yield r
+        if isinstance(r.layer, Residual):
+            yield from _all(r.main)
+            yield from _all(r.shortcut or [])
+
+
 def leaves(results):
     """Every layer's result in table order, a block's layers, shortcut and activation included
     (not the block itself)."""
@@ -346,16 +355,21 @@ def _describe(r: LayerResult, table: bool = False) -> str:
 
     if t == "residual":
         return "residual block" + (" (identity shortcut)" if L.shortcut is None else "")
+    depthwise = t == "conv" and L.groups != 1 and L.groups == r.in_shape[0]
     if t in ("conv", "conv_transpose"):
-        s = f"{'conv' if t == 'conv' else 'conv transpose'} {L.kernel[0]}×{L.kernel[1]}, " \
-            f"{L.filters:,} filter{'s' if L.filters != 1 else ''}"
+        s = f"{'conv' if t == 'conv' else 'conv transpose'} {L.kernel[0]}×{L.kernel[1]}"
+        if depthwise:       # one filter per channel (or a few): the filters are the groups'
+            s = "depthwise " + s + ("" if L.filters == L.groups else
+                                    f", {L.filters:,} filters")
+        else:
+            s += f", {L.filters:,} filter{'s' if L.filters != 1 else ''}"
         if L.stride != (1, 1):
             s += f", stride {_pair(L.stride)}"
         s += padding()
         if L.dilation != (1, 1):
             s += f", dilation {_pair(L.dilation)}"
-        if L.groups != 1:
-            s += " depthwise" if L.groups == r.in_shape[0] else f", {L.groups} groups"
+        if L.groups != 1 and not depthwise:
+            s += f", {L.groups} groups"
         if t == "conv_transpose" and L.output_padding != (0, 0):
             s += f", output padding {_pair(L.output_padding)}"
         if not L.bias and not table:
@@ -388,12 +402,14 @@ def _short(r: LayerResult) -> str:
     if L.type == "conv" or L.type == "conv_transpose" or L.type == "pool":
         s = ("conv" if L.type == "conv" else "conv transpose" if L.type == "conv_transpose"
              else f"{L.pool_type} pool") + f" {L.kernel[0]}×{L.kernel[1]}"
+        if L.type == "conv" and L.groups != 1 and L.groups == r.in_shape[0]:
+            s = "depthwise " + s
         if L.stride != (1, 1):
             s += f", stride {_pair(L.stride)}"
         if L.type != "pool" and L.dilation != (1, 1):
             s += f", dilation {_pair(L.dilation)}"
-        if L.type == "conv" and L.groups != 1:
-            s += " depthwise" if L.groups == r.in_shape[0] else f", {L.groups} groups"
+        if L.type == "conv" and L.groups != 1 and L.groups != r.in_shape[0]:
+            s += f", {L.groups} groups"
         return s
     if L.type == "dense":
         return f"dense, {L.units:,} units"
@@ -645,15 +661,21 @@ def solve(problem, options) -> Solution:
 
     show_d = any(x.layer.type == "conv" and x.layer.dilation != (1, 1)
                  for x in leaves(results))
+    types = {x.layer.type for x in leaves(results)}
+    residual = any(isinstance(r.layer, Residual) for r in _all(results))
+    grouped = any(x.layer.type == "conv" and x.layer.groups != 1 for x in leaves(results))
     field_ = Section("Receptive field and jump")
     field_.add(Paragraph(
         "The receptive field r of an output cell is the span of input cells it depends on; "
         "the jump j is the distance, in input cells, between neighbouring output cells. From "
         "r = j = 1 on the input, each layer with a window of k cells, dilation d and stride s "
         "gives r ← r + (k − 1)·d·j, then j ← j·s"
-        + ("" if show_d else " (no layer here is dilated: d = 1, left out below)")
-        + ". A block follows its main path (its layers); a global pool is one window of the "
-        "whole map."))
+        + ("" if show_d else " (no layer here is dilated: d = 1, left out below)") + "."
+        + (" A residual block follows its main path (its layers)." if residual else "")
+        + (" A global pool is one window of the whole map." if "global_avg_pool" in types
+           else "")
+        + (" After a transposed convolution the cells are no window of the input (—)."
+           if "conv_transpose" in types else "")))
     frows = [["input", Num(1), Num(1)]]
     mrows = []
     for r, name, how in _rows(results, 0, _short):
@@ -667,12 +689,23 @@ def solve(problem, options) -> Solution:
                      align=["left", "left", "left"]))
     blocks.append(field_)
     cost = Section("Multiply-accumulates")
+    free = [w for w, there in (("batch norm", "batchnorm" in types),
+                               ("pooling", bool(types & {"pool", "global_avg_pool"})),
+                               ("activations", bool(types - set(WEIGHTED) - {
+                                   "batchnorm", "pool", "global_avg_pool", "flatten",
+                                   "dropout"})),
+                               ("the sums of residual blocks", residual)) if there]
     cost.add(Paragraph(
         "A multiply-accumulate (MAC) is one weight times one input, added to a sum. Each "
-        "weight of a convolution is used once per output position (H_out × W_out; a filter "
-        "sees the C/G channels of its group), each weight of a dense layer once. Biases, batch "
-        "norm, pooling, activations and the sums of residual blocks are not counted (as in "
-        "torchvision's figures); the layers without weights are left out."))
+        "weight of a convolution is used once per output position (H_out × W_out)"
+        + (", of a transposed convolution once per input position" if "conv_transpose" in types
+           else "")
+        + (", of a dense layer once" if "dense" in types else "") + "."
+        + (" A grouped filter has weights for the C/G channels of its group only." if grouped
+           else "") + " Biases"
+        + "".join(", " + w for w in free[:-1]) + (" and " + free[-1] if free else "")
+        + " are not counted, as in torchvision's figures; the layers without weights are left "
+        "out of the table."))
     mrows.append(["total", Count(total_macs), ""])
     cost.add(Table(["Layer", "MACs", "Computed as"], mrows, align=["left", "right", "left"]))
     blocks.append(cost)
