@@ -215,9 +215,8 @@ def _item(item) -> list:
     names = item.field_names() if item.is_map else []
     main = [n for n in names if n != "repeat"]
     if not item.is_map or len(main) != 1:
-        raise item.error("expected a layer: a name (relu, flatten) or one `type: {settings}` "
-                         "(with `repeat: n` beside it if it repeats), e.g. `conv: {filters: 16, "
-                         "kernel: 3}`")
+        raise item.error("expected a layer: a name (relu, flatten) or one `type: {settings}`, "
+                         "e.g. `conv: {filters: 16, kernel: 3}`")
     item.keys(LAYER_TYPES + BLOCK_TYPES + ("repeat",))
     name = main[0]
     body = item.get(name)
