@@ -310,9 +310,9 @@ def quiz_xml(category: str, questions: list) -> str:
 
 
 def variant_question(gen, seed: int, ask: list | None, tolerance) -> str:
-    """The cloze question of one generated variant (``nnsolve.generate.Generated``)."""
+    """The cloze question of one generated variant (``nnsolve.generating.Generated``)."""
     import yaml
-    from .generate import answer_key
+    from .generating import answer_key
     problem = yaml.safe_load(gen.text)
     tree = answer_key(gen)
     asked = select_fields(tree, ask) if ask else default_ask(gen.kind, tree, gen.data)
