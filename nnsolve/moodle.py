@@ -1,4 +1,4 @@
-"""Moodle quizzes: one Moodle XML file, a cloze ("embedded answers") question per variant.
+r"""Moodle quizzes: one Moodle XML file, a cloze ("embedded answers") question per variant.
 
 Each question states the problem (its given values, matrices in TeX for Moodle's MathJax filter)
 and asks for results as embedded NUMERICAL answers, ``{1:NUMERICAL:=value:tolerance}``, one per
@@ -9,8 +9,10 @@ What Moodle's importer reads (question/format/xml/format.php, ``import_multiansw
 cloze parser of question/type/multianswer/questiontype.php): ``<question type="cloze">`` with
 ``<name><text>``, ``<questiontext format="html"><text>`` (here in CDATA) and
 ``<generalfeedback>``; inside the text, each ``{N:NUMERICAL:=X:T}`` with X and T matching
-``-?(([0-9]+[.,]?[0-9]*|[.,][0-9]+)([eE][-+]?[0-9]+)?)``. In an embedded answer's feedback,
-``}``, ``#`` and ``~`` end the part unless escaped with a backslash (``escape_cloze``).
+``-?(([0-9]+[.,]?[0-9]*|[.,][0-9]+)([eE][-+]?[0-9]+)?)``. An answer's text or feedback would
+end at an unescaped ``}``, ``#`` or ``~`` (Moodle asks a backslash before ``}#~/"\``); these
+answers hold numbers only, and no feedback. CDATA keeps the HTML and TeX as written (a ``]]>``
+in it is split across two sections).
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ import numpy as np
 
 from .numbers import format_number
 
-__all__ = ["default_ask", "select_fields", "cloze_numerical", "escape_cloze", "question_html",
-           "quiz_xml", "moodle_number", "AskError"]
+__all__ = ["default_ask", "select_fields", "cloze_numerical", "question_html", "quiz_xml",
+           "moodle_quiz", "moodle_number", "AskError"]
 
 NUMBER_RE = re.compile(r"-?(([0-9]+[.,]?[0-9]*|[.,][0-9]+)([eE][-+]?[0-9]+)?)\Z")
 
@@ -134,18 +136,12 @@ def tolerance_for(value, tolerance) -> Fraction | float:
     return max(Fraction(tolerance.abs), Fraction(tolerance.rel) * v)
 
 
-def escape_cloze(text: str) -> str:
-    """Text for an embedded answer's feedback: a backslash before each character that would
-    end or split it (``}``, ``#``, ``~``) or that Moodle's documentation asks to escape (``/``,
-    ``"``, ``\\`` itself)."""
-    return re.sub(r'([\\}#~/"])', r"\\\1", text)
-
-
-def cloze_numerical(value, tolerance, mark: int = 1, feedback: str | None = None) -> str:
-    """One embedded numerical answer: ``{1:NUMERICAL:=1.18:0.00118}``."""
-    fb = f"#{escape_cloze(feedback)}" if feedback else ""
+def cloze_numerical(value, tolerance, mark: int = 1) -> str:
+    """One embedded numerical answer: ``{1:NUMERICAL:=1.18:0.00118}``. It holds only numbers,
+    so nothing in it needs escaping (``}``, ``#``, ``~``, ``/``, ``"``, ``\\`` would, in an
+    answer's text or feedback)."""
     return (f"{{{mark}:NUMERICAL:={moodle_number(value)}:"
-            f"{moodle_number(tolerance_for(value, tolerance))}{fb}}}")
+            f"{moodle_number(tolerance_for(value, tolerance))}}}")
 
 
 # --- the statement -----------------------------------------------------------------------------
@@ -202,24 +198,34 @@ def _num(v):
     return Fraction(str(v)) if not isinstance(v, Fraction) else v
 
 
-def _given_html(key, value, layer: int | None = None) -> str:
-    """One given value of the problem as HTML (TeX maths inside \\( \\))."""
-    sym = _SYMBOLS.get(key)
-    if sym is not None and layer is not None and key in ("weights", "bias"):
-        sym = f"{sym}^{{({layer})}}"
+def _given_html(key, value, layer: int | None = None, nested: bool = False,
+                kind: str | None = None) -> str:
+    """One given value of the problem as HTML (TeX maths inside \\( \\)): a symbol where the
+    exercise names one (x, y, W⁽ˡ⁾, b⁽ˡ⁾, η, ...), else the field's name."""
+    words = html.escape(str(key).replace("_", " "))
     if key == "loss" and value in _LOSSES:
         return f"the loss {html.escape(str(value))}: \\({_LOSSES[value]}\\)"
+    if kind == "shape" and key == "input" and _numeric(value):
+        dims = value if isinstance(value, list) else [value]
+        return "the input shape \\(" + r" \times ".join(str(d) for d in dims) + \
+            "\\) (channels first)"
+    sym = None
+    if layer is not None and key in ("weights", "bias"):
+        sym = f"{_SYMBOLS[key]}^{{({layer})}}"
+    elif not nested and layer is None:
+        sym = "w" if key == "weights" else _SYMBOLS.get(key)
     if _numeric(value):
+        if sym is None and not isinstance(value, list):
+            return f"{words} {html.escape(str(value))}"
         tex = tex_array(_num(value))
-        return f"\\({sym} = {tex}\\)" if sym else \
-            f"{html.escape(str(key).replace('_', ' '))}: \\({tex}\\)"
+        return f"\\({sym} = {tex}\\)" if sym else f"{words} \\({tex}\\)"
     if isinstance(value, dict):
-        inner = ", ".join(_given_html(k, v) for k, v in value.items())
-        return f"{html.escape(str(key).replace('_', ' '))}: {inner}"
+        inner = ", ".join(_given_html(k, v, nested=True) for k, v in value.items())
+        return f"{words}: {inner}"
     if isinstance(value, list):
         items = "".join(f"<li>{_item_html(v, i)}</li>" for i, v in enumerate(value, start=1))
-        return f"{html.escape(str(key))}:<ol>{items}</ol>"
-    return f"{html.escape(str(key).replace('_', ' '))}: {html.escape(str(value))}"
+        return f"{words}:<ol>{items}</ol>"
+    return f"{words}: {html.escape(str(value))}"
 
 
 def _item_html(item, index: int) -> str:
@@ -228,12 +234,28 @@ def _item_html(item, index: int) -> str:
     return html.escape(str(item))
 
 
-def statement_html(problem: dict) -> str:
-    """The problem as HTML: its title, then each given field (from its YAML, in order)."""
-    parts = []
+_INTROS = {
+    "backprop": r"A fully connected network computes \(a^{(l)} = W^{(l)} h^{(l-1)} + b^{(l)}\) "
+                r"(no \(b^{(l)}\) where none is given) and \(h^{(l)} = f(a^{(l)})\) from "
+                r"\(h^{(0)} = x\); its output is \(\hat y = h^{(L)}\). Work out the forward "
+                r"pass, the loss, the backward pass and one step of gradient descent, "
+                r"\(W \leftarrow W - \eta\, \partial J / \partial W\).",
+    "conv": "Work out the convolution layer below window by window (a cross-correlation "
+            "slides the kernel as it is; a convolution flips it first).",
+    "shape": "For the network below, work out each layer's output shape and number of "
+             "parameters (weights and biases).",
+    "regularize": r"The penalty \(\alpha \|w\|_p^p = \alpha \sum_i |w_i|^p\) is added to a "
+                  r"loss \(J\) whose gradient \(\nabla J\) is given. Work out the penalty, "
+                  r"its gradient, the gradient of the penalized loss and one step of gradient "
+                  r"descent.",
+}
+
+
+def statement_html(problem: dict, kind: str | None = None) -> str:
+    """The problem as HTML: each given field (from its YAML, in order) but its kind and title."""
     items = [(k, v) for k, v in problem.items() if k not in ("kind", "title")]
-    parts.append("<ul>" + "".join(f"<li>{_given_html(k, v)}</li>" for k, v in items) + "</ul>")
-    return "\n".join(parts)
+    return "<ul>" + "".join(f"<li>{_given_html(k, v, kind=kind)}</li>" for k, v in items) + \
+        "</ul>"
 
 
 _LABELS = {"loss": "J", "output": r"\hat y", "dJ_dW": r"\frac{{\partial J}}{{\partial W^{{({n})}}}}",
@@ -245,13 +267,34 @@ _LABELS = {"loss": "J", "output": r"\hat y", "dJ_dW": r"\frac{{\partial J}}{{\pa
            "a": "a^{{({n})}}", "h": "h^{{({n})}}"}
 
 
-def label_html(kind: str, path: tuple) -> str:
-    """How a question names an asked result: TeX for backprop's, else the field's name."""
+_KIND_LABELS = {
+    "regularize": {"penalty": r"\(\alpha \|w\|_p^p\)",
+                   "penalty_gradient": r"\(\nabla_w\, \alpha \|w\|_p^p\)",
+                   "gradient": r"\(\nabla_w (J + \alpha \|w\|_p^p)\)",
+                   "weights_new": r"\(w\) after the update"},
+    "conv": {"output": "the output", "output_shape": "the output's height and width",
+             "pool.output": "the output after pooling",
+             "pool.output_shape": "the height and width after pooling"},
+    "shape": {"total_parameters": "the parameters in all",
+              "output_shape": "the output shape (channels first)"},
+}
+
+
+def label_html(kind: str, path: tuple, types: list | None = None) -> str:
+    """How a question names an asked result: in TeX or words where nnsolve knows the kind, else
+    by the field's name in answers files."""
     if kind == "backprop":
         if len(path) == 1 and path[0] in _LABELS:
             return f"\\({_LABELS[path[0]]}\\)"
         if len(path) == 3 and path[0] == "layers" and path[2] in _LABELS:
             return "\\(" + _LABELS[path[2]].format(n=path[1]) + "\\)"
+    if kind == "shape" and len(path) == 3 and path[0] == "layers":
+        t = types[path[1] - 1] if types and path[1] - 1 < len(types) else None
+        what = {"output_shape": "output shape", "parameters": "parameters"}.get(path[2], path[2])
+        return html.escape(f"layer {path[1]}" + (f" ({t})" if t else "") + f": {what}")
+    words = _KIND_LABELS.get(kind, {}).get(field_name(path))
+    if words is not None:
+        return words
     return f"<code>{html.escape(field_name(path))}</code>"
 
 
@@ -268,14 +311,16 @@ def _blanks_html(value, tolerance) -> str:
     return f'<table class="nnsolve-matrix" style="display:inline-table">{rows}</table>'
 
 
-def question_html(kind: str, problem: dict, tree: dict, asked: list, tolerance) -> str:
+def question_html(kind: str, problem: dict, tree: dict, asked: list, tolerance,
+                  types: list | None = None) -> str:
     """The question text: the statement, then a blank (or a table of blanks) per asked result."""
     from .numbers import format_number as fmt
-    rows = "".join(f"<tr><td>{label_html(kind, p)} =</td><td>{_blanks_html(_value(tree, p), tolerance)}"
+    rows = "".join(f"<tr><td>{label_html(kind, p, types)} =</td><td>{_blanks_html(_value(tree, p), tolerance)}"
                    f"</td></tr>" for p in asked)
     title = problem.get("title")
     head = f"<p><b>{html.escape(str(title))}</b></p>\n" if title else ""
-    return (f"{head}<p>Given:</p>\n{statement_html(problem)}\n"
+    intro = f"<p>{_INTROS[kind]}</p>\n" if kind in _INTROS else ""
+    return (f"{head}{intro}<p>Given:</p>\n{statement_html(problem, kind)}\n"
             f"<p>Compute (each number is right within {fmt(tolerance.abs).text} or "
             f"{fmt(tolerance.rel * 100).text}% of it):</p>\n<table>{rows}</table>")
 
@@ -316,7 +361,9 @@ def variant_question(gen, seed: int, ask: list | None, tolerance) -> str:
     problem = yaml.safe_load(gen.text)
     tree = answer_key(gen)
     asked = select_fields(tree, ask) if ask else default_ask(gen.kind, tree, gen.data)
-    text = question_html(gen.kind, problem, tree, asked, tolerance)
+    types = [layer.get("type") for layer in gen.data.get("layers", [])
+             if isinstance(layer, dict)] if isinstance(gen.data.get("layers"), list) else None
+    text = question_html(gen.kind, problem, tree, asked, tolerance, types)
     feedback = (f"<p>The problem as a file for nnsolve (<code>nnsolve solve problem.yaml</code> "
                 f"prints the worked solution):</p>\n<pre>{html.escape(gen.text)}</pre>")
     name = str(problem.get("title") or f"{gen.kind} {seed}")
