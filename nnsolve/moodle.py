@@ -96,9 +96,10 @@ def select_fields(tree: dict, patterns: list) -> list:
     names = [field_name(p) for p in paths]
     out = []
     for pat in patterns:
-        hits = [p for p, n in zip(paths, names)
-                if fnmatchcase(n, pat) or n.startswith(pat + ".") or
-                fnmatchcase(n, pat + ".*")]
+        parts = pat.split(".")
+        # part by part (a * stands for one part); a shorter pattern asks all below it
+        hits = [p for p in paths if len(parts) <= len(p) and
+                all(fnmatchcase(str(k), q) for k, q in zip(p, parts))]
         if not hits:
             import difflib
             close = difflib.get_close_matches(pat, names, n=1)

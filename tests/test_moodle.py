@@ -152,6 +152,9 @@ def test_ask_chooses_the_results(tmp_path):
         step = solution_json(tmp_path, "backprop", seed)["steps"][0]
         want = flat(step["loss"]) + [v for layer in step["layers"] for v in flat(layer["W_new"])]
         assert [v for v, _t in embedded_answers(q["text"])] == want
+    r = CliRunner().invoke(cli, ["new", "backprop", "--seeds", "5", "--moodle", str(quiz),
+                                 "--ask", "*.W_new"])             # a * is one part, not two
+    assert r.exit_code == 2 and "*.W_new names no result" in r.stderr
     run("new", "backprop", "--seeds", "5", "--moodle", quiz, "--ask", "layers.2")
     step = solution_json(tmp_path, "backprop", 5)["steps"][0]["layers"][1]
     want = [v for k in ("a", "h", "dJ_dh", "dJ_da", "dJ_dW", "W_new") for v in flat(step[k])]
