@@ -55,8 +55,7 @@ class Mistake:
 
 
 MISTAKES = {m.name: m for m in [
-    Mistake("eta_x10", "η ×10", "η applied ten times too large (as the seed's eq. 47–49: 0.1 "
-                               "for 0.01)"),
+    Mistake("eta_x10", "η ×10", "η applied ten times too large"),
     Mistake("eta_div10", "η ÷10", "η applied ten times too small"),
     Mistake("update_added", "step added", "the step added instead of subtracted "
                                           "(w + η·∂J/∂w)"),
@@ -76,7 +75,7 @@ MISTAKES = {m.name: m for m in [
                                                        "(ceil mode)"),
     Mistake("bias_not_counted", "biases not counted", "the biases not counted as parameters"),
     Mistake("pnorm_sign_lost", "|w| lost", "the absolute value of the p-norm lost: α·p·wᵢ^(p−1) "
-            "instead of α·p·|wᵢ|^(p−1)·sign(wᵢ) (the seed's eq. 58/63)"),
+            "(the derivative of α·Σᵢ wᵢᵖ) instead of α·p·|wᵢ|^(p−1)·sign(wᵢ)"),
     Mistake("pnorm_factor_p", "factor p dropped", "the factor p of the derivative dropped"),
 ]}
 
@@ -194,6 +193,10 @@ def load_answers(source: str, tolerance: Tolerance | None = None) -> Answers:
         raise kd.error(f"this is a {kd.node.value} problem, not an answers file; solve it with "
                        f"`nnsolve solve`, or grade answers to it with an answers file whose "
                        f"`problem:` names it")
+    if kd is None and doc.has("problems") and not doc.has("answers"):
+        raise doc.child_key("problems").error(
+            "this is a sheet (it has `problems:`), not an answers file; solve it with "
+            "`nnsolve solve`; an answers file grades one problem")
     doc.keys(ANSWERS_FIELDS, required=["problem", "answers"])
     if doc.get("kind") is not None:
         doc["kind"].text(["answers"], what="kind (an answers file has `kind: answers`)")

@@ -128,6 +128,14 @@ class Doc:
             if key not in seen:
                 raise self.error(f"missing field `{key}`")
 
+    def child_key(self, key: str) -> "Doc":
+        """The key node of a field (for an error about the field as a whole)."""
+        for k, _v in self._pairs():
+            if getattr(k, "value", None) == key:
+                name = f"{self.field}.{key}" if self.field else key
+                return Doc(k, self.path, name, self.base_dir, self._budget)
+        raise self.error(f"missing field `{key}`")
+
     def has(self, key: str) -> bool:
         """True when the mapping has this key."""
         return any(k.value == key for k, _ in self._pairs())
