@@ -1,0 +1,1 @@
+"""The operations every kind shares, each with its forward and backward rule side by side."""
