@@ -40,7 +40,11 @@ def test_no_seed_wording_in_regularize(p):
 
 
 def test_no_seed_wording_in_check_or_its_mistakes(tmp_path):
-    from nnsolve.check import MISTAKES
+    from nnsolve.grading import MISTAKES
+    from nnsolve.kinds import KINDS, mistakes_module
+    for kind in KINDS:
+        mistakes_module(kind)
+    assert "pnorm_sign_lost" in MISTAKES and "eta_x10" in MISTAKES
     for m in MISTAKES.values():
         assert not SEED_WORDS.search(m.text + m.short), m
     for answers in glob.glob(os.path.join(ROOT, "problems", "answers", "*.yaml")):

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable
 
-from ..errors import ProblemError
-from ..sizes import conv_out, effective_kernel, pool_padding_fits, same_padding, window_fits
-from ..ops.pool import Pool
-from .common import Activation, activation_named, choose_exact, parse_activation, to_mode
+from ...errors import ProblemError
+from ...sizes import conv_out, effective_kernel, pool_padding_fits, same_padding, window_fits
+from ...ops.pool import Pool
+from ..common import Activation, activation_named, choose_exact, parse_activation, to_mode
 
 FIELDS = ["kind", "title", "input", "kernel", "kernels", "stride", "padding", "dilation", "mode",
           "bias", "activation", "pool"]
@@ -100,12 +100,12 @@ _SPLIT = re.compile(r"\s*[x×,]\s*|\s+")
 
 def ints_from_text(text: str) -> list[int]:
     """Whole numbers separated by x, ×, commas or spaces; ValueError when malformed."""
-    parts = [p for p in _SPLIT.split(text.strip()) if p != ""]
-    if not parts:
+    parts = _SPLIT.split(text.strip())
+    if parts == [""]:
         raise ValueError("expected a whole number")
     out = []
-    for p in parts:
-        if not re.fullmatch(r"[+-]?\d+", p):
+    for p in parts:     # an empty part is a separator with nothing after it: `1x`, `3x32x32x`
+        if not re.fullmatch(r"[+-]?\d+", p, re.ASCII):
             raise ValueError(f"expected whole numbers, got {text!r}")
         out.append(int(p))
     return out
@@ -355,7 +355,7 @@ def from_options(input_path: str, kernel_paths, *, stride: Pair | None = None, p
     """A ConvProblem from command-line options: matrix files for the input and each kernel,
     parsed values (or None: the default) for the rest. Errors name the option, or the file a
     wrong matrix came from."""
-    from ..load.arrays import read_matrix_file
+    from ...load.arrays import read_matrix_file
     x = read_matrix_file(input_path)
     ks = [read_matrix_file(k) for k in kernel_paths]
     single = len(ks) == 1
