@@ -153,6 +153,14 @@ def test_one_file_still_fails_with_its_error_line(tmp_path):
                        f"`loss`?\n"
 
 
+def test_a_gradebook_of_one_broken_file_still_has_its_row(tmp_path):
+    files = small_class(tmp_path)
+    r = CliRunner().invoke(cli, ["check", files[2], "--csv", str(tmp_path / "g.csv")])
+    assert r.exit_code == 1 and r.stderr == "" and "not graded" in r.stdout
+    rows = list(csv.reader(open(tmp_path / "g.csv", newline="")))
+    assert len(rows) == 2 and rows[1][0] == files[2] and "answers.lost" in rows[1][6]
+
+
 def test_a_bug_on_one_file_does_not_stop_the_class(tmp_path, monkeypatch):
     files = small_class(tmp_path)
     import nnsolve.check as check

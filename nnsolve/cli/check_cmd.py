@@ -75,7 +75,9 @@ def check(ctx, answers, abs_tol, rel_tol, csv_path, json_path, **kwargs):
         raise click.UsageError(f"{' and '.join(to_stdout + (['-o'] if out.output == '-' else []))}"
                                f" cannot all write to standard output")
     with progress(len(answers), "Grading") as step:
-        reports = grade_files(answers, tolerance, on_file=step)
+        reports = grade_files(answers, tolerance, on_file=step,
+                              class_run=len(answers) > 1 or csv_path is not None
+                              or json_path is not None)
     if not to_stdout or out.output is not None:
         write_output(render_solution(report(reports), out), out.output)
     if csv_path is not None:
