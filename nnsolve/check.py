@@ -296,7 +296,7 @@ def _solved_tree(problem) -> dict | None:
 
 def _backprop_variants(problem, right: dict) -> list:
     """The first step computed with each known mistake (by the solver's own ``compute_step``)."""
-    from .solvers.backprop import compute_step
+    from .kinds.backprop.solve import compute_step
     params = [(l.W, l.b) for l in problem.layers]
 
     def step_with(**mistake):
@@ -363,7 +363,7 @@ def _conv_variants(problem, right: dict) -> list:
 
 
 def _shape_variants(problem, right: dict) -> list:
-    from .solvers.shape import walk
+    from .kinds.shape.solve import walk
     out = []
     results = walk(problem)
 
@@ -421,7 +421,7 @@ def seed_pnorm_gradient(w, p, alpha):
 
 
 def _regularize_variants(problem, right: dict) -> list:
-    from .solvers import pnorm
+    from .ops import pnorm
     if problem.symbolic or not problem.exact:
         return []
     w, p, alpha = problem.weights, problem.p, problem.alpha

@@ -62,7 +62,7 @@ def _sizes(text):
 
 
 def _pair(text, name):
-    from ..spec.conv import pair_from_text
+    from ..kinds.conv.spec import pair_from_text
     try:
         return pair_from_text(text)
     except ValueError as e:

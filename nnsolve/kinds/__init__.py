@@ -6,16 +6,16 @@ from importlib import import_module
 
 # kind -> (spec module with parse(doc), solver module with solve(problem, options))
 KINDS = {
-    "backprop": ("nnsolve.spec.backprop", "nnsolve.solvers.backprop"),
-    "conv": ("nnsolve.spec.conv", "nnsolve.solvers.conv"),
-    "shape": ("nnsolve.spec.shape", "nnsolve.solvers.shape"),
-    "regularize": ("nnsolve.spec.regularize", "nnsolve.solvers.regularize"),
+    "backprop": ("nnsolve.kinds.backprop.spec", "nnsolve.kinds.backprop.solve"),
+    "conv": ("nnsolve.kinds.conv.spec", "nnsolve.kinds.conv.solve"),
+    "shape": ("nnsolve.kinds.shape.spec", "nnsolve.kinds.shape.solve"),
+    "regularize": ("nnsolve.kinds.regularize.spec", "nnsolve.kinds.regularize.solve"),
 }
 
 # Questions asked of another kind's spec, solved by their own solver module; no problem file
 # declares them (`nnsolve backprop --cost` solves a backprop spec with kind "backprop_cost").
 QUESTIONS = {
-    "backprop_cost": "nnsolve.solvers.cost",
+    "backprop_cost": "nnsolve.kinds.backprop.cost",
 }
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..expr import Add, Call, Frac, Mat, Mul, Num, Paren, Rel, Seq, Sym
-from ..sizes import conv_out
-from ..solution import Equation, Grid, Note, Paragraph, Section, Solution
-from ..spec.conv import ConvProblem, Pool
-from .activations import activation_math
-from .arrays import exact as is_exact
-from .arrays import zeros_like_mode
-from .shape import size_equations
+from ...expr import Add, Call, Frac, Mat, Mul, Num, Paren, Rel, Seq, Sym
+from ...sizes import conv_out
+from ...solution import Equation, Grid, Note, Paragraph, Section, Solution
+from .spec import ConvProblem, Pool
+from ...ops.activations import activation_math
+from ...arrays import exact as is_exact
+from ...arrays import zeros_like_mode
+from ..shape.solve import size_equations
 
 FULL_WINDOWS = 36        # default detail: every window while there are at most this many
 SHOW_MATRIX = 400        # default detail: matrices larger than this are described, not printed
