@@ -295,50 +295,25 @@ def _solved_tree(problem) -> dict | None:
 
 
 def _backprop_variants(problem, right: dict) -> list:
-    """The first step computed with each known mistake (by the solver's own ``compute_step``)."""
-    from .kinds.backprop.solve import compute_step
+    """The first step computed with each known mistake: one operation's rule swapped (the
+    loss's factor 2, the ReLU gate, the gradient's sign, η, the kernel flip, the padding), then
+    the solver's own ``compute_step`` and JSON of a step (it keeps no copy of the maths)."""
+    from .kinds.backprop.explain import step_data
+    from .kinds.backprop.solve import compute_step, known_mistakes
     params = [(l.W, l.b) for l in problem.layers]
 
-    def step_with(**mistake):
-        with np.errstate(over="ignore", invalid="ignore"):
-            return compute_step(problem, params, **mistake)
+    def tree(mistakes):
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                return to_tree(step_data(problem, compute_step(problem, params, mistakes)))
+        except (NnsolveError, ArithmeticError, ValueError):
+            return None     # a mistake that makes the problem unsolvable explains no value
 
-    def per_sample(x):
-        return x if problem.batch else x[0]
-
-    def tree_of(step, lr_factor, with_grads: bool) -> dict:
-        lr = problem.learning_rate * lr_factor
-        lr = lr if problem.exact else float(lr)
-        t: dict = {}
-        for i, ls in enumerate(step.layers, start=1):
-            if with_grads:
-                for k in ("dJ_dh", "dJ_da"):
-                    _set(t, ("layers", i, k), np.asarray(per_sample(getattr(ls, k)),
-                                                         dtype=object))
-                _set(t, ("layers", i, "dJ_dW"), np.asarray(ls.dJ_dW, dtype=object))
-                if ls.dJ_db is not None:
-                    _set(t, ("layers", i, "dJ_db"), np.asarray(ls.dJ_db, dtype=object))
-            _set(t, ("layers", i, "W_new"), np.asarray(ls.W - lr * ls.dJ_dW, dtype=object))
-            if ls.b is not None and problem.update_bias:
-                _set(t, ("layers", i, "b_new"), np.asarray(ls.b - lr * ls.dJ_db, dtype=object))
-        return t
-
-    base = step_with()
-    steps = []
-    if problem.loss == "squared_error" or (problem.loss == "mse" and problem.Y.shape[1] == 1):
-        steps.append(("loss_factor_2", step_with(loss_scale=Fraction(1, 2))))
-    if any(l.activation.name in ("relu", "leaky_relu") for l in problem.layers):
-        steps.append(("relu_gate_ignored", step_with(relu_gate=False)))
-    flipped = replace(base, layers=[replace(ls, dJ_dh=-ls.dJ_dh, dJ_da=-ls.dJ_da,
-                                            dJ_dW=-ls.dJ_dW,
-                                            dJ_db=None if ls.dJ_db is None else -ls.dJ_db)
-                                    for ls in base.layers])
-    steps.append(("gradient_sign", flipped))
-    variants = [Variant((name,), tree_of(base, f, False)) for name, f in ETA_MISTAKES]
-    variants += [Variant((name,), tree_of(st, 1, True)) for name, st in steps]
-    variants += [Variant((sname, ename), tree_of(st, f, False))
-                 for sname, st in steps for ename, f in ETA_MISTAKES]
-    return variants
+    rules, etas = known_mistakes(problem)
+    variants = [Variant((e,), tree((e,))) for e in etas]
+    variants += [Variant((m,), tree((m,))) for m in rules]
+    variants += [Variant((m, e), tree((m, e))) for m in rules for e in etas]
+    return [v for v in variants if v.tree is not None]
 
 
 def _conv_variants(problem, right: dict) -> list:
