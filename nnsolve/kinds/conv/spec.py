@@ -15,6 +15,7 @@ from typing import Callable
 
 from ...errors import ProblemError
 from ...sizes import conv_out, effective_kernel, pool_padding_fits, same_padding, window_fits
+from ...ops.pool import Pool
 from ..common import Activation, activation_named, choose_exact, parse_activation, to_mode
 
 FIELDS = ["kind", "title", "input", "kernel", "kernels", "stride", "padding", "dilation", "mode",
@@ -26,16 +27,6 @@ MAX_OUTPUT = 10_000_000       # numbers in the output
 
 Pair = tuple[int, int]
 Pads = tuple[Pair, Pair]      # ((top, bottom), (left, right))
-
-
-@dataclass(frozen=True)
-class Pool:
-    """Pooling after the convolution: max or avg over size windows moved by stride."""
-
-    type: str
-    size: Pair
-    stride: Pair
-    padding: Pads = ((0, 0), (0, 0))
 
 
 @dataclass
@@ -109,12 +100,12 @@ _SPLIT = re.compile(r"\s*[x×,]\s*|\s+")
 
 def ints_from_text(text: str) -> list[int]:
     """Whole numbers separated by x, ×, commas or spaces; ValueError when malformed."""
-    parts = [p for p in _SPLIT.split(text.strip()) if p != ""]
-    if not parts:
+    parts = _SPLIT.split(text.strip())
+    if parts == [""]:
         raise ValueError("expected a whole number")
     out = []
-    for p in parts:
-        if not re.fullmatch(r"[+-]?\d+", p):
+    for p in parts:     # an empty part is a separator with nothing after it: `1x`, `3x32x32x`
+        if not re.fullmatch(r"[+-]?\d+", p, re.ASCII):
             raise ValueError(f"expected whole numbers, got {text!r}")
         out.append(int(p))
     return out
