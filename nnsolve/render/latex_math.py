@@ -3,7 +3,9 @@
 ``LatexMathPrinter(options).doprint(expr)`` is the math-mode LaTeX of a formula. With
 ``markdown=True`` it writes LaTeX that survives GitHub's Markdown pass over ``$``/``$$`` math,
 which removes the backslash of ``\\`` ``\\{`` ``\\,`` and reads ``<`` as HTML: rows end with
-``\\cr``, braces are ``\\lbrace``, and ``<``/``>`` are ``\\lt``/``\\gt``.
+``\\cr``, braces are ``\\lbrace``, ``<``/``>`` are ``\\lt``/``\\gt``,
+and a ``_`` after a brace or parenthesis is followed by a space (``markdown_safe``): no ``_``
+opens emphasis.
 
 Matrices wider than ``MAX_COLS`` or taller than ``MAX_ROWS`` are shown with their first and last
 rows/columns and ``\\cdots``/``\\vdots`` between (pmatrix's default limit is 10 columns, and a page
