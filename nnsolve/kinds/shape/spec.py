@@ -16,12 +16,30 @@ from ...sizes import conv_out, effective_kernel, pool_out, pool_padding_fits, tr
 from ..conv.spec import Pads, Pair, ints_from_text, padding_from_doc, pair_from_doc, resolve_padding
 
 FIELDS = ["kind", "title", "input", "layers", "compare_dense"]
-ACTIVATION_LAYERS = ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax", "linear",
-                     "identity")
-SHAPE_KEEPING = ("batchnorm", "dropout")          # no change of shape, beside the activations
-LAYER_TYPES = ("conv", "conv_transpose", "pool", "global_avg_pool", "flatten", "dense",
-               "batchnorm", "dropout") + ACTIVATION_LAYERS
+STRUCTURAL_LAYERS = ("conv", "conv_transpose", "pool", "global_avg_pool", "flatten", "dense",
+                     "batchnorm", "dropout")
+# not in the registry of operations (yet): shape only needs to know it keeps the shape
+SHAPE_ONLY_ACTIVATIONS = ("relu6",)
 BLOCK_TYPES = ("residual",)
+
+
+def activation_layers() -> tuple:
+    """Each activation of the registry (and its other names), then shape's own: they keep the
+    shape."""
+    from ...ops.registry import activation_names
+    return tuple(activation_names(with_aliases=True)) + SHAPE_ONLY_ACTIVATIONS
+
+
+def layer_types() -> tuple:
+    """Every layer name: the structural ones, then the activations."""
+    return STRUCTURAL_LAYERS + activation_layers()
+
+
+def _canonical(name: str) -> str:
+    from ...ops.registry import aliases
+    return aliases().get(name, name)
+
+
 LAYER_KEYS = {
     "conv": ["filters", "kernel", "stride", "padding", "dilation", "groups", "bias"],
     "conv_transpose": ["filters", "kernel", "stride", "padding", "output_padding", "dilation",
@@ -135,10 +153,10 @@ def _where(doc) -> tuple:
 
 
 def _scalar_layer(item) -> Layer:
-    name = item.text(LAYER_TYPES + BLOCK_TYPES, what="layer")
+    name = item.text(layer_types() + BLOCK_TYPES, what="layer")
     if name in REQUIRED_KEYS or name in BLOCK_TYPES:
         raise item.error(f"a {name} layer needs its settings: `{name}: {{...}}`")
-    return Layer("linear" if name == "identity" else name, where=_where(item))
+    return Layer(_canonical(name), where=_where(item))
 
 
 def _layer_body(name: str, body, layer: Layer) -> Layer:
@@ -203,8 +221,8 @@ def _residual(item, body) -> Residual:
     activation = None
     if body.get("activation") is not None:
         a = body["activation"]
-        name = a.text(ACTIVATION_LAYERS, what="activation")
-        activation = Layer("linear" if name == "identity" else name, where=_where(a))
+        name = a.text(activation_layers(), what="activation")
+        activation = Layer(_canonical(name), where=_where(a))
     return Residual(layers, shortcut, activation, where=_where(item))
 
 
@@ -217,7 +235,7 @@ def _item(item) -> list:
     if not item.is_map or len(main) != 1:
         raise item.error("expected a layer: a name (relu, flatten) or one `type: {settings}`, "
                          "e.g. `conv: {filters: 16, kernel: 3}`")
-    item.keys(LAYER_TYPES + BLOCK_TYPES + ("repeat",))
+    item.keys(layer_types() + BLOCK_TYPES + ("repeat",))
     name = main[0]
     body = item.get(name)
     if name == "residual":
@@ -225,7 +243,7 @@ def _item(item) -> list:
             raise item.error("a residual block needs its `layers`")
         one = _residual(item, body)
     else:
-        layer = Layer("linear" if name == "identity" else name, where=_where(item))
+        layer = Layer(_canonical(name), where=_where(item))
         if not LAYER_KEYS.get(name):
             if body is not None and not (name in LAYER_KEYS and body.is_map
                                          and not body.field_names()):
