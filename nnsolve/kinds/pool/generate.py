@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ...errors import NnsolveError
+from ...ops.pool import Pool
 from ...generating import (Generated, GenerationError, MAX_TRIES, header, is_clean, rng_for,
                            solve_text, yaml_value)
 
@@ -24,10 +27,15 @@ def new_pool(seed: int, input_size=(4, 4), size=(2, 2), stride=None, padding: in
                               "written out by hand")
     ptype = type or rng.choice(["max", "avg"])
     stride = stride or size
-    for _ in range(MAX_TRIES):
+    pool = Pool(ptype, tuple(size), tuple(stride), ((padding, padding), (padding, padding)),
+                ceil_mode)
+    windows = list(pool.windows(H, W)) if pool.misfit(H, W) is None else []
+    for attempt in range(MAX_TRIES):
         lo = -4 if ptype == "max" else 0
         X = [[[rng.randint(lo, 9) for _ in range(W)] for _ in range(H)]
              for _ in range(channels)]
+        if ptype == "avg":
+            X = _clean_means(X, windows, rng, late=attempt >= MAX_TRIES // 2)
         kind_words = "Max" if ptype == "max" else "Average"
         lines = [header(command).rstrip("\n"), "kind: pool",
                  f'title: "{kind_words} pooling (exercise {seed})"',
@@ -49,6 +57,37 @@ def new_pool(seed: int, input_size=(4, 4), size=(2, 2), stride=None, padding: in
         return Generated("pool", text, sol.data)
     raise GenerationError(f"no clean pool problem found in {MAX_TRIES} tries; try another "
                           "--seed or other sizes")
+
+
+def _odd_part(n: int) -> int:
+    """n without its factors 2 and 5: a mean x/n has at most two decimals when this divides x
+    (for n up to 100's factors)."""
+    while n % 2 == 0:
+        n //= 2
+    while n % 5 == 0:
+        n //= 5
+    return n
+
+
+def _clean_means(X, windows, rng, late: bool):
+    """Nudge the input so that every window's mean has at most two decimals: windows that share
+    no cell each get one cell moved to the next multiple; overlapping ones (stride < size) are
+    drawn as multiples of what every divisor needs, on the later tries."""
+    need = [(w, _odd_part(w.count)) for w in windows if _odd_part(w.count) > 1]
+    if not need:
+        return X
+    cells = [c for w, _ in need for c in w.cells]
+    if len(cells) == len(set(cells)):
+        for ch in X:
+            for w, r in need:
+                i, j = w.cells[rng.randrange(len(w.cells))]
+                rest = sum(ch[a][b] for a, b in w.cells) % r
+                ch[i][j] += -rest if ch[i][j] - rest >= 0 else r - rest
+        return X
+    if late:
+        L = math.lcm(*(r for _, r in need))
+        return [[[rng.randint(0, 3) * L for _ in row] for row in ch] for ch in X]
+    return X
 
 
 def _pair_text(pair) -> str:

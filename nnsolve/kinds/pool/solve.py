@@ -65,20 +65,20 @@ def _given(p: PoolProblem, show) -> list:
              f"{_pad_words(pool.padding)}" + (", ceil mode" if pool.ceil_mode else "") + ".")
     blocks.append(Paragraph(words))
     moves = f"the window moves by {_pair_words(pool.stride)} (the stride)"
-    padded = pool.padding != ((0, 0), (0, 0)) or pool.ceil_mode
+    padded = pool.padding != ((0, 0), (0, 0))
+    outside = "in the padding" if not pool.ceil_mode else \
+        ("in the padding or past it (ceil mode)" if padded else "past the input (ceil mode)")
     if pool.type == "max":
         rule = (f"Each output element is the largest value in a {kh}×{kw} window of the input; "
                 f"{moves}.")
-        if padded:
-            rule += (" Cells of a window that fall in the padding count as −∞: they never win "
-                     "the maximum.")
+        if padded or pool.ceil_mode:
+            rule += f" Cells of a window {outside} count as −∞: they never win the maximum."
     else:
         rule = (f"Each output element is the mean of the input cells in a {kh}×{kw} window; "
                 f"{moves}.")
-        if padded:
-            rule += (" Cells of a window that fall in the padding are left out of the mean: a "
-                     "window holding n input cells divides by n (not by "
-                     f"{kh * kw}).")
+        if padded or pool.ceil_mode:
+            rule += (f" Cells of a window {outside} are left out of the mean: a window holding "
+                     f"n input cells divides by n (not by {kh * kw}).")
     if C > 1:
         rule += " Each channel is pooled on its own, with the same windows."
     blocks.append(Paragraph(rule))
@@ -88,18 +88,20 @@ def _given(p: PoolProblem, show) -> list:
 def _coverage(p: PoolProblem, H: int, W: int, Ho: int, Wo: int) -> list:
     """A note when the windows leave the last rows or columns of the input out."""
     pool = p.pool
-    notes = []
+    parts, cells = [], 0
     for n, o, k, s, (before, _), what in zip((H, W), (Ho, Wo), pool.size, pool.stride,
                                             pool.padding, ("row", "column")):
         last = (o - 1) * s + k - before      # one past the last input cell a window reaches
         if last < n:
-            left = range(last, n)
-            notes.append(f"{_span(left, what)} of the input fall{'s' if len(left) == 1 else ''}"
-                         f" in no window (the stride does not tile the input)")
-    if not notes:
+            parts.append(_span(range(last, n), what))
+            cells += n - last
+    if not parts:
         return []
-    tail = "; ceil_mode: true would add a last window for them." if not pool.ceil_mode else "."
-    return [Note("; ".join(notes)[0].upper() + "; ".join(notes)[1:] + tail)]
+    verb = "falls" if cells == 1 else "fall"
+    text = " and ".join(parts) + f" of the input {verb} in no window (the stride does not " \
+        "tile the input)"
+    text += "; ceil_mode: true would add a last window for them." if not pool.ceil_mode else "."
+    return [Note(text[0].upper() + text[1:])]
 
 
 def _window_blocks(p: PoolProblem, c: int, w, value) -> tuple[list, dict]:
@@ -109,9 +111,9 @@ def _window_blocks(p: PoolProblem, c: int, w, value) -> tuple[list, dict]:
     words = [f"For ", sym, f" the window covers {_span(w.rows, 'row')} and "
              f"{_span(w.cols, 'column')} of the input ", _in_sym(p, c)]
     if w.outside:
-        lost = "left out" if p.pool.type == "avg" else "−∞"
+        lost = "left out of the mean" if p.pool.type == "avg" else "−∞, never the maximum"
         words.append(f"; its other {w.outside} cell{'s' if w.outside != 1 else ''} "
-                     f"{'are' if w.outside != 1 else 'is'} padding ({lost})")
+                     f"lie{'s' if w.outside == 1 else ''} outside the input ({lost})")
     words.append(":")
     blocks = [Paragraph(*words), Grid(X, frozenset(w.cells)),
               Equation([sym, p.pool.value_expr(cells.ravel()), Num(value)])]
