@@ -351,3 +351,15 @@ def test_new_pool_options_and_answer_key(tmp_path, args):
 def test_new_pool_impossible_sizes():
     r = run("new", "pool", "--seed", "1", "--input-size", "2", "--size", "3")
     assert r.exit_code == 1 and "these sizes make no exercise" in r.stderr
+
+
+def test_check_conv_windows_too(tmp_path):
+    """SPEC: conv and pool windows under `windows:`, 0-based (seed 2.3: window 1 is O₁,₂ = 8)."""
+    (tmp_path / "a.yaml").write_text(
+        f"problem: {os.path.join(ROOT, 'problems', 'seed-conv.yaml')}\nanswers:\n  windows:\n"
+        "    1: {sum: 8, products: [[2, 0], [0, 6]]}\n    2: {sum: 7}\n")
+    r = run("check", str(tmp_path / "a.yaml"), "--format", "json")
+    fields = {f["field"]: f for f in json.loads(r.stdout)["files"][0]["fields"]}
+    assert r.exit_code == 1
+    assert fields["windows.1.sum"]["correct"] and fields["windows.1.products"]["correct"]
+    assert not fields["windows.2.sum"]["correct"] and fields["windows.2.sum"]["right"] == 9
