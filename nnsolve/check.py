@@ -21,12 +21,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import NnsolveError
+from .errors import NnsolveError, internal_error
 from .expr import Mat, Num
 from .solution import Note, Paragraph, Section, Solution, Table
 
 __all__ = ["Tolerance", "DEFAULT_TOLERANCE", "Answers", "FieldResult", "FileReport",
-           "load_answers", "grade", "report", "MISTAKES"]
+           "load_answers", "grade", "report", "MISTAKES", "Ungraded", "grade_files",
+           "check_files", "gradebook", "gradebook_csv", "gradebook_json"]
 
 ANSWERS_FIELDS = ["kind", "student", "problem", "tolerance", "answers"]
 # JSON keys that are not answers: bookkeeping, and conv's per-window working (0-based lists)
@@ -748,47 +749,141 @@ def _file_section(rep: FileReport, several: bool) -> Section:
     return sec
 
 
-def report(reports: list) -> Solution:
-    """The check report of one or several answers files, as a Solution of kind "check"."""
-    several = len(reports) > 1
-    blocks = [_file_section(rep, several) for rep in reports]
-    counts: dict = {}
+@dataclass
+class Ungraded:
+    """An answers file of a class run that could not be graded: its error line."""
+
+    path: str
+    error: str
+
+    @property
+    def student(self) -> str:
+        return _file_student(self.path)
+
+
+def _file_student(path: str) -> str:
+    return os.path.splitext(os.path.basename(str(path)))[0]
+
+
+def _file_mistakes(rep: FileReport) -> list:
+    """The likely mistakes of one file, each once, in a few words, in order of computation."""
+    mis = []
+    for r in rep.results:
+        if not r.correct and r.mistakes and not r.follows_from:
+            w = mistake_short(r.mistakes[0])
+            if w not in mis:
+                mis.append(w)
+    return mis
+
+
+def gradebook(reports: list) -> list:
+    """One record per answers file (graded or not): the rows of the CSV and JSON gradebooks."""
+    rows = []
     for rep in reports:
+        if isinstance(rep, Ungraded):
+            rows.append({"file": rep.path, "student": rep.student, "right": None, "of": None,
+                         "earliest_wrong": None, "mistakes": [], "error": rep.error})
+        else:
+            rows.append({"file": rep.answers.path, "student": rep.answers.student,
+                         "right": rep.n_right, "of": len(rep.results),
+                         "earliest_wrong": rep.earliest.field if rep.earliest else None,
+                         "mistakes": _file_mistakes(rep), "error": None})
+    return rows
+
+
+GRADEBOOK_COLUMNS = ["file", "student", "right", "of", "earliest_wrong", "mistakes", "error"]
+
+
+def gradebook_csv(reports: list) -> str:
+    """The gradebook as CSV (a header row, then one row per answers file)."""
+    import csv
+    import io
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(GRADEBOOK_COLUMNS)
+    for row in gradebook(reports):
+        w.writerow(["" if row[c] is None else "; ".join(row[c]) if c == "mistakes" else row[c]
+                    for c in GRADEBOOK_COLUMNS])
+    return buf.getvalue()
+
+
+def gradebook_json(reports: list) -> str:
+    """The gradebook as JSON: {kind: "gradebook", format_version, files: [record, ...]}."""
+    import json
+    return json.dumps({"kind": "gradebook", "format_version": 1,
+                       "files": gradebook(reports)}, sort_keys=True, indent=2,
+                      ensure_ascii=False) + "\n"
+
+
+def _ungraded_data(u: Ungraded) -> dict:
+    return {"file": u.path, "student": u.student, "problem": None, "kind": None,
+            "tolerance": None, "right": 0, "wrong": 0, "total": 0, "all_right": False,
+            "earliest_wrong": None, "fields": [], "mistakes": [], "error": u.error}
+
+
+def report(reports: list) -> Solution:
+    """The check report of one or several answers files, as a Solution of kind "check".
+
+    In a class run an item may be ``Ungraded``: a section and a summary row with its error."""
+    several = len(reports) > 1
+    graded_ = [rep for rep in reports if not isinstance(rep, Ungraded)]
+    blocks = []
+    for rep in reports:
+        if isinstance(rep, Ungraded):
+            blocks.append(Section(f"{rep.student}: not graded").add(
+                Paragraph(f"{rep.path} could not be graded:"), Note(f"Error: {rep.error}")))
+        else:
+            blocks.append(_file_section(rep, several))
+    counts: dict = {}
+    for rep in graded_:
         for r in rep.results:
             if not r.correct and r.mistakes and not r.follows_from:
                 key = r.mistakes[0]
                 counts.setdefault(key, set()).add(rep.answers.path)
+    n_ungraded = len(reports) - len(graded_)
     if several:
         rows = []
         for rep in reports:
-            mis = []
-            for r in rep.results:
-                if not r.correct and r.mistakes and not r.follows_from:
-                    w = mistake_short(r.mistakes[0])
-                    if w not in mis:
-                        mis.append(w)
+            if isinstance(rep, Ungraded):
+                rows.append([rep.path, "", "", "not graded", rep.error])
+                continue
+            mis = _file_mistakes(rep)
             rows.append([rep.answers.student, Num(rep.n_right), Num(len(rep.results)),
                          rep.earliest.field if rep.earliest else "",
                          "; ".join(mis) if mis else ("" if rep.n_wrong == 0 else "—")])
         summary = Section("Class summary")
         summary.add(Table(["Student", "Right", "Of", "Earliest wrong", "Likely mistakes"], rows,
                           align=["left", "right", "right", "left", "left"]))
-        all_right = sum(rep.n_wrong == 0 for rep in reports)
+        all_right = sum(rep.n_wrong == 0 for rep in graded_)
+        tail = ["."] if not n_ungraded else \
+            ["; ", Num(n_ungraded), " could not be graded (their error is in the table)."]
         summary.add(Paragraph(Num(all_right), " of ", Num(len(reports)),
-                              " answer files all right."))
+                              " answer files all right", *tail))
         if counts:
             mrows = [[mistake_words(k), Num(len(v))]
                      for k, v in sorted(counts.items(), key=lambda kv: -len(kv[1]))]
             summary.add(Table(["Mistake", "Students"], mrows, align=["left", "right"]))
         blocks.append(summary)
+    files = []
+    for rep in reports:
+        if isinstance(rep, Ungraded):
+            files.append(_ungraded_data(rep))
+        else:
+            d = file_data(rep)
+            d["mistakes"] = [list(m) for m in dict.fromkeys(
+                r.mistakes[0] for r in rep.results
+                if not r.correct and r.mistakes and not r.follows_from)]
+            d["error"] = None
+            files.append(d)
     data = {
         "kind": "check", "format_version": 1,
-        "files": [file_data(rep) for rep in reports],
+        "files": files,
         "summary": {
             "files": len(reports),
-            "all_right": sum(rep.n_wrong == 0 for rep in reports),
-            "right": sum(rep.n_right for rep in reports),
-            "wrong": sum(rep.n_wrong for rep in reports),
+            "all_right": sum(rep.n_wrong == 0 for rep in graded_),
+            "right": sum(rep.n_right for rep in graded_),
+            "wrong": sum(rep.n_wrong for rep in graded_),
+            "ungraded": n_ungraded,
             "mistakes": {"; ".join(k): len(v) for k, v in counts.items()},
         },
     }
@@ -796,7 +891,36 @@ def report(reports: list) -> Solution:
     return Solution("check", title, blocks, data)
 
 
-def check_files(paths, tolerance: Tolerance | None = None) -> tuple[Solution, bool]:
-    """Grade answers files: the report, and True when every claimed value is right."""
-    reports = [grade(load_answers(p, tolerance)) for p in paths]
-    return report(reports), all(rep.n_wrong == 0 for rep in reports)
+def grade_files(paths, tolerance: Tolerance | None = None, on_file=None) -> list:
+    """Grade answers files. One file: its error is raised. Several (a class run): a file that
+    cannot be read or is not a valid answers file becomes ``Ungraded`` and the others are still
+    graded. ``on_file`` (if given) is called after each file, for a progress bar."""
+    paths = list(paths)
+    reports = []
+    for p in paths:
+        if len(paths) == 1:
+            reports.append(grade(load_answers(p, tolerance)))
+        else:
+            try:
+                reports.append(grade(load_answers(p, tolerance)))
+            except NnsolveError as e:
+                reports.append(Ungraded(str(p), str(e)))
+            except Exception as e:  # a bug on one file must not stop a class's grading
+                if os.environ.get("NNSOLVE_DEBUG"):
+                    raise
+                reports.append(Ungraded(str(p), f"{p}: {internal_error(e)}"))
+        if on_file is not None:
+            on_file()
+    return reports
+
+
+def all_right(reports: list) -> bool:
+    """True when every file was graded and every claimed value is right."""
+    return all(not isinstance(rep, Ungraded) and rep.n_wrong == 0 for rep in reports)
+
+
+def check_files(paths, tolerance: Tolerance | None = None, on_file=None) -> tuple[Solution, bool]:
+    """Grade answers files: the report, and True when every file was graded and every claimed
+    value is right."""
+    reports = grade_files(paths, tolerance, on_file)
+    return report(reports), all_right(reports)
