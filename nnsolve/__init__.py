@@ -1,6 +1,6 @@
 """nnsolve: worked solutions to neural-network homework, step by step.
 
-    from nnsolve import load_problem, solve, render
+    from . import load_problem, solve, render
     problem = load_problem("problems/seed-backprop.yaml")
     print(render(solve(problem), "text"))
 """

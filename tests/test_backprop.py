@@ -18,8 +18,8 @@ from nnsolve.load import load_problem
 from nnsolve.load.yamldoc import doc_from_text
 from nnsolve.render import render
 from nnsolve.solve import SolveOptions, solve
-from nnsolve.spec.backprop import parse
-from nnsolve.solvers.backprop import compute_step
+from nnsolve.kinds.backprop.spec import parse
+from nnsolve.kinds.backprop.solve import compute_step
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROBLEMS = os.path.join(os.path.dirname(HERE), "problems")

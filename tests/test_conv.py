@@ -16,8 +16,8 @@ from nnsolve.cli import cli
 from nnsolve.errors import ProblemError
 from nnsolve.load import load_problem
 from nnsolve.solve import SolveOptions, solve
-from nnsolve.spec.common import Activation
-from nnsolve.spec.conv import Pool, build
+from nnsolve.kinds.common import Activation
+from nnsolve.kinds.conv.spec import Pool, build
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = ROOT / "problems"
@@ -358,8 +358,8 @@ def test_wrong_kind(tmp_path):
 
 
 def test_from_options():
-    from nnsolve.spec.common import LEAKY_RELU_ALPHA
-    from nnsolve.spec.conv import from_options
+    from nnsolve.kinds.common import LEAKY_RELU_ALPHA
+    from nnsolve.kinds.conv.spec import from_options
     I, K = str(ROOT / "problems" / "I.txt"), str(ROOT / "problems" / "K.txt")
     p = from_options(I, [K], activation="leaky_relu", pool="max", pool_size=(1, 1))
     assert p.single and p.stride == (1, 1) and p.padding == ((0, 0), (0, 0))

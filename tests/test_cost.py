@@ -7,7 +7,7 @@ import os
 from click.testing import CliRunner
 
 from nnsolve.cli import cli
-from nnsolve.solvers.cost import (depth_sizes, layer_costs, solve_sizes, with_backprop,
+from nnsolve.kinds.backprop.cost import (depth_sizes, layer_costs, solve_sizes, with_backprop,
                                   without_reuse)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

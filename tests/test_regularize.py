@@ -15,8 +15,8 @@ from nnsolve.errors import ProblemError
 from nnsolve.load import load_problem
 from nnsolve.render import RenderOptions, render
 from nnsolve.solve import SolveOptions, solve
-from nnsolve.solvers import pnorm
-from nnsolve.spec.regularize import from_options
+from nnsolve.ops import pnorm
+from nnsolve.kinds.regularize.spec import from_options
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROBLEMS = os.path.join(os.path.dirname(HERE), "problems")
@@ -364,7 +364,7 @@ def test_the_regularised_loss_is_a_symbol_with_a_tilde():
     from nnsolve.expr import Sym
     from nnsolve.render.latex_math import LatexMathPrinter
     from nnsolve.render.unicode import UnicodePrinter
-    from nnsolve.solvers.regularize import J_TILDE
+    from nnsolve.kinds.regularize.solve import J_TILDE
     assert J_TILDE.name == "J" and J_TILDE.tilde
     assert UnicodePrinter(RenderOptions()).box(J_TILDE).lines == ["J\u0303"]
     assert LatexMathPrinter(RenderOptions()).doprint(J_TILDE) == r"\tilde{J}"

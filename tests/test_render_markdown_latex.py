@@ -260,7 +260,7 @@ def test_a_sheet_renders_its_problems_in_order(fmt):
     from nnsolve.load.sheet import SheetProblem
     from nnsolve.sheet import solve_sheet
     from nnsolve.solve import SolveOptions
-    from nnsolve.spec.regularize import from_options
+    from nnsolve.kinds.regularize.spec import from_options
     sheet = SheetProblem("The sheet", [from_options(p="1"), from_options(p="2")],
                          ["First: p = 1", "Second: p = 2"])
     solution = solve_sheet(sheet, SolveOptions())

@@ -16,8 +16,8 @@ from nnsolve.errors import ProblemError
 from nnsolve.load import load_problem
 from nnsolve.load.yamldoc import doc_from_text
 from nnsolve.solve import SolveOptions, solve
-from nnsolve.spec import conv as conv_spec
-from nnsolve.spec.shape import build_single, parse
+from nnsolve.kinds.conv import spec as conv_spec
+from nnsolve.kinds.shape.spec import build_single, parse
 from nnsolve.sizes import pool_out, transposed_out
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,12 +22,12 @@ class _TextParam(click.ParamType):
 
 
 def _pair(text):
-    from ..spec.conv import pair_from_text
+    from ..kinds.conv.spec import pair_from_text
     return pair_from_text(text)
 
 
 def _padding(text):
-    from ..spec.conv import padding_from_text
+    from ..kinds.conv.spec import padding_from_text
     return padding_from_text(text)
 
 
@@ -98,7 +98,7 @@ def conv(problem, input_, kernels, stride, padding, dilation, mode, bias, activa
             raise click.UsageError("only one of --input and --kernel can be - (standard input)")
         if (pool_size or pool_stride) and not pool:
             raise click.UsageError("--pool-size and --pool-stride need --pool max or --pool avg")
-        from ..spec.conv import from_options
+        from ..kinds.conv.spec import from_options
         spec = from_options(input_, kernels, stride=stride, padding=padding, dilation=dilation,
                             mode=mode, bias=bias, activation=activation, pool=pool,
                             pool_size=pool_size, pool_stride=pool_stride)

@@ -45,7 +45,7 @@ def regularize(problem, p, alpha, weights, loss_gradient, learning_rate, **kwarg
             raise click.UsageError(f"give either a problem file or {', '.join(clash)}, not both")
         spec = load_for("regularize", problem)
     else:
-        from ..spec.regularize import from_options
+        from ..kinds.regularize.spec import from_options
         spec = from_options(p=p, alpha=alpha, weights=weights, loss_gradient=loss_gradient,
                             learning_rate=learning_rate)
     solve_and_write(spec, out)

@@ -8,12 +8,12 @@ from .conv_cmd import PADDING, PAIR, _TextParam
 
 
 def _shape(text):
-    from ..spec.shape import shape_from_text
+    from ..kinds.shape.spec import shape_from_text
     return shape_from_text(text)
 
 
 def _nonneg_pair(text):
-    from ..spec.conv import pair_from_text
+    from ..kinds.conv.spec import pair_from_text
     return pair_from_text(text, nonnegative=True)
 
 
@@ -91,7 +91,7 @@ def _from_options(input_, kernel, filters, stride, padding, dilation, transposed
         raise click.BadParameter("a transposed convolution takes numbers", param_hint="--padding")
     if pool is not None and kernel is None and isinstance(padding, str):
         raise click.BadParameter("a pool takes numbers", param_hint="--padding")
-    from ..spec.shape import build_single
+    from ..kinds.shape.spec import build_single
     return build_single(input_, kernel=kernel, filters=filters, stride=stride,
                         padding=padding if padding is not None else ((0, 0), (0, 0)),
                         dilation=dilation or (1, 1), transposed=transposed,

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import ProblemError
-from ..sizes import conv_out, effective_kernel, pool_out, pool_padding_fits, transposed_out, \
+from ...errors import ProblemError
+from ...sizes import conv_out, effective_kernel, pool_out, pool_padding_fits, transposed_out, \
     window_fits
-from .conv import Pads, Pair, ints_from_text, padding_from_doc, pair_from_doc, resolve_padding
+from ..conv.spec import Pads, Pair, ints_from_text, padding_from_doc, pair_from_doc, resolve_padding
 
 FIELDS = ["kind", "title", "input", "layers", "compare_dense"]
 ACTIVATION_LAYERS = ("relu", "leaky_relu", "sigmoid", "tanh", "softmax", "linear", "identity")

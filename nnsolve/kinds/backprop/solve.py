@@ -11,12 +11,12 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..errors import ProblemError
-from ..spec.backprop import BackpropProblem
-from . import pnorm
-from .activations import activation_math
-from .arrays import as_float, exact, like
-from .losses import LOSSES
+from ...errors import ProblemError
+from .spec import BackpropProblem
+from ...ops import pnorm
+from ...ops.activations import activation_math
+from ...arrays import as_float, exact, like
+from ...ops.losses import LOSSES
 
 
 @dataclass
@@ -75,7 +75,7 @@ def compute_step(problem: BackpropProblem, params, *, loss_scale=1,
     The keywords inject a student's mistake for ``nnsolve check`` (the defaults are the right
     maths): ``loss_scale`` multiplies the loss gradient (1/2: the factor 2 of the squared loss
     dropped), ``relu_gate=False`` takes (leaky) ReLU′ as 1 everywhere."""
-    from ..spec.backprop import Layer
+    from .spec import Layer
     layers = [Layer(W, b, l.activation) for (W, b), l in zip(params, problem.layers)]
     X, Y = problem.X, problem.Y
     N = X.shape[0]
@@ -149,7 +149,7 @@ def compute_step(problem: BackpropProblem, params, *, loss_scale=1,
 
 def loss_at(problem: BackpropProblem, params) -> float:
     """J for given parameters, in float64 (for the finite-difference check)."""
-    from ..spec.backprop import Layer
+    from .spec import Layer
     layers = [Layer(as_float(W), None if b is None else as_float(b), l.activation)
               for (W, b), l in zip(params, problem.layers)]
     X, Y = as_float(problem.X), as_float(problem.Y)
@@ -237,7 +237,7 @@ def _too_long(step: Step) -> bool:
 def _in_float(problem: BackpropProblem) -> BackpropProblem:
     """The same problem computed in float64."""
     from dataclasses import replace
-    from ..spec.backprop import Layer
+    from .spec import Layer
     layers = [Layer(as_float(l.W), None if l.b is None else as_float(l.b), l.activation)
               for l in problem.layers]
     return replace(problem, layers=layers, X=as_float(problem.X), Y=as_float(problem.Y),
@@ -255,7 +255,7 @@ def _checked(problem: BackpropProblem, params, k: int):
 
 def solve(problem: BackpropProblem, options):
     """The worked solution of every step."""
-    from .backprop_explain import explain
+    from .explain import explain
     params = [(l.W, l.b) for l in problem.layers]
     steps = []
     checks = []
@@ -270,7 +270,7 @@ def solve(problem: BackpropProblem, options):
         if step is None or not _finite(step):
             raise ProblemError(_TOO_LARGE.format(k=k), *problem.where)
         if problem.exact and k < problem.steps and _too_long(step):
-            from ..solution import Note
+            from ...solution import Note
             solution = solve(_in_float(problem), options)
             solution.blocks.insert(0, Note(
                 f"Exact fractions grew too long by step {k} of {problem.steps}, so every step "

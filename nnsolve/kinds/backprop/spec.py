@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..load.yamldoc import describe
-from ..numbers import format_number
-from .common import Activation, choose_exact, parse_activation, to_mode
+from ...load.yamldoc import describe
+from ...numbers import format_number
+from ..common import Activation, choose_exact, parse_activation, to_mode
 
 LOSSES = ("squared_error", "half_squared_error", "mse", "cross_entropy", "binary_cross_entropy")
 FIELDS = ["kind", "title", "input", "target", "samples", "layers", "loss", "learning_rate",
@@ -147,7 +147,7 @@ def parse(doc) -> BackpropProblem:
 
 def _check_size(doc, layers, n, steps):
     """Refuse, before computing, a run whose values (kept for every step) would be too many."""
-    from ..load.arrays import MAX_NUMBERS
+    from ...load.arrays import MAX_NUMBERS
     units = sum(l.W.shape[0] for l in layers)
     params = sum(l.W.size + (0 if l.b is None else l.b.size) for l in layers)
     count = steps * (4 * n * units + 3 * params)     # a, h, ∂J/∂h, ∂J/∂a; W, ∂J/∂W, W_new

@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..expr import Add, Num, Paren, Rel, Seq, Sub, Sum, Sym, mul
-from ..solution import Equation, Note, Paragraph, Section, Solution, Table
+from ...expr import Add, Num, Paren, Rel, Seq, Sub, Sum, Sym, mul
+from ...solution import Equation, Note, Paragraph, Section, Solution, Table
 
 MAX_DEPTH = 6
 

@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 
 from ..expr import Add, Call, Frac, Neg, Num, Paren, Pow, Sub, Sum, mul
-from .arrays import as_float, exact
+from ..arrays import as_float, exact
 
 
 @dataclass(frozen=True)

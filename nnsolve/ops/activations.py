@@ -8,8 +8,8 @@ from typing import Callable
 import numpy as np
 
 from ..expr import Cases, Num, Rel, Seq, Sub, Text, mul
-from ..spec.common import Activation
-from .arrays import as_float, exact, like
+from ..kinds.common import Activation
+from ..arrays import as_float, exact, like
 
 
 @dataclass(frozen=True)

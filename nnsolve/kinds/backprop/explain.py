@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..expr import (Abs, Add, Call, Deriv, Expr, Frac, Mat, Norm, Num, Paren, Pow, Rel, Seq, Sub,
+from ...expr import (Abs, Add, Call, Deriv, Expr, Frac, Mat, Norm, Num, Paren, Pow, Rel, Seq, Sub,
                     Sum, Sym, Text, mul)
-from ..solution import Equation, Network, Note, Paragraph, Section, Solution, Table
-from .activations import activation_math
-from .losses import LOSSES
-from .regularize import _zero_note as zero_weight_note
+from ...solution import Equation, Network, Note, Paragraph, Section, Solution, Table
+from ...ops.activations import activation_math
+from ...ops.losses import LOSSES
+from ..regularize.solve import _zero_note as zero_weight_note
 
 J = Sym("J")
 ETA = Sym("eta")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..expr import Add, Call, Frac, Mul, Num, Paren, Seq, Sub, Sym, Text
-from ..sizes import positions, reach
-from ..solution import Equation, Note, Paragraph, Section, Solution, Table
-from ..spec.shape import layer_shapes
+from ...expr import Add, Call, Frac, Mul, Num, Paren, Seq, Sub, Sym, Text
+from ...sizes import positions, reach
+from ...solution import Equation, Note, Paragraph, Section, Solution, Table
+from .spec import layer_shapes
 
 FULL_LAYERS = 10     # default detail: every layer's working while the stack is this short
 

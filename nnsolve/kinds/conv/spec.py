@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable
 
-from ..errors import ProblemError
-from ..sizes import conv_out, effective_kernel, pool_padding_fits, same_padding, window_fits
-from ..ops.pool import Pool
-from .common import Activation, activation_named, choose_exact, parse_activation, to_mode
+from ...errors import ProblemError
+from ...sizes import conv_out, effective_kernel, pool_padding_fits, same_padding, window_fits
+from ...ops.pool import Pool
+from ..common import Activation, activation_named, choose_exact, parse_activation, to_mode
 
 FIELDS = ["kind", "title", "input", "kernel", "kernels", "stride", "padding", "dilation", "mode",
           "bias", "activation", "pool"]
@@ -355,7 +355,7 @@ def from_options(input_path: str, kernel_paths, *, stride: Pair | None = None, p
     """A ConvProblem from command-line options: matrix files for the input and each kernel,
     parsed values (or None: the default) for the rest. Errors name the option, or the file a
     wrong matrix came from."""
-    from ..load.arrays import read_matrix_file
+    from ...load.arrays import read_matrix_file
     x = read_matrix_file(input_path)
     ks = [read_matrix_file(k) for k in kernel_paths]
     single = len(ks) == 1

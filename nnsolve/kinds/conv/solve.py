@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..expr import Add, Call, Mat, Mul, Num, Paren, Rel, Seq, Sym
-from ..sizes import conv_out
-from ..solution import Equation, Grid, Note, Paragraph, Section, Solution
-from ..spec.conv import ConvProblem
-from .activations import activation_math
-from .arrays import exact as is_exact
-from .arrays import zeros_like_mode
-from .shape import size_equations
+from ...arrays import exact as is_exact
+from ...arrays import zeros_like_mode
+from ...expr import Add, Call, Mat, Mul, Num, Paren, Rel, Seq, Sym
+from ...ops.activations import activation_math
+from ...sizes import conv_out
+from ...solution import Equation, Grid, Note, Paragraph, Section, Solution
+from ..shape.solve import size_equations
+from .spec import ConvProblem
 
 FULL_WINDOWS = 36        # default detail: every window while there are at most this many
 SHOW_MATRIX = 400        # default detail: matrices larger than this are described, not printed

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..errors import ProblemError
-from ..expr import (Abs, Add, Call, Cases, Deriv, Mat, Mul, Neg, Norm, Num, Paren, Pow, Rel,
+from ...errors import ProblemError
+from ...expr import (Abs, Add, Call, Cases, Deriv, Mat, Mul, Neg, Norm, Num, Paren, Pow, Rel,
                     Seq, Sub, Sum, Sym)
-from ..solution import Equation, Note, Paragraph, Section, Solution, Table
+from ...solution import Equation, Note, Paragraph, Section, Solution, Table
 
 # numpy (and pnorm, which computes with it) is imported by the functions that work with the
 # weights: the derivation alone (`nnsolve regularize --p 2`) never loads it.
@@ -242,7 +242,7 @@ def _indices(w):
 def _seed_value(p, alpha, v):
     """The seed's α·p·v^(p−1) for v < 0 as a real number, or None when it is not real."""
     import numpy as np
-    from . import pnorm
+    from ...ops import pnorm
     q = Fraction(p) - 1
     if q.denominator % 2 == 0:
         return None
@@ -257,8 +257,8 @@ def _seed_value(p, alpha, v):
 def numeric(problem, detail: str) -> list:
     """The penalty, its gradient per weight, ∇J̃ and the step, with the numbers put in."""
     import numpy as np
-    from ..arrays import as_float
-    from . import pnorm
+    from ...arrays import as_float
+    from ...ops import pnorm
     p, alpha, w = problem.p, problem.alpha, problem.weights
     lg, eta = problem.loss_gradient, problem.learning_rate
     full = detail == "full"
@@ -371,7 +371,7 @@ def numeric(problem, detail: str) -> list:
 def _fit_float(*values) -> bool:
     """True when every number (exact or not) is finite as a float, as JSON needs (None: none)."""
     import numpy as np
-    from ..arrays import as_float
+    from ...arrays import as_float
     try:
         return all(bool(np.all(np.isfinite(as_float(np.asarray(v))))) for v in values
                    if v is not None)
@@ -380,7 +380,7 @@ def _fit_float(*values) -> bool:
 
 
 def _text(x: Fraction) -> str:
-    from ..numbers import format_number
+    from ...numbers import format_number
     return format_number(x, 6, True).text
 
 
@@ -414,7 +414,7 @@ def _numeric_zero_note(p, zeros, wi):
 def _numeric_seed_note(p, alpha, w, grad):
     """Where the seed's α·p·wᵢ^(p−1) differs from the right value: a note and both values."""
     import numpy as np
-    from ..arrays import as_float
+    from ...arrays import as_float
     p = Fraction(p)
     q = p - 1
     if (p.denominator == 1 and p % 2 == 0) or (q.denominator % 2 and q.numerator % 2):

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..errors import ProblemError
-from ..numbers import exact_power, parse_number
-from .common import choose_exact, to_mode
+from ...errors import ProblemError
+from ...numbers import exact_power, parse_number
+from ..common import choose_exact, to_mode
 
 FIELDS = ["kind", "title", "p", "alpha", "weights", "loss_gradient", "learning_rate"]
 OPTION_NAMES = {"p": "--p", "alpha": "--alpha", "weights": "--weights",
@@ -69,7 +69,7 @@ class _Option:
     def array(self, ndims=(0, 1, 2), what: str = "a matrix"):
         """`1,-2,0.5` (a vector), `1,-2;0.5,3` (a matrix, rows split by `;`), or a file name."""
         import numpy as np
-        from ..load.arrays import MATRIX_SUFFIXES, read_matrix_file
+        from ...load.arrays import MATRIX_SUFFIXES, read_matrix_file
         s = self.text_value.strip()
         if s.lower().endswith(MATRIX_SUFFIXES):
             arr = read_matrix_file(s)
@@ -110,7 +110,7 @@ def _is_symbol_p(field) -> bool:
     """`p: p` (or `--p p`): the derivation for any p."""
     if isinstance(field, _Option):
         return field.text_value.strip() == "p"
-    from ..load.yamldoc import STR_TAG
+    from ...load.yamldoc import STR_TAG
     return field.is_scalar and field.node.tag == STR_TAG and str(field.node.value).strip() == "p"
 
 
@@ -195,7 +195,7 @@ def _written(field) -> str:
 
 
 def _text(x: Fraction) -> str:
-    from ..numbers import format_number
+    from ...numbers import format_number
     return format_number(x, 6, True).text
 
 

@@ -1,1 +1,0 @@
-"""Problem specifications: what a problem file says, checked and in numbers (dataclasses)."""
