@@ -259,3 +259,80 @@ def unit_values(bn: BatchNorm, j: int) -> NumberFiller:
 def is_small_unit(bn: BatchNorm) -> bool:
     """Few enough values per unit for sums written out term by term."""
     return bn.m <= 8 and math.prod(np.shape(bn.mean)) <= 8
+
+
+# --- the operation, for the engine's chain of nodes ------------------------------------------
+
+class BatchNormOp:
+    """Batch norm as an operation of a network: parameters γ and β (one per unit or channel).
+
+    ``forward(x, p)`` returns (y, the BatchNorm record); ``backward(g, x, y, cache, p)`` returns
+    (∂J/∂x, {"gamma": ∂J/∂γ, "beta": ∂J/∂β}). ``swapped(mistake)`` is the op with the rule a
+    student gets wrong (``variance_unbiased``, ``mean_path_dropped``)."""
+
+    kind = "batchnorm"
+    params = ("gamma", "beta")
+    mistakes = {"variance_unbiased": lambda op: BatchNormOp(op.epsilon, unbiased=True,
+                                                            mean_path=op.mean_path),
+                "mean_path_dropped": lambda op: BatchNormOp(op.epsilon, unbiased=op.unbiased,
+                                                            mean_path=False)}
+
+    def __init__(self, epsilon, *, unbiased: bool = False, mean_path: bool = True):
+        self.epsilon, self.unbiased, self.mean_path = epsilon, unbiased, mean_path
+
+    def forward(self, x, p):
+        bn = forward(x, p["gamma"], p["beta"], self.epsilon, unbiased=self.unbiased)
+        return bn.y, bn
+
+    def backward(self, g, x, y, cache, p):
+        backward(cache, g, mean_path=self.mean_path, unbiased=self.unbiased)
+        return cache.dx, {"gamma": cache.dgamma, "beta": cache.dbeta}
+
+    def swapped(self, mistake: str):
+        return self.mistakes[mistake](self)
+
+    def output_shape(self, shape: tuple) -> tuple:
+        return shape
+
+
+# --- the formulas with their numbers, for a solution ---------------------------------------
+
+FORWARD = ("mean", "var", "x_hat", "y")
+BACKWARD = ("dgamma", "dbeta", "dx_hat", "dvar", "dmean", "dx")
+
+
+def equations(bn: BatchNorm, j: int, names, symbols: SymbolFiller) -> list:
+    """Unit (channel) j's formulas with its numbers, for the ``names`` of FORWARD or BACKWARD:
+    μ = 1/N · Σᵢ xᵢ = 1/3 · (1 + 2 + 3) = 2; a per-value formula once per value, with its
+    index written (x̂₁ = (x₁ − μ)/√(σ² + ε) = …)."""
+    from ..solution import Equation
+    nums = unit_values(bn, j)
+    out = []
+    for name in names:
+        build, per_value = FORMULAS[name]
+        for i in (range(bn.m) if per_value else [None]):
+            lhs, rule = symbols.leaf(name, i), build(symbols, i)
+            if per_value:
+                lhs, rule = _index(lhs, i + 1), _index(rule, i + 1)
+            result = nums.cells[name][i] if per_value else nums.scalars[name]
+            out.append(Equation([lhs, rule, build(nums, i), Num(
+                float(result) if isinstance(result, np.floating) else result)]))
+    return out
+
+
+def _index(e, n):
+    """The formula with the subscript i replaced by the number n (sums Σᵢ keep their i)."""
+    if isinstance(e, Sym):
+        return Sym(e.name, sup=e.sup, sub=n if e.sub == "i" else e.sub, hat=e.hat,
+                   bold=e.bold, power=e.power, tilde=e.tilde)
+    if isinstance(e, Sum) or not isinstance(e, Expr):
+        return e
+    values = []
+    for name in e._fields:
+        x = getattr(e, name)
+        if isinstance(x, Expr):
+            x = _index(x, n)
+        elif isinstance(x, tuple):
+            x = tuple(_index(v, n) if isinstance(v, Expr) else v for v in x)
+        values.append(x)
+    return type(e)(*values)
