@@ -143,7 +143,9 @@ class UnicodePrinter(Printer):
 
     def _wrap_neg(self, e) -> Box:
         b = self.box(e)
-        if is_negative_number(e) or isinstance(e, Neg):
+        # a/b written inline starts with its numerator's sign: 0.1 · (-8.75/2), not 0.1 · -8.75/2
+        if is_negative_number(e) or isinstance(e, Neg) or (
+                isinstance(e, Frac) and (is_negative_number(e.num) or isinstance(e.num, Neg))):
             return bracket(b, "(", ")")
         return b
 
