@@ -24,7 +24,8 @@ class TextRenderer(Printer):
         self.console = Console(file=out, width=o.width, force_terminal=o.color,
                                color_system="standard" if o.color else None,
                                no_color=not o.color, highlight=False, emoji=False,
-                               soft_wrap=False)
+                               soft_wrap=False, force_jupyter=False)   # into `out`, also in a
+        # notebook's kernel (where rich would otherwise display the text itself)
         self._plain = None if o.color else out     # uncoloured lines that fit skip rich
         if solution.title:
             self._heading(solution.title, 0)
