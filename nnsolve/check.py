@@ -119,6 +119,10 @@ def load_answers(source: str, tolerance: Tolerance | None = None) -> Answers:
         raise kd.error(f"this is a {kd.node.value} problem, not an answers file; solve it with "
                        f"`nnsolve solve`, or grade answers to it with an answers file whose "
                        f"`problem:` names it")
+    if kd is None and doc.has("problems") and not doc.has("answers"):
+        raise doc.child_key("problems").error(
+            "this is a sheet (it has `problems:`), not an answers file; solve it with "
+            "`nnsolve solve`; an answers file grades one problem")
     doc.keys(ANSWERS_FIELDS, required=["problem", "answers"])
     if doc.get("kind") is not None:
         doc["kind"].text(["answers"], what="kind (an answers file has `kind: answers`)")

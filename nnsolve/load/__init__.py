@@ -7,8 +7,15 @@ from .yamldoc import Doc, load_doc
 
 
 def problem_kind(doc: Doc, expected: str | None = None) -> str:
-    """The problem's kind: its `kind:` field, or the command's when the field is absent."""
+    """The problem's kind: its `kind:` field, else `sheet` for a file with `problems:`, else the
+    command's."""
     kd = doc.get("kind")
+    if kd is None and is_sheet(doc):
+        if expected is not None and expected != "sheet":
+            raise doc.child_key("problems").error(
+                f"this is a sheet (it has `problems:`), not a {expected} problem; solve it "
+                f"with `nnsolve solve`")
+        return "sheet"
     if kd is None:
         if expected is None:
             raise doc.error("missing field `kind` (one of: " + ", ".join(KINDS) + ", sheet)")
@@ -18,6 +25,17 @@ def problem_kind(doc: Doc, expected: str | None = None) -> str:
         raise kd.error(f"this is a {kind} problem; solve it with `nnsolve {kind}` or "
                        f"`nnsolve solve`")
     return kind
+
+
+def is_sheet(doc: Doc) -> bool:
+    """A sheet: `kind: sheet`, or no `kind` and a `problems:` field (SPEC: `kind: sheet` is
+    optional)."""
+    if not doc.is_map:
+        return False
+    kd = doc.get("kind")
+    if kd is not None:
+        return kd.is_scalar and str(kd.node.value) == "sheet"
+    return doc.has("problems")
 
 
 def parse_problem(doc: Doc, expected: str | None = None):
