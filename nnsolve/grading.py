@@ -83,8 +83,8 @@ for _m in [
     define(_m.name, _m.short, _m.text)
 
 # the learning-rate mistakes: the η actually used, as a multiple of the right one
-ETA_MISTAKES = (("eta_x10", Fraction(10)), ("eta_div10", Fraction(1, 10)),
-                ("update_added", Fraction(-1)))
+from .ops.update import ETA_MISTAKES as _ETA     # the update rule's swaps (one definition)
+ETA_MISTAKES = tuple(_ETA.items())
 
 
 def field_name(path: tuple) -> str:

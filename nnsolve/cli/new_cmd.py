@@ -4,7 +4,7 @@ import os
 
 import click
 
-from .common import same_file, write_output
+from .common import activation_choice, same_file, write_output
 
 
 def _seed_option(f):
@@ -206,7 +206,7 @@ def new():
 @_seed_option
 @click.option("--layers", "layers", default="1,2,2,1", show_default=True,
               help="The inputs, then each layer's units.")
-@click.option("--activation", type=click.Choice(["relu", "leaky_relu", "linear"]),
+@click.option("--activation", type=activation_choice(exact=True),
               default="relu", show_default=True,
               help="Hidden layers' activation (the output layer is linear); exact ones only.")
 @click.option("--loss", type=click.Choice(["squared_error", "half_squared_error"]),
