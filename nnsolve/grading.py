@@ -14,8 +14,10 @@ import numpy as np
 
 from .errors import NnsolveError
 
-# JSON keys that are not answers: bookkeeping, and conv's per-window working (0-based lists)
-NOT_ANSWERS = {"kind", "format_version", "windows", "compare_dense"}
+# JSON keys that are not answers: bookkeeping
+NOT_ANSWERS = {"kind", "format_version", "compare_dense"}
+# lists of records keyed by their 0-based index (conv's and pool's windows), not 1-based
+ZERO_BASED = {"windows"}
 MISSING = object()
 
 
@@ -57,8 +59,7 @@ def describe(name: str) -> Mistake:
 
 
 for _m in [
-    Mistake("eta_x10", "η ×10", "η applied ten times too large (as the seed's eq. 47–49: 0.1 "
-                               "for 0.01)"),
+    Mistake("eta_x10", "η ×10", "η applied ten times too large"),
     Mistake("eta_div10", "η ÷10", "η applied ten times too small"),
     Mistake("update_added", "step added", "the step added instead of subtracted "
                                           "(w + η·∂J/∂w)"),
@@ -78,14 +79,14 @@ for _m in [
                                                        "(ceil mode)"),
     Mistake("bias_not_counted", "biases not counted", "the biases not counted as parameters"),
     Mistake("pnorm_sign_lost", "|w| lost", "the absolute value of the p-norm lost: α·p·wᵢ^(p−1) "
-            "instead of α·p·|wᵢ|^(p−1)·sign(wᵢ) (the seed's eq. 58/63)"),
+            "(the derivative of α·Σᵢ wᵢᵖ) instead of α·p·|wᵢ|^(p−1)·sign(wᵢ)"),
     Mistake("pnorm_factor_p", "factor p dropped", "the factor p of the derivative dropped"),
 ]:
     define(_m.name, _m.short, _m.text)
 
 # the learning-rate mistakes: the η actually used, as a multiple of the right one
-ETA_MISTAKES = (("eta_x10", Fraction(10)), ("eta_div10", Fraction(1, 10)),
-                ("update_added", Fraction(-1)))
+from .ops.update import ETA_MISTAKES as _ETA     # the update rule's swaps (one definition)
+ETA_MISTAKES = tuple(_ETA.items())
 
 
 def field_name(path: tuple) -> str:
@@ -93,10 +94,16 @@ def field_name(path: tuple) -> str:
     return ".".join(str(p) for p in path)
 
 
+class Indexed(dict):
+    """A list of records in a tree, keyed by its 0-based index (``windows``)."""
+
+
 def to_tree(x):
-    """A solution's data as a tree: dicts; lists of dicts keyed 1..n; numbers as arrays."""
+    """A solution's data as a tree: dicts; lists of dicts keyed 1..n (``windows`` 0..n−1);
+    numbers as arrays."""
     if isinstance(x, dict):
-        return {k: to_tree(v) for k, v in x.items() if k not in NOT_ANSWERS}
+        return {k: Indexed((i, to_tree(v)) for i, v in enumerate(x[k])) if k in ZERO_BASED
+                else to_tree(v) for k, v in x.items() if k not in NOT_ANSWERS}
     if isinstance(x, (list, tuple)) and x and all(isinstance(i, dict) for i in x):
         return {i + 1: to_tree(v) for i, v in enumerate(x)}
     if x is None or isinstance(x, (str, bool)):

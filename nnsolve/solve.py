@@ -18,21 +18,27 @@ class SolveOptions:
     verify: bool = False          # backprop: finite-difference check of every gradient
 
 
-_MAX = Fraction(sys.float_info.max)
+def solve(problem, options: SolveOptions | None = None, *, kind: str | None = None,
+          detail: str | None = None, verify: bool = False):
+    """Solve a problem (any kind, or a sheet) into a Solution.
 
-
-def solve(problem, options: SolveOptions | None = None):
-    """Solve a problem spec (any kind, or a sheet) into a Solution.
-
-    Every number of the result fits a float (JSON needs it, and every format shows the same
-    numbers): a problem whose numbers outgrow floating point is refused with a ProblemError
-    naming the first such value, never written as `inf` or failing in a renderer. numpy's
-    overflow warnings are therefore off while a solver runs: the check below reports them."""
-    options = options or SolveOptions()
+    ``problem`` is a loaded problem spec, a path, YAML text or a dict (see
+    ``nnsolve.load.problem_from``); ``kind`` is the kind expected when the problem does not say.
+    In a notebook the Solution shows itself typeset; ``.to("text" | "markdown" | "latex" |
+    "json")`` renders it, ``.data`` is its result as data."""
+    if options is None:
+        options = SolveOptions(detail=detail, verify=verify)
+    if isinstance(problem, (str, dict)) or not hasattr(problem, "kind"):
+        from .load import problem_from
+        problem = problem_from(problem, kind)
     kind = getattr(problem, "kind", None)
     if kind == "sheet":
         from .sheet import solve_sheet
         return solve_sheet(problem, options)
+    # Every number of the result fits a float (JSON needs it, and every format shows the same
+    # numbers): a problem whose numbers outgrow floating point is refused with a ProblemError
+    # naming the first such value, never written as `inf` or failing in a renderer. numpy's
+    # overflow warnings are therefore off while a solver runs: the check below reports them.
     np = sys.modules.get("numpy")      # a problem with arrays has loaded it; shape never needs it
     try:
         if np is None:
@@ -46,6 +52,9 @@ def solve(problem, options: SolveOptions | None = None):
     if bad is not None:
         raise _outgrown(problem, bad)
     return solution
+
+
+_MAX = Fraction(sys.float_info.max)
 
 
 def _outgrown(problem, where):
@@ -94,3 +103,14 @@ def _unwritable(x, path: str):
         except OverflowError:
             return path
     return None
+
+
+class _CallableModule(type(sys.modules[__name__])):
+    """This module, callable as its ``solve``: importing ``nnsolve.solve`` binds the package's
+    ``solve`` attribute to the module, and ``nnsolve.solve(problem)`` must still solve."""
+
+    def __call__(self, *args, **kwargs):
+        return solve(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

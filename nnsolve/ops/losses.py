@@ -1,52 +1,77 @@
-"""Losses summed over output units, each with its gradient with respect to ŷ beside it."""
+"""Losses summed over output units: each one object with L(y, ŷ) beside ∂L/∂ŷ, how both are
+written, and the mistakes a student makes in its gradient (``swapped``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
 from fractions import Fraction
-from typing import Callable
 
 import numpy as np
 
-from ..expr import Add, Call, Frac, Neg, Num, Paren, Pow, Sub, Sum, mul
 from ..arrays import as_float, exact
+from ..expr import Add, Call, Frac, Neg, Num, Paren, Pow, Sub, Sum, mul
+from .registry import loss
 
 
-@dataclass(frozen=True)
-class LossMath:
+class Loss:
     """L(y, ŷ) for one sample and ∂L/∂ŷ, and how to write both.
 
     ``term(y, ŷ)`` is one output unit's term; ``outer(total, K)`` wraps the sum over units
-    (a factor ½ or 1/K, a minus sign); ``grad(y, ŷ, K)`` writes ∂L/∂ŷₖ."""
+    (a factor ½ or 1/K, a minus sign); ``grad(y, ŷ, K)`` writes ∂L/∂ŷₖ. ``shortcut`` names
+    the output activation with which ∂J/∂a = ŷ − y (softmax for cross-entropy).
+    ``factor`` scales the gradient: 1, except in a swapped mistake."""
 
-    name: str
-    value: Callable          # (y, yhat) 1-D -> scalar
-    gradient: Callable       # (y, yhat) 1-D -> vector dL/dŷ
-    term: Callable
-    outer: Callable
-    grad: Callable
-    # The same loss and ∂L/∂ŷ from the output layer's pre-activation a (the logits), used when
-    # the output activation is ``logits_of``: computed this way a saturated output (ŷ rounding
-    # to 0 or 1) keeps its precision, as PyTorch's BCEWithLogitsLoss and cross_entropy do.
-    logits_of: str | None = None
-    value_logits: Callable | None = None      # (y, a) 1-D -> scalar
-    gradient_logits: Callable | None = None   # (y, a) 1-D -> vector dL/dŷ
+    key = ""
+    shortcut: str | None = None
+    factor = 1
+
+    def value(self, y, p):
+        raise NotImplementedError
+
+    def _gradient(self, y, p):
+        raise NotImplementedError
+
+    def gradient(self, y, p):
+        """∂L/∂ŷ of one sample."""
+        g = self._gradient(y, p)
+        return g if self.factor == 1 else g * (self.factor if exact(g) else float(self.factor))
+
+    # The same loss and ∂L/∂ŷ from the output activation's input a (the logits), for the
+    # ``shortcut`` activation: so computed, a saturated output (ŷ rounding to 0 or 1) keeps its
+    # precision, as PyTorch's BCEWithLogitsLoss and cross_entropy do. None: from ŷ only.
+    value_logits = None         # (y, a) 1-D -> scalar
+    gradient_logits = None      # (y, a) 1-D -> vector ∂L/∂ŷ
 
     def from_logits(self, activation: str | None) -> bool:
         """True when the loss is computed from the logits under this output activation."""
-        return self.logits_of is not None and activation == self.logits_of
+        return self.value_logits is not None and activation == self.shortcut
 
-    def value_at(self, y, yhat, a=None, activation: str | None = None):
+    def value_at(self, y, p, a=None, activation: str | None = None):
         """L of one sample: from the logits a when the output activation allows it."""
         if a is not None and self.from_logits(activation):
             return self.value_logits(y, a)
-        return self.value(y, yhat)
+        return self.value(y, p)
 
-    def gradient_at(self, y, yhat, a=None, activation: str | None = None):
+    def gradient_at(self, y, p, a=None, activation: str | None = None):
         """∂L/∂ŷ of one sample: from the logits a when the output activation allows it."""
-        if a is not None and self.from_logits(activation):
-            return self.gradient_logits(y, a)
-        return self.gradient(y, yhat)
+        if a is None or not self.from_logits(activation):
+            return self.gradient(y, p)
+        g = self.gradient_logits(y, a)
+        return g if self.factor == 1 else g * float(self.factor)
+
+    def shortcut_gradient(self, Y, P):
+        """∂J/∂a at the output activation's input with the ``shortcut`` activation: ŷ − y."""
+        g = P - Y
+        return g if self.factor == 1 else g * (self.factor if exact(g) else float(self.factor))
+
+    def term(self, y, p):
+        raise NotImplementedError
+
+    def outer(self, body, K):
+        return body
+
+    def grad(self, y, p, K):
+        raise NotImplementedError
 
     def formula(self, pairs, K: int, symbolic: bool):
         """L written out: Σₖ of the term (symbolic) or the terms added up (numbers)."""
@@ -58,13 +83,24 @@ class LossMath:
             body = Add(tuple(terms)) if len(terms) > 1 else terms[0]
         return self.outer(body, K)
 
+    # --- the mistakes a student makes in it --------------------------------------------------
+    def mistakes_for(self, K: int) -> dict:
+        """Mistake name -> factor of the gradient that it amounts to, for K output units."""
+        return {"gradient_sign": -1}
+
+    def swapped(self, mistake: str, K: int = 1) -> "Loss":
+        """This loss with the gradient a mistake gives."""
+        out = copy.copy(self)
+        out.factor = self.factor * Fraction(self.mistakes_for(K)[mistake])
+        return out
+
+    @property
+    def name(self) -> str:
+        return self.key
+
 
 def _sq(y, p):
     return Pow(Paren(Sub(y, p)), Num(2))
-
-
-def _same(body, K):
-    return body
 
 
 def _paren(body):
@@ -75,28 +111,76 @@ def _scaled(x, p, factor):
     return x * (factor if exact(p) else float(factor))
 
 
-SQUARED = LossMath(
-    "squared_error",
-    lambda y, p: ((y - p) ** 2).sum(),
-    lambda y, p: -2 * (y - p),
-    _sq, _same,
-    lambda y, p, K: mul(Num(-2), Paren(Sub(y, p)), op="juxt"))
+@loss
+class SquaredError(Loss):
+    """Σₖ(yₖ − ŷₖ)² (the seed's J); ∂L/∂ŷₖ = −2(yₖ − ŷₖ)."""
 
-HALF = LossMath(
-    "half_squared_error",
-    lambda y, p: _scaled(((y - p) ** 2).sum(), p, Fraction(1, 2)),
-    lambda y, p: -(y - p),
-    _sq, lambda body, K: mul(Frac(Num(1), Num(2)), _paren(body), op="juxt"),
-    lambda y, p, K: Neg(Paren(Sub(y, p))))
+    key = "squared_error"
 
-MSE = LossMath(
-    "mse",
-    lambda y, p: _scaled(((y - p) ** 2).sum(), p, Fraction(1, len(p))),
-    lambda y, p: _scaled(-2 * (y - p), p, Fraction(1, len(p))),
-    _sq, lambda body, K: mul(Frac(Num(1), Num(K)), _paren(body), op="juxt") if K > 1 else body,
-    # (−2/K)(y − ŷ) bracketed: −2/K(y − ŷ) would read as −2/(K(y − ŷ))
-    lambda y, p, K: mul(Paren(Frac(Num(-2), Num(K))) if K > 1 else Num(-2), Paren(Sub(y, p)),
-                        op="juxt"))
+    def value(self, y, p):
+        return ((y - p) ** 2).sum()
+
+    def _gradient(self, y, p):
+        return -2 * (y - p)
+
+    term = staticmethod(_sq)
+
+    def grad(self, y, p, K):
+        return mul(Num(-2), Paren(Sub(y, p)), op="juxt")
+
+    def mistakes_for(self, K):
+        return {"loss_factor_2": Fraction(1, 2), "gradient_sign": -1}
+
+
+
+@loss
+class HalfSquaredError(Loss):
+    """½Σₖ(yₖ − ŷₖ)²; ∂L/∂ŷₖ = −(yₖ − ŷₖ)."""
+
+    key = "half_squared_error"
+
+    def value(self, y, p):
+        return _scaled(((y - p) ** 2).sum(), p, Fraction(1, 2))
+
+    def _gradient(self, y, p):
+        return -(y - p)
+
+    term = staticmethod(_sq)
+
+    def outer(self, body, K):
+        return mul(Frac(Num(1), Num(2)), _paren(body), op="juxt")
+
+    def grad(self, y, p, K):
+        return Neg(Paren(Sub(y, p)))
+
+
+
+@loss
+class MSE(Loss):
+    """(1/K)Σₖ(yₖ − ŷₖ)²; ∂L/∂ŷₖ = (−2/K)(yₖ − ŷₖ)."""
+
+    key = "mse"
+
+    def value(self, y, p):
+        return _scaled(((y - p) ** 2).sum(), p, Fraction(1, len(p)))
+
+    def _gradient(self, y, p):
+        return _scaled(-2 * (y - p), p, Fraction(1, len(p)))
+
+    term = staticmethod(_sq)
+
+    def outer(self, body, K):
+        return mul(Frac(Num(1), Num(K)), _paren(body), op="juxt") if K > 1 else body
+
+    def grad(self, y, p, K):
+        # (−2/K)(y − ŷ) bracketed: −2/K(y − ŷ) would read as −2/(K(y − ŷ))
+        return mul(Paren(Frac(Num(-2), Num(K))) if K > 1 else Num(-2), Paren(Sub(y, p)),
+                   op="juxt")
+
+    def mistakes_for(self, K):
+        # for one output the factor 2 is the only constant to drop (1/K is 1)
+        return {"loss_factor_2": Fraction(1, 2), "gradient_sign": -1} if K == 1 else \
+            {"gradient_sign": -1}
 
 
 _AT_0 = "the prediction is 0 where the target needs it above 0: the loss is infinite"
@@ -111,33 +195,6 @@ def _log_where(weight, p, message: str = _AT_0):
         raise FloatingPointError(message)
     out[nz] = np.log(p[nz])
     return out
-
-
-def _ce_value(y, p):
-    y, p = as_float(y), as_float(p)
-    return -(y * _log_where(y, p)).sum()
-
-
-def _ce_grad(y, p):
-    y, p = as_float(y), as_float(p)
-    return np.where(y == 0, 0.0, -y / np.where(p == 0, 1.0, p))
-
-
-def _bce_value(y, p):
-    y, p = as_float(y), as_float(p)
-    return -(y * _log_where(y, p) + (1 - y) * _log_where(1 - y, 1 - p, _AT_1)).sum()
-
-
-def _bce_grad(y, p):
-    """(ŷ − y) / (ŷ(1 − ŷ)); where ŷ saturates at 0 or 1 (0/0 as written), −y/ŷ + (1 − y)/(1 − ŷ)
-    with a term whose weight (y or 1 − y) is 0 counted as 0. (Where that weight is not 0 the loss
-    is infinite, which the loss value reports.)"""
-    y, p = as_float(y), as_float(p)
-    den = p * (1 - p)
-    saturated = den == 0
-    pos = np.where(y == 0, 0.0, -y / np.where(p == 0, 1.0, p))
-    neg = np.where(y == 1, 0.0, (1 - y) / np.where(p == 1, 1.0, 1 - p))
-    return np.where(saturated, pos + neg, (p - y) / np.where(saturated, 1.0, den))
 
 
 _INFINITE = "the loss is infinite (beyond floating point)"
@@ -157,8 +214,7 @@ def _lse_minus(a):
     m = a[J]
     e = np.exp(a - m)
     e[J] = 0.0
-    rest = e.sum()                 # the terms of the other logits (not 1 + them − 1)
-    return (m - a) + np.log1p(rest)
+    return (m - a) + np.log1p(e.sum())     # the other logits' terms (not 1 + them − 1)
 
 
 def _ce_value_logits(y, a):
@@ -191,19 +247,72 @@ def _bce_grad_logits(y, a):
     return pos + neg
 
 
-CROSS_ENTROPY = LossMath(
-    "cross_entropy", _ce_value, _ce_grad,
-    lambda y, p: mul(y, Call("log", (p,)), op="juxt"),
-    lambda body, K: Neg(_paren(body)),
-    lambda y, p, K: Neg(Frac(y, p)),
-    "softmax", _ce_value_logits, _ce_grad_logits)
+@loss
+class CrossEntropy(Loss):
+    """−Σₖ yₖ log ŷₖ with a softmax output; ∂J/∂a = ŷ − y."""
 
-BINARY_CROSS_ENTROPY = LossMath(
-    "binary_cross_entropy", _bce_value, _bce_grad,
-    lambda y, p: Add((mul(y, Call("log", (p,)), op="juxt"),
-                      mul(Paren(Sub(Num(1), y)), Call("log", (Sub(Num(1), p),)), op="juxt"))),
-    lambda body, K: Neg(Paren(body)),
-    lambda y, p, K: Frac(Sub(p, y), mul(p, Paren(Sub(Num(1), p)), op="juxt")),
-    "sigmoid", _bce_value_logits, _bce_grad_logits)
+    key = "cross_entropy"
+    shortcut = "softmax"
+    value_logits = staticmethod(_ce_value_logits)
+    gradient_logits = staticmethod(_ce_grad_logits)
 
-LOSSES = {l.name: l for l in (SQUARED, HALF, MSE, CROSS_ENTROPY, BINARY_CROSS_ENTROPY)}
+    def value(self, y, p):
+        y, p = as_float(y), as_float(p)
+        return -(y * _log_where(y, p)).sum()
+
+    def _gradient(self, y, p):
+        y, p = as_float(y), as_float(p)
+        return np.where(y == 0, 0.0, -y / np.where(p == 0, 1.0, p))
+
+    def term(self, y, p):
+        return mul(y, Call("log", (p,)), op="juxt")
+
+    def outer(self, body, K):
+        return Neg(_paren(body))
+
+    def grad(self, y, p, K):
+        return Neg(Frac(y, p))
+
+
+
+@loss
+class BinaryCrossEntropy(Loss):
+    """−Σₖ[yₖ log ŷₖ + (1 − yₖ) log(1 − ŷₖ)] with a sigmoid output; ∂J/∂a = ŷ − y."""
+
+    key = "binary_cross_entropy"
+    shortcut = "sigmoid"
+    value_logits = staticmethod(_bce_value_logits)
+    gradient_logits = staticmethod(_bce_grad_logits)
+
+    def value(self, y, p):
+        y, p = as_float(y), as_float(p)
+        return -(y * _log_where(y, p) + (1 - y) * _log_where(1 - y, 1 - p, _AT_1)).sum()
+
+    def _gradient(self, y, p):
+        """(ŷ − y) / (ŷ(1 − ŷ)); where ŷ saturates at 0 or 1 (0/0 as written), −y/ŷ + (1 − y)/(1 − ŷ)
+        with a term whose weight (y or 1 − y) is 0 counted as 0. (Where that weight is not 0 the
+        loss is infinite, which the loss value reports.)"""
+        y, p = as_float(y), as_float(p)
+        den = p * (1 - p)
+        saturated = den == 0
+        pos = np.where(y == 0, 0.0, -y / np.where(p == 0, 1.0, p))
+        neg = np.where(y == 1, 0.0, (1 - y) / np.where(p == 1, 1.0, 1 - p))
+        return np.where(saturated, pos + neg, (p - y) / np.where(saturated, 1.0, den))
+
+    def term(self, y, p):
+        return Add((mul(y, Call("log", (p,)), op="juxt"),
+                    mul(Paren(Sub(Num(1), y)), Call("log", (Sub(Num(1), p),)), op="juxt")))
+
+    def outer(self, body, K):
+        return Neg(Paren(body))
+
+    def grad(self, y, p, K):
+        return Frac(Sub(p, y), mul(p, Paren(Sub(Num(1), p)), op="juxt"))
+
+
+
+def __getattr__(name):
+    if name == "LOSSES":      # the 0.1 name: the registry's table
+        from .registry import losses
+        return losses()
+    raise AttributeError(name)
