@@ -30,3 +30,76 @@ def test_notes_wrap_between_words_not_inside_a_formula(width):
     for l in lines:       # a line never ends or starts at a relation or an operator
         assert not l.rstrip().endswith(("=", "−")), lines
         assert not l.lstrip().startswith(("=", "−")), lines
+
+
+# --- narrow terminals, COLUMNS -----------------------------------------------------------------
+
+import os  # noqa: E402
+
+from click.testing import CliRunner  # noqa: E402
+from rich.cells import cell_len  # noqa: E402
+
+from nnsolve.cli import cli  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROBLEMS = os.path.join(ROOT, "problems")
+
+
+def run(args, columns=None):
+    env = {"COLUMNS": str(columns)} if columns is not None else {}
+    r = CliRunner().invoke(cli, [str(a) for a in args], env=env)
+    return r
+
+
+def widths(out):
+    return [cell_len(l) for l in out.splitlines()]
+
+
+@pytest.mark.parametrize("columns", [60, 72, 130])
+def test_columns_is_honoured_when_piped(columns):
+    r = run(["solve", os.path.join(PROBLEMS, "xor-batch.yaml")], columns)
+    assert r.exit_code == 0, r.stderr
+    assert max(widths(r.stdout)) <= columns
+    if columns > 100:     # lines that were cut at 100 are longer now
+        assert max(widths(r.stdout)) > 100
+    default = run(["solve", os.path.join(PROBLEMS, "xor-batch.yaml")])
+    assert max(widths(default.stdout)) <= 100
+
+
+def test_a_file_written_with_o_is_100_wide(tmp_path):
+    out = tmp_path / "s.txt"
+    r = run(["solve", os.path.join(PROBLEMS, "xor-batch.yaml"), "-o", out], 60)
+    assert r.exit_code == 0
+    assert max(widths(out.read_text())) > 60
+
+
+def test_check_at_60_columns_keeps_field_names_whole():
+    r = run(["check", os.path.join(PROBLEMS, "answers", "seed-answers-wrong.yaml"),
+             os.path.join(PROBLEMS, "answers", "seed-answers-right.yaml")], 60)
+    assert r.exit_code == 1
+    assert max(widths(r.stdout)) <= 60
+    assert "…" not in r.stdout
+    words = r.stdout.split()
+    for name in ["layers.2.dJ_dW", "layers.2.W_new", "layers.3.W_new", "layers.3.dJ_dW",
+                 "layers.1.a"]:
+        assert name in words or name + ";" in words or name + ":" in words, name
+    assert "WRONG" in r.stdout and "factor 2 dropped" in " ".join(words)
+
+
+@pytest.mark.parametrize("name", sorted(p for p in os.listdir(PROBLEMS) if p.endswith(".yaml")))
+def test_every_example_fits_60_columns_and_wraps_between_terms(name):
+    r = run(["solve", os.path.join(PROBLEMS, name)], 60)
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert max(widths(r.stdout)) <= 60, [l for l in lines if cell_len(l) > 60][:3]
+    for l in lines:
+        # a wrapped line never ends inside a parenthesised negative number or at an operator
+        assert not l.rstrip().endswith(("(", "(-", "+", "−", "·", "=")), l
+
+
+def test_break_between_terms_prefers_the_outer_level():
+    from nnsolve.render.text import break_between_terms
+    line = "Z = (1 + 1 + (-1) + 2) + (1 + 1 + 2 + 2) + 1 + (-3) · 2"
+    out = break_between_terms(line, 30, 4)
+    assert out == ["Z = (1 + 1 + (-1) + 2)", "    + (1 + 1 + 2 + 2) + 1", "    + (-3) · 2"]
+    assert break_between_terms("a = b", 3, 2) == ["a = b"]         # nothing to cut at
