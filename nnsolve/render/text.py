@@ -135,7 +135,9 @@ class TextRenderer(Printer):
             else:
                 m = self.math.line(p)
                 pieces.append(m.replace(" ", _KEEP) if cell_len(m) <= width // 2 else m)
-        text = Text("", style=style) if head is None else head.copy()
+        text = Text("")
+        if head is not None:
+            text.append_text(head)
         text.append("".join(pieces), style=style)
         for line in text.wrap(self.console, width):
             fixed = Text(line.plain.replace(_KEEP, " "), style=line.style, end="")
@@ -217,18 +219,24 @@ class TextRenderer(Printer):
         if not self._fits(rt, [t.header] + rows):
             self._print_records(t, rows)    # too narrow for the columns: one record per row
             return
-        with self.console.capture() as cap:
-            self.console.print(rt)
-        self.console.file.write(cap.get().replace(_KEEP, " "))
+        self.console.file.write(self._rendered(rt, plain=False).replace(_KEEP, " "))
 
     def _fits(self, rt, rows) -> bool:
         """True when the table, laid out at this width, shows every word of every cell whole."""
-        from rich.console import Console
-        trial = Console(file=io.StringIO(), width=self.console.width, color_system=None,
-                        no_color=True, highlight=False, emoji=False)
-        trial.print(rt)
-        shown = set(trial.file.getvalue().split())
+        shown = set(self._rendered(rt, plain=True).split())
         return all(w in shown for row in rows for c in row for w in str(c).split())
+
+    def _rendered(self, renderable, plain: bool) -> str:
+        """A renderable laid out at this width, as text (plain, or with this output's colours);
+        never shown by a notebook's display machinery."""
+        from rich.console import Console
+        o = self.options
+        color = o.color and not plain
+        c = Console(file=io.StringIO(), width=self.console.width, force_terminal=color,
+                    color_system="standard" if color else None, no_color=not color,
+                    highlight=False, emoji=False, soft_wrap=False, force_jupyter=False)
+        c.print(renderable)
+        return c.file.getvalue()
 
     def _print_records(self, t: Table, rows):
         """A table as one paragraph per row (`label: header value; ...`), wrapped at spaces."""

@@ -168,7 +168,8 @@ def _layer_section(n: int, r: LayerResult) -> Section:
                               pool=L.type == "pool", transposed=L.type == "conv_transpose",
                               output_padding=L.output_padding, ceil_mode=L.ceil_mode))
     if L.type in ("conv", "conv_transpose"):
-        s.add(Paragraph(f"Each of the {L.filters} filters has a weight per input channel and "
+        s.add(Paragraph((f"Each of the {L.filters} filters has" if L.filters != 1
+                         else "The one filter has") + " a weight per input channel and "
                         "kernel cell"
                         + (", and one bias:" if L.bias else ":")))
         s.add(Equation([Text("parameters"), _params_expr(r), Num(r.params)]))
@@ -219,7 +220,9 @@ def _compare_dense(results) -> tuple[list, list]:
             f"A convolution has local connectivity: each output sees only a {C}×{kh}×{kw} "
             "window of the input, which leaves the locally connected count. And it shares "
             f"weights: the {Ho * Wo} positions of a filter use the same {C * kh * kw} weights"
-            + (" and bias" if b else "") + f", so only the {F} filters' own parameters remain."))
+            + (" and bias" if b else "")
+            + (f", so only the {F} filters' own parameters remain." if F != 1
+               else ", so only the filter's own parameters remain.")))
         blocks.append(s)
         data.append({"layer": n - 1, "dense": dense, "locally_connected": local,
                      "conv": r.params})
