@@ -175,7 +175,7 @@ def test_one_of_a_thing_is_singular(args):
         assert r.exit_code == 0, r.stderr
         assert not PLURAL_ONE.search(r.stdout), PLURAL_ONE.search(r.stdout).group(0)
     if args[0] == "shape":
-        assert "The one filter has a weight per input channel" in run(args).stdout
+        assert "The filter has a weight per input channel" in run(args).stdout
 
 
 def test_a_transpose_in_text_is_on_the_whole_symbol_in_latex():

@@ -195,25 +195,36 @@ class TextRenderer(Printer):
 
     def _print_Table(self, t: Table, depth: int):
         from rich import box
+        from rich.cells import cell_len
         from rich.table import Table as RichTable
+        cells = [[self._cell(c) for c in row] for row in t.rows]
+        aligns = [(t.align[j] if t.align and j < len(t.align) else None) or
+                  ("left" if j == 0 else "right") for j in range(len(t.header))]
+        widths = [max([cell_len(h)] + [cell_len(r[j]) for r in cells if j < len(r)])
+                  for j, h in enumerate(t.header)]
+        gap = 3
+        rest = sum(widths[1:]) + gap * (len(widths) - 1)     # the columns after the first
+        # stacked when the first column would keep less than half its width beside the others
+        if len(t.header) >= 3 and self.console.width - rest < widths[0] / 2 \
+                and rest + 1 <= self.console.width:
+            self._stacked_table(t, cells, widths, aligns)
+            return
         rt = RichTable(box=box.SIMPLE_HEAD, title=t.caption, title_justify="left",
                        show_edge=False, pad_edge=False)
-        from rich.cells import cell_len
         third = self.console.width // 3
-        rows = [[self._cell(c) if not isinstance(c, Expr) or cell_len(self._cell(c)) > third
-                 else self._cell(c).replace(" ", _KEEP)        # a formula stays on one line
-                 for c in row] for row in t.rows]
+        rows = [[c.replace(" ", _KEEP) if isinstance(orig, Expr) and cell_len(c) <= third
+                 else c                                  # a formula stays on one line
+                 for c, orig in zip(row, t.rows[i])] for i, row in enumerate(cells)]
         for j, h in enumerate(t.header):
-            align = (t.align[j] if t.align else None) or ("left" if j == 0 else "right")
             # a narrow terminal wraps cells at their spaces, never inside a word (a field
             # name such as layers.1.dJ_dW is not cut to layers.1.d…)
             longest = max([cell_len(w) for w in h.split()] +
                           [cell_len(w) for r in rows if j < len(r) for w in r[j].split()],
                           default=1)
             # (words of the left-aligned columns: names; numbers and matrices may fold)
-            rt.add_column(h, justify=align, overflow="fold",
+            rt.add_column(h, justify=aligns[j], overflow="fold",
                           min_width=min(longest, self.console.width // 3)
-                          if align == "left" else None)
+                          if aligns[j] == "left" else None)
         for row in rows:
             rt.add_row(*row)
         if not self._fits(rt, [t.header] + rows):
@@ -239,17 +250,47 @@ class TextRenderer(Printer):
         return c.file.getvalue()
 
     def _print_records(self, t: Table, rows):
-        """A table as one paragraph per row (`label: header value; ...`), wrapped at spaces."""
+        """A table as one paragraph per row (`label — header: value; ...`), wrapped at spaces."""
+        from rich.cells import cell_len
         from rich.text import Text
         if t.caption:
             self.console.print(Text(t.caption))
-        from rich.cells import cell_len
         width = self.console.width
         for row in rows:
             pairs = [f"{h}: " + (c.replace(" ", _KEEP) if cell_len(c) <= width // 2 else c)
                      for h, c in zip(t.header[1:], row[1:]) if c.strip()]
             self._print_wrapped(Text(row[0] + " — ", style="bold") if row else None,
                                 ["; ".join(pairs)], "")
+
+    def _stacked_table(self, t: Table, cells, widths, aligns):
+        """A table too wide for the terminal whose first column is words (a layer's name): each
+        row is that name on a line, and the other columns below it, indented, so that no cell
+        is broken across lines."""
+        from rich.cells import cell_len, set_cell_size
+        from rich.text import Text
+        indent = 4
+
+        def line(row) -> str:
+            parts = []
+            for j in range(1, len(widths)):
+                c = row[j] if j < len(row) else ""
+                pad = widths[j] - cell_len(c)
+                parts.append(" " * pad + c if aligns[j] == "right" else c + " " * pad)
+            return (" " * indent + "   ".join(parts)).rstrip()
+
+        out = [t.header[0], line(t.header), "─" * min(self.console.width,
+                                                      cell_len(line(t.header)))]
+        if t.caption:
+            out.insert(0, t.caption)
+        for row in cells:
+            out.append(row[0] if row else "")
+            values = line(row)
+            if values.strip():
+                out.append(values)
+        for text in out:
+            for piece in Text(text).wrap(self.console, self.console.width):
+                self.console.print(set_cell_size(piece.plain, cell_len(piece.plain)),
+                                   overflow="ignore", crop=False, no_wrap=True)
 
     def _print_Grid(self, g: Grid, depth: int):
         from rich.text import Text
@@ -281,3 +322,4 @@ class TextRenderer(Printer):
 def render_text(solution: Solution, options: RenderOptions) -> str:
     """The terminal rendering of a solution."""
     return TextRenderer(options).render(solution)
+
