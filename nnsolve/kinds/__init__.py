@@ -10,12 +10,14 @@ KINDS = {
     "conv": ("nnsolve.kinds.conv.spec", "nnsolve.kinds.conv.solve"),
     "shape": ("nnsolve.kinds.shape.spec", "nnsolve.kinds.shape.solve"),
     "regularize": ("nnsolve.kinds.regularize.spec", "nnsolve.kinds.regularize.solve"),
+    "graph": ("nnsolve.kinds.graph.spec", "nnsolve.kinds.graph.solve"),
 }
 
 # Questions asked of another kind's spec, solved by their own solver module; no problem file
 # declares them (`nnsolve backprop --cost` solves a backprop spec with kind "backprop_cost").
 QUESTIONS = {
     "backprop_cost": "nnsolve.kinds.backprop.cost",
+    "graph_cost": "nnsolve.kinds.graph.cost",
 }
 
 
