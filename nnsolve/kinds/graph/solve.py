@@ -59,13 +59,15 @@ def _zero():
 
 
 def _domain_error(node, e: DomainError, args, values) -> ProblemError:
-    """A node's domain error, named with its numbers, at the operation in the file."""
-    parts = []
+    """A node's domain error, with its numbers (``log(-2)``), at the operation in the file."""
+    from .spec import node_text
+    shown = []
     for a in node.args:
-        if isinstance(a, str) and a not in [p.split(" = ")[0] for p in parts]:
-            parts.append(f"{a} = {_num(values[a])}")
-    with_ = f" ({', '.join(parts)})" if parts else ""
-    return ProblemError(f"{node.name} = {node.expression}: {e.message}{with_}", *node.where)
+        t = _num(values[a]) if isinstance(a, str) else _num(a)
+        shown.append(f"({t})" if t.startswith("-") and node.op not in ("id",)
+                     and not (node.op in ("exp", "log", "sqrt", "sigmoid", "tanh", "relu",
+                                          "abs", "max", "min")) else t)
+    return ProblemError(f"{e.message}: {node_text(node.op, tuple(shown))}", *node.where)
 
 
 def _num(x) -> str:

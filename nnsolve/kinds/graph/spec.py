@@ -78,7 +78,7 @@ class _Text:
             return (EXPRESSION, 1, col, None)
         node = self.doc.node
         start, end = node.start_mark, node.end_mark
-        style = getattr(node, "style", None)
+        style = getattr(node, "style", None) or None     # libyaml says '' for plain
         if start.line == end.line and style in (None, "'", '"'):
             return (self.doc.path, start.line + 1, start.column + col + (style is not None),
                     self.field)
