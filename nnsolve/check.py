@@ -15,74 +15,24 @@ the mistake gives, that mistake is named.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from .errors import NnsolveError
+from .errors import NnsolveError, internal_error
 from .expr import Mat, Num
+from .grading import (DEFAULT_TOLERANCE, ETA_MISTAKES, MISSING, Tolerance, agrees, describe,
+                      field_name, fit, get_path, right_tree)
+from .kinds import mistakes_module
 from .solution import Note, Paragraph, Section, Solution, Table
 
 __all__ = ["Tolerance", "DEFAULT_TOLERANCE", "Answers", "FieldResult", "FileReport",
-           "load_answers", "grade", "report", "MISTAKES"]
+           "load_answers", "grade", "report", "Ungraded", "grade_files",
+           "check_files", "gradebook", "gradebook_csv", "gradebook_json"]
 
 ANSWERS_FIELDS = ["kind", "student", "problem", "tolerance", "answers"]
-# JSON keys that are not answers: bookkeeping, and conv's per-window working (0-based lists)
-_NOT_ANSWERS = {"kind", "format_version", "windows", "compare_dense"}
-_MISSING = object()
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """A claimed value c is right when |c − r| ≤ abs or |c − r| ≤ rel·|r|."""
-
-    abs: Fraction = Fraction(1, 1000)
-    rel: Fraction = Fraction(1, 1000)
-
-
-DEFAULT_TOLERANCE = Tolerance()
-
-
-@dataclass(frozen=True)
-class Mistake:
-    """A known mistake: its name in JSON and what it is, in words."""
-
-    name: str
-    short: str      # for tables
-    text: str
-
-
-MISTAKES = {m.name: m for m in [
-    Mistake("eta_x10", "η ×10", "η applied ten times too large (as the seed's eq. 47–49: 0.1 "
-                               "for 0.01)"),
-    Mistake("eta_div10", "η ÷10", "η applied ten times too small"),
-    Mistake("update_added", "step added", "the step added instead of subtracted "
-                                          "(w + η·∂J/∂w)"),
-    Mistake("loss_factor_2", "factor 2 dropped", "the factor 2 of the squared loss dropped "
-                                                 "(∂J/∂ŷ = −(y − ŷ))"),
-    Mistake("relu_gate_ignored", "ReLU gate ignored", "the ReLU gate ignored (f′(a) = 1 also "
-                                                      "where a ≤ 0)"),
-    Mistake("gradient_sign", "sign flipped", "the sign of the gradient flipped"),
-    Mistake("kernel_flipped", "kernel flipped", "the kernel flipped (a convolution computed; "
-                                                "the problem asks for a cross-correlation)"),
-    Mistake("kernel_not_flipped", "kernel not flipped", "the kernel not flipped (a "
-            "cross-correlation computed; the problem asks for a convolution)"),
-    Mistake("padding_forgotten", "padding forgotten", "the padding forgotten"),
-    Mistake("ceil_instead_of_floor", "ceil for floor", "⌈…⌉ instead of ⌊…⌋ in the output "
-                                                       "size"),
-    Mistake("floor_instead_of_ceil", "floor for ceil", "⌊…⌋ instead of ⌈…⌉ in the output size "
-                                                       "(ceil mode)"),
-    Mistake("bias_not_counted", "biases not counted", "the biases not counted as parameters"),
-    Mistake("pnorm_sign_lost", "|w| lost", "the absolute value of the p-norm lost: α·p·wᵢ^(p−1) "
-            "instead of α·p·|wᵢ|^(p−1)·sign(wᵢ) (the seed's eq. 58/63)"),
-    Mistake("pnorm_factor_p", "factor p dropped", "the factor p of the derivative dropped"),
-]}
-
-# the learning-rate mistakes: the η actually used, as a multiple of the right one
-ETA_MISTAKES = (("eta_x10", Fraction(10)), ("eta_div10", Fraction(1, 10)),
-                ("update_added", Fraction(-1)))
 
 
 # --- reading an answers file ------------------------------------------------------------------
@@ -108,31 +58,6 @@ class Answers:
     right: dict           # the solution's JSON as a tree (numbers exact), layers keyed 1..n
     tolerance: Tolerance
     claims: list
-
-
-def field_name(path: tuple) -> str:
-    """A claim's path as the answers file writes it: ``layers.3.dJ_dW``."""
-    return ".".join(str(p) for p in path)
-
-
-def to_tree(x):
-    """A solution's data as a tree: dicts; lists of dicts keyed 1..n; numbers as arrays."""
-    if isinstance(x, dict):
-        return {k: to_tree(v) for k, v in x.items() if k not in _NOT_ANSWERS}
-    if isinstance(x, (list, tuple)) and x and all(isinstance(i, dict) for i in x):
-        return {i + 1: to_tree(v) for i, v in enumerate(x)}
-    if x is None or isinstance(x, (str, bool)):
-        return x
-    a = np.asarray(x if not isinstance(x, (list, tuple)) else list(x), dtype=object)
-    return a
-
-
-def right_tree(solution) -> dict:
-    """The values an answers file may claim: the JSON (backprop: its first step) as a tree."""
-    data = solution.data
-    if data.get("kind") == "backprop":
-        data = data["steps"][0]
-    return to_tree(data)
 
 
 def _sub(doc, node, key):
@@ -224,300 +149,6 @@ def load_answers(source: str, tolerance: Tolerance | None = None) -> Answers:
     return Answers(str(source), student, display, problem, solution, right, tol, claims)
 
 
-# --- comparing --------------------------------------------------------------------------------
-
-def _close(c, r, tol: Tolerance) -> bool:
-    if isinstance(c, float) or isinstance(r, float):
-        c, r = float(c), float(r)
-        d = abs(c - r)
-        return d <= float(tol.abs) or d <= float(tol.rel) * abs(r)
-    d = abs(Fraction(c) - Fraction(r))
-    return d <= tol.abs or d <= tol.rel * abs(Fraction(r))
-
-
-def _fit(claimed, right):
-    """The claimed array in the right one's shape (a 2×1 matrix may be written [1, -1]), or None."""
-    c = np.asarray(claimed, dtype=object)
-    r = np.asarray(right, dtype=object)
-    if c.shape == r.shape:
-        return c
-    if c.size == r.size and tuple(d for d in c.shape if d != 1) == \
-            tuple(d for d in r.shape if d != 1):
-        return c.reshape(r.shape)
-    return None
-
-
-def agrees(claimed, right, tol: Tolerance) -> bool:
-    """True when a claimed value (number, array, name or None) is the right one within tol."""
-    if right is None or claimed is None:
-        return right is None and claimed is None
-    if isinstance(right, str) or isinstance(claimed, str):
-        return claimed == right
-    c = _fit(claimed, right)
-    if c is None:
-        return False
-    r = np.asarray(right, dtype=object)
-    return all(_close(a, b, tol) for a, b in zip(c.ravel().tolist(), r.ravel().tolist()))
-
-
-def get_path(tree, path: tuple):
-    """The value at a path of keys, or _MISSING."""
-    for key in path:
-        if not isinstance(tree, dict) or key not in tree:
-            return _MISSING
-        tree = tree[key]
-    return tree
-
-
-# --- variants: the problem solved with a mistake ---------------------------------------------
-
-@dataclass
-class Variant:
-    """The values a mistake (or two together) gives, as a partial tree like the right one."""
-
-    mistakes: tuple
-    tree: dict
-
-
-def _set(tree: dict, path: tuple, value) -> None:
-    for key in path[:-1]:
-        tree = tree.setdefault(key, {})
-    tree[path[-1]] = value
-
-
-def _solved_tree(problem) -> dict | None:
-    """The JSON tree of a (modified) problem, or None when the mistake makes it unsolvable."""
-    from .solve import SolveOptions, solve
-    try:
-        return right_tree(solve(problem, SolveOptions(detail="summary")))
-    except (NnsolveError, ArithmeticError):    # ArithmeticError: also FloatingPointError
-        return None     # a mistake that makes the problem unsolvable explains no value
-
-
-def _backprop_variants(problem, right: dict) -> list:
-    """The first step computed with each known mistake (by the solver's own ``compute_step``)."""
-    from .kinds.backprop.solve import compute_step
-    params = [(l.W, l.b) for l in problem.layers]
-
-    def step_with(**mistake):
-        with np.errstate(over="ignore", invalid="ignore"):
-            return compute_step(problem, params, **mistake)
-
-    def per_sample(x):
-        return x if problem.batch else x[0]
-
-    def tree_of(step, lr_factor, with_grads: bool) -> dict:
-        lr = problem.learning_rate * lr_factor
-        lr = lr if problem.exact else float(lr)
-        t: dict = {}
-        for i, ls in enumerate(step.layers, start=1):
-            if with_grads:
-                for k in ("dJ_dh", "dJ_da"):
-                    _set(t, ("layers", i, k), np.asarray(per_sample(getattr(ls, k)),
-                                                         dtype=object))
-                _set(t, ("layers", i, "dJ_dW"), np.asarray(ls.dJ_dW, dtype=object))
-                if ls.dJ_db is not None:
-                    _set(t, ("layers", i, "dJ_db"), np.asarray(ls.dJ_db, dtype=object))
-            _set(t, ("layers", i, "W_new"), np.asarray(ls.W - lr * ls.dJ_dW, dtype=object))
-            if ls.b is not None and problem.update_bias:
-                _set(t, ("layers", i, "b_new"), np.asarray(ls.b - lr * ls.dJ_db, dtype=object))
-        return t
-
-    base = step_with()
-    steps = []
-    if problem.loss == "squared_error" or (problem.loss == "mse" and problem.Y.shape[1] == 1):
-        steps.append(("loss_factor_2", step_with(loss_scale=Fraction(1, 2))))
-    if any(l.activation.name in ("relu", "leaky_relu") for l in problem.layers):
-        steps.append(("relu_gate_ignored", step_with(relu_gate=False)))
-    flipped = replace(base, layers=[replace(ls, dJ_dh=-ls.dJ_dh, dJ_da=-ls.dJ_da,
-                                            dJ_dW=-ls.dJ_dW,
-                                            dJ_db=None if ls.dJ_db is None else -ls.dJ_db)
-                                    for ls in base.layers])
-    steps.append(("gradient_sign", flipped))
-    variants = [Variant((name,), tree_of(base, f, False)) for name, f in ETA_MISTAKES]
-    variants += [Variant((name,), tree_of(st, 1, True)) for name, st in steps]
-    variants += [Variant((sname, ename), tree_of(st, f, False))
-                 for sname, st in steps for ename, f in ETA_MISTAKES]
-    return variants
-
-
-def _conv_variants(problem, right: dict) -> list:
-    out = []
-    other = "convolution" if problem.mode == "cross_correlation" else "cross_correlation"
-    t = _solved_tree(replace(problem, mode=other))
-    if t is not None:
-        out.append(Variant(("kernel_flipped" if other == "convolution" else
-                            "kernel_not_flipped",), t))
-    if problem.padding != ((0, 0), (0, 0)):
-        t = _solved_tree(replace(problem, padding=((0, 0), (0, 0)), padding_rule=None))
-        if t is not None:
-            out.append(Variant(("padding_forgotten",), t))
-    if problem.stride != (1, 1):
-        # ⌈x/s⌉ = ⌊(x + s − 1)/s⌋: the ceiling is the floor with s − 1 more rows at the end
-        (pt, pb), (pl, pr) = problem.padding
-        sh, sw = problem.stride
-        t = _solved_tree(replace(problem, padding=((pt, pb + sh - 1), (pl, pr + sw - 1))))
-        if t is not None:
-            out.append(Variant(("ceil_instead_of_floor",), {"output_shape": t["output_shape"]}))
-    return out
-
-
-def _shape_variants(problem, right: dict) -> list:
-    from .kinds.shape.solve import walk
-    out = []
-    results = walk(problem)
-
-    def with_layers(fn):
-        layers = [fn(r.layer, r) for r in results]
-        return _solved_tree(replace(problem, layers=layers))
-
-    def unpadded(layer, r):
-        if layer.type in ("conv", "pool") and r.pads != ((0, 0), (0, 0)):
-            return replace(layer, padding=((0, 0), (0, 0)))
-        return layer
-    if any(r.layer.type in ("conv", "pool") and r.pads != ((0, 0), (0, 0)) for r in results):
-        t = with_layers(unpadded)
-        if t is not None:
-            out.append(Variant(("padding_forgotten",), t))
-
-    def ceiled(layer, r):
-        if layer.type == "conv" and layer.stride != (1, 1):
-            (pt, pb), (pl, pr) = r.pads
-            return replace(layer, padding=((pt, pb + layer.stride[0] - 1),
-                                           (pl, pr + layer.stride[1] - 1)))
-        if layer.type == "pool" and not layer.ceil_mode:
-            return replace(layer, ceil_mode=True)
-        return layer
-    if any((r.layer.type == "conv" and r.layer.stride != (1, 1)) or
-           (r.layer.type == "pool" and not r.layer.ceil_mode) for r in results):
-        t = with_layers(ceiled)
-        if t is not None:
-            out.append(Variant(("ceil_instead_of_floor",), t))
-    if any(r.layer.type == "pool" and r.layer.ceil_mode for r in results):
-        t = with_layers(lambda l, r: replace(l, ceil_mode=False) if l.type == "pool" else l)
-        if t is not None:
-            out.append(Variant(("floor_instead_of_ceil",), t))
-    if any(r.layer.type in ("conv", "conv_transpose", "dense") and r.layer.bias
-           for r in results):
-        t = with_layers(lambda l, r: replace(l, bias=False)
-                        if l.type in ("conv", "conv_transpose", "dense") else l)
-        if t is not None:
-            out.append(Variant(("bias_not_counted",),
-                               {"total_parameters": t["total_parameters"],
-                                "layers": {k: {"parameters": v["parameters"]}
-                                           for k, v in t["layers"].items()}}))
-    return out
-
-
-def seed_pnorm_gradient(w, p, alpha):
-    """The seed's α·p·wᵢ^(p−1), without |·| and sign (whole p only; None otherwise)."""
-    p = Fraction(p)
-    if p.denominator != 1 or p < 1:
-        return None
-    out = np.empty(w.shape, dtype=object)
-    for idx, v in np.ndenumerate(w):
-        out[idx] = alpha * p * Fraction(v) ** int(p - 1)
-    return out
-
-
-def _regularize_variants(problem, right: dict) -> list:
-    from .ops import pnorm
-    if problem.symbolic or not problem.exact:
-        return []
-    w, p, alpha = problem.weights, problem.p, problem.alpha
-    lg, eta = problem.loss_gradient, problem.learning_rate
-    out = []
-
-    def tree(pen_grad, penalty=None, lr_factor=Fraction(1), with_grads=True) -> dict:
-        t: dict = {}
-        g = pen_grad if lg is None else lg + pen_grad
-        if with_grads:
-            t["penalty_gradient"] = pen_grad
-            if lg is not None:
-                t["gradient"] = g
-            if penalty is not None:
-                t["penalty"] = np.asarray(penalty, dtype=object)
-        if eta is not None:
-            t["weights_new"] = w - eta * lr_factor * g
-        return t
-
-    right_grad = pnorm.gradient(w, p, alpha)
-    grads = []
-    seed = seed_pnorm_gradient(w, p, alpha)
-    if seed is not None:
-        seed_pen = alpha * sum((Fraction(v) ** int(p) for v in w.ravel()), Fraction(0))
-        grads.append(("pnorm_sign_lost", seed, seed_pen))
-    if p != 1:
-        grads.append(("pnorm_factor_p", right_grad / p, None))
-    grads.append(("gradient_sign", -right_grad, None))
-    if eta is not None:
-        out += [Variant((n,), tree(right_grad, lr_factor=f, with_grads=False))
-                for n, f in ETA_MISTAKES]
-    out += [Variant((n,), tree(g, pen)) for n, g, pen in grads]
-    if eta is not None:
-        out += [Variant((gn, en), tree(g, lr_factor=f, with_grads=False))
-                for gn, g, _pen in grads for en, f in ETA_MISTAKES]
-    return out
-
-
-VARIANTS: dict[str, Callable] = {"backprop": _backprop_variants, "conv": _conv_variants,
-                                 "shape": _shape_variants, "regularize": _regularize_variants}
-
-
-# --- order of computation: which wrong value came first ---------------------------------------
-
-_BACKWARD = {"dJ_dh": 0, "dJ_da": 1, "dJ_dW": 2, "dJ_db": 3}
-
-
-def _rank(kind: str, path: tuple, n_layers: int):
-    """A sort key: the order in which the solution computes the field."""
-    head = path[0]
-    if kind == "backprop":
-        if head == "layers" and len(path) == 3:
-            n, f = path[1], path[2]
-            if f in ("W", "b"):
-                return (0, n, f == "b")
-            if f in ("a", "h"):
-                return (1, n, f == "h")
-            if f in _BACKWARD:
-                return (4, -n, _BACKWARD[f])
-            return (5, n, f == "b_new")
-        return {"output": (2,), "loss": (3,)}.get(head, (6,))
-    order = {
-        "conv": ["input_shape", "kernel_shape", "mode", "stride", "padding", "dilation",
-                 "output_shape", "output", "pool"],
-        "shape": ["input_shape", "layers", "output_shape", "total_parameters"],
-        "regularize": ["p", "alpha", "weights", "loss_gradient", "learning_rate", "penalty",
-                       "penalty_gradient", "gradient", "weights_new"],
-    }.get(kind, [])
-    first = order.index(head) if head in order else len(order)
-    rest = tuple((0, x) if isinstance(x, int) else (1, ["output_shape", "output", "parameters"]
-                                                     .index(x) if x in ("output_shape", "output",
-                                                                        "parameters") else 9)
-                 for x in path[1:])
-    return (first,) + rest
-
-
-def stage(kind: str, path: tuple) -> str:
-    """The part of the solution a field belongs to, in words."""
-    if kind == "backprop":
-        if path[0] == "layers" and len(path) == 3:
-            n, f = path[1], path[2]
-            if f in ("W", "b"):
-                return f"the parameters of layer {n}"
-            if f in ("a", "h"):
-                return f"forward pass, layer {n}"
-            if f in _BACKWARD:
-                return f"backward pass, layer {n}"
-            return f"update, layer {n}"
-        return {"loss": "the loss", "output": "forward pass, the output"}.get(path[0], path[0])
-    if kind == "shape" and path[0] == "layers" and len(path) > 1:
-        return f"layer {path[1]}"
-    if kind == "conv" and path[0] == "pool":
-        return "pooling"
-    return field_name(path)
-
-
 # --- grading ----------------------------------------------------------------------------------
 
 @dataclass
@@ -572,8 +203,8 @@ def _follow_through(ans: Answers, results: dict, r: FieldResult) -> None:
     if g is None or g.correct or eta is None:
         return
     old = get_path(ans.right, ppath)
-    c = _fit(g.claimed, get_path(ans.right, gpath)) if not isinstance(g.claimed, str) else None
-    if c is None or old is _MISSING or old is None:
+    c = fit(g.claimed, get_path(ans.right, gpath)) if not isinstance(g.claimed, str) else None
+    if c is None or old is MISSING or old is None:
         return
     for name, f in ((None, Fraction(1)),) + ETA_MISTAKES:
         lr = eta * f
@@ -596,10 +227,10 @@ def grade(ans: Answers) -> FileReport:
         r = FieldResult(claim.path, claim.value, right, ok)
         if not ok and not isinstance(right, str) and right is not None:
             if variants is None:
-                variants = VARIANTS[kind](ans.problem, ans.right)
+                variants = mistakes_module(kind).variants(ans.problem, ans.right)
             for v in variants:
                 value = get_path(v.tree, claim.path)
-                if value is _MISSING or agrees(value, right, ans.tolerance):
+                if value is MISSING or agrees(value, right, ans.tolerance):
                     continue
                 if agrees(claim.value, value, ans.tolerance):
                     r.mistakes.append(v.mistakes)
@@ -608,8 +239,7 @@ def grade(ans: Answers) -> FileReport:
     for r in results:
         if not r.correct:
             _follow_through(ans, by_path, r)
-    n_layers = len(getattr(ans.problem, "layers", []) or [])
-    results.sort(key=lambda r: _rank(kind, r.path, n_layers))
+    results.sort(key=lambda r: mistakes_module(kind).rank(r.path))
     wrong = [r for r in results if not r.correct]
     return FileReport(ans, results, wrong[0] if wrong else None)
 
@@ -629,26 +259,26 @@ def _value_expr(v):
 
 def mistake_words(names: tuple) -> str:
     """One or two mistakes together, in words."""
-    return ", and ".join(MISTAKES[n].text for n in names)
+    return ", and ".join(describe(n).text for n in names)
 
 
 def mistake_short(names: tuple) -> str:
     """One or two mistakes together, in a few words (for tables)."""
-    return " + ".join(MISTAKES[n].short for n in names)
+    return " + ".join(describe(n).short for n in names)
 
 
 def _mistake_cell(r: FieldResult) -> str:
     if r.correct:
         return ""
     if r.follows_from:
-        extra = f" + {MISTAKES[r.follows_with[0]].short}" if r.follows_with else ""
+        extra = f" + {describe(r.follows_with[0]).short}" if r.follows_with else ""
         return f"from your {r.follows_from}{extra}"
     if r.mistakes:
         return mistake_short(r.mistakes[0])
     if isinstance(r.right, str):
         return ""
     if r.claimed is not None and not isinstance(r.claimed, str) and \
-            _fit(r.claimed, r.right) is None:
+            fit(r.claimed, r.right) is None:
         return "not the right shape"
     return "?"
 
@@ -664,7 +294,7 @@ def file_data(rep: FileReport) -> dict:
     fields = []
     for r in rep.results:
         fields.append({
-            "field": r.field, "stage": stage(kind, r.path), "claimed": r.claimed,
+            "field": r.field, "stage": mistakes_module(kind).stage(r.path), "claimed": r.claimed,
             "right": r.right, "correct": r.correct,
             "mistake": _mistake_data(r.mistakes[0]) if r.mistakes and not r.correct
             and not r.follows_from else None,
@@ -723,14 +353,14 @@ def _file_section(rep: FileReport, several: bool) -> Section:
     sec.add(Paragraph(Num(rep.n_right), " of ", Num(len(rep.results)), " right."))
     if rep.earliest is not None:
         e = rep.earliest
-        sec.add(Paragraph(f"Earliest wrong step: {e.field} ({stage(kind, e.path)})."
+        sec.add(Paragraph(f"Earliest wrong step: {e.field} ({mistakes_module(kind).stage(e.path)})."
                           + _later_words(rep)))
         for r in rep.results:
             if r.correct:
                 continue
             if r.follows_from:
                 sec.add(Note(f"{r.field}: follows from your {r.follows_from}"
-                             + (f", with {MISTAKES[r.follows_with[0]].text}"
+                             + (f", with {describe(r.follows_with[0]).text}"
                                 if r.follows_with else " (the step itself is right)") + "."))
             elif r.mistakes:
                 text = f"{r.field}: the value you get with {mistake_words(r.mistakes[0])}"
@@ -748,47 +378,141 @@ def _file_section(rep: FileReport, several: bool) -> Section:
     return sec
 
 
-def report(reports: list) -> Solution:
-    """The check report of one or several answers files, as a Solution of kind "check"."""
-    several = len(reports) > 1
-    blocks = [_file_section(rep, several) for rep in reports]
-    counts: dict = {}
+@dataclass
+class Ungraded:
+    """An answers file of a class run that could not be graded: its error line."""
+
+    path: str
+    error: str
+
+    @property
+    def student(self) -> str:
+        return _file_student(self.path)
+
+
+def _file_student(path: str) -> str:
+    return os.path.splitext(os.path.basename(str(path)))[0]
+
+
+def _file_mistakes(rep: FileReport) -> list:
+    """The likely mistakes of one file, each once, in a few words, in order of computation."""
+    mis = []
+    for r in rep.results:
+        if not r.correct and r.mistakes and not r.follows_from:
+            w = mistake_short(r.mistakes[0])
+            if w not in mis:
+                mis.append(w)
+    return mis
+
+
+def gradebook(reports: list) -> list:
+    """One record per answers file (graded or not): the rows of the CSV and JSON gradebooks."""
+    rows = []
     for rep in reports:
+        if isinstance(rep, Ungraded):
+            rows.append({"file": rep.path, "student": rep.student, "right": None, "of": None,
+                         "earliest_wrong": None, "mistakes": [], "error": rep.error})
+        else:
+            rows.append({"file": rep.answers.path, "student": rep.answers.student,
+                         "right": rep.n_right, "of": len(rep.results),
+                         "earliest_wrong": rep.earliest.field if rep.earliest else None,
+                         "mistakes": _file_mistakes(rep), "error": None})
+    return rows
+
+
+GRADEBOOK_COLUMNS = ["file", "student", "right", "of", "earliest_wrong", "mistakes", "error"]
+
+
+def gradebook_csv(reports: list) -> str:
+    """The gradebook as CSV (a header row, then one row per answers file)."""
+    import csv
+    import io
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(GRADEBOOK_COLUMNS)
+    for row in gradebook(reports):
+        w.writerow(["" if row[c] is None else "; ".join(row[c]) if c == "mistakes" else row[c]
+                    for c in GRADEBOOK_COLUMNS])
+    return buf.getvalue()
+
+
+def gradebook_json(reports: list) -> str:
+    """The gradebook as JSON: {kind: "gradebook", format_version, files: [record, ...]}."""
+    import json
+    return json.dumps({"kind": "gradebook", "format_version": 1,
+                       "files": gradebook(reports)}, sort_keys=True, indent=2,
+                      ensure_ascii=False) + "\n"
+
+
+def _ungraded_data(u: Ungraded) -> dict:
+    return {"file": u.path, "student": u.student, "problem": None, "kind": None,
+            "tolerance": None, "right": 0, "wrong": 0, "total": 0, "all_right": False,
+            "earliest_wrong": None, "fields": [], "mistakes": [], "error": u.error}
+
+
+def report(reports: list) -> Solution:
+    """The check report of one or several answers files, as a Solution of kind "check".
+
+    In a class run an item may be ``Ungraded``: a section and a summary row with its error."""
+    several = len(reports) > 1
+    graded_ = [rep for rep in reports if not isinstance(rep, Ungraded)]
+    blocks = []
+    for rep in reports:
+        if isinstance(rep, Ungraded):
+            blocks.append(Section(f"{rep.student}: not graded").add(
+                Paragraph(f"{rep.path} could not be graded:"), Note(f"Error: {rep.error}")))
+        else:
+            blocks.append(_file_section(rep, several))
+    counts: dict = {}
+    for rep in graded_:
         for r in rep.results:
             if not r.correct and r.mistakes and not r.follows_from:
                 key = r.mistakes[0]
                 counts.setdefault(key, set()).add(rep.answers.path)
+    n_ungraded = len(reports) - len(graded_)
     if several:
         rows = []
         for rep in reports:
-            mis = []
-            for r in rep.results:
-                if not r.correct and r.mistakes and not r.follows_from:
-                    w = mistake_short(r.mistakes[0])
-                    if w not in mis:
-                        mis.append(w)
+            if isinstance(rep, Ungraded):
+                rows.append([rep.path, "", "", "not graded", rep.error])
+                continue
+            mis = _file_mistakes(rep)
             rows.append([rep.answers.student, Num(rep.n_right), Num(len(rep.results)),
                          rep.earliest.field if rep.earliest else "",
                          "; ".join(mis) if mis else ("" if rep.n_wrong == 0 else "—")])
         summary = Section("Class summary")
         summary.add(Table(["Student", "Right", "Of", "Earliest wrong", "Likely mistakes"], rows,
                           align=["left", "right", "right", "left", "left"]))
-        all_right = sum(rep.n_wrong == 0 for rep in reports)
+        all_right = sum(rep.n_wrong == 0 for rep in graded_)
+        tail = ["."] if not n_ungraded else \
+            ["; ", Num(n_ungraded), " could not be graded (their error is in the table)."]
         summary.add(Paragraph(Num(all_right), " of ", Num(len(reports)),
-                              " answer files all right."))
+                              " answer files all right", *tail))
         if counts:
             mrows = [[mistake_words(k), Num(len(v))]
                      for k, v in sorted(counts.items(), key=lambda kv: -len(kv[1]))]
             summary.add(Table(["Mistake", "Students"], mrows, align=["left", "right"]))
         blocks.append(summary)
+    files = []
+    for rep in reports:
+        if isinstance(rep, Ungraded):
+            files.append(_ungraded_data(rep))
+        else:
+            d = file_data(rep)
+            d["mistakes"] = [list(m) for m in dict.fromkeys(
+                r.mistakes[0] for r in rep.results
+                if not r.correct and r.mistakes and not r.follows_from)]
+            d["error"] = None
+            files.append(d)
     data = {
         "kind": "check", "format_version": 1,
-        "files": [file_data(rep) for rep in reports],
+        "files": files,
         "summary": {
             "files": len(reports),
-            "all_right": sum(rep.n_wrong == 0 for rep in reports),
-            "right": sum(rep.n_right for rep in reports),
-            "wrong": sum(rep.n_wrong for rep in reports),
+            "all_right": sum(rep.n_wrong == 0 for rep in graded_),
+            "right": sum(rep.n_right for rep in graded_),
+            "wrong": sum(rep.n_wrong for rep in graded_),
+            "ungraded": n_ungraded,
             "mistakes": {"; ".join(k): len(v) for k, v in counts.items()},
         },
     }
@@ -796,7 +520,36 @@ def report(reports: list) -> Solution:
     return Solution("check", title, blocks, data)
 
 
-def check_files(paths, tolerance: Tolerance | None = None) -> tuple[Solution, bool]:
-    """Grade answers files: the report, and True when every claimed value is right."""
-    reports = [grade(load_answers(p, tolerance)) for p in paths]
-    return report(reports), all(rep.n_wrong == 0 for rep in reports)
+def grade_files(paths, tolerance: Tolerance | None = None, on_file=None) -> list:
+    """Grade answers files. One file: its error is raised. Several (a class run): a file that
+    cannot be read or is not a valid answers file becomes ``Ungraded`` and the others are still
+    graded. ``on_file`` (if given) is called after each file, for a progress bar."""
+    paths = list(paths)
+    reports = []
+    for p in paths:
+        if len(paths) == 1:
+            reports.append(grade(load_answers(p, tolerance)))
+        else:
+            try:
+                reports.append(grade(load_answers(p, tolerance)))
+            except NnsolveError as e:
+                reports.append(Ungraded(str(p), str(e)))
+            except Exception as e:  # a bug on one file must not stop a class's grading
+                if os.environ.get("NNSOLVE_DEBUG"):
+                    raise
+                reports.append(Ungraded(str(p), f"{p}: {internal_error(e)}"))
+        if on_file is not None:
+            on_file()
+    return reports
+
+
+def all_right(reports: list) -> bool:
+    """True when every file was graded and every claimed value is right."""
+    return all(not isinstance(rep, Ungraded) and rep.n_wrong == 0 for rep in reports)
+
+
+def check_files(paths, tolerance: Tolerance | None = None, on_file=None) -> tuple[Solution, bool]:
+    """Grade answers files: the report, and True when every file was graded and every claimed
+    value is right."""
+    reports = grade_files(paths, tolerance, on_file)
+    return report(reports), all_right(reports)

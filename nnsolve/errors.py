@@ -35,6 +35,13 @@ class ProblemError(NnsolveError):
         return _one_line(f"{where}{field}{self.message}")
 
 
+def internal_error(e: BaseException) -> str:
+    """The one line that reports an unexpected failure: a bug in nnsolve, not the user's."""
+    from . import __version__
+    return (f"internal error, a bug in nnsolve {__version__}: {type(e).__name__}: {e}. "
+            "Please report it with the problem file; NNSOLVE_DEBUG=1 shows the traceback.")
+
+
 def _one_line(text: str) -> str:
     """Control characters from a user's file (a newline in a key, U+001E) shown escaped, so the
     error stays one line on a terminal."""

@@ -299,7 +299,7 @@ def test_cli_exit_codes():
 
 CHECK_KEYS = {"kind", "format_version", "files", "summary"}
 FILE_KEYS = {"file", "student", "problem", "kind", "tolerance", "right", "wrong", "total",
-             "all_right", "earliest_wrong", "fields"}
+             "all_right", "earliest_wrong", "fields", "mistakes", "error"}
 FIELD_KEYS = {"field", "stage", "claimed", "right", "correct", "mistake", "also_explained_by",
               "follows_from", "follows_with"}
 

@@ -9,8 +9,14 @@ from click.testing import CliRunner
 
 from nnsolve.check import grade, load_answers
 from nnsolve.cli import cli
-from nnsolve.generate import (GENERATORS, GenerationError, answers_text, is_clean, new_backprop,
-                              new_conv, new_regularize, new_shape)
+from nnsolve.generating import GenerationError, answers_text, is_clean
+from nnsolve.kinds.backprop.generate import new_backprop
+from nnsolve.kinds.conv.generate import new_conv
+from nnsolve.kinds.regularize.generate import new_regularize
+from nnsolve.kinds.shape.generate import new_shape
+
+GENERATORS = {"backprop": new_backprop, "conv": new_conv, "shape": new_shape,
+              "regularize": new_regularize}
 from nnsolve.load import load_problem
 from nnsolve.solve import SolveOptions, solve
 

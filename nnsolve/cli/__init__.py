@@ -44,10 +44,8 @@ class NnsolveGroup(click.Group):
         except Exception as e:  # a bug: say so, without a raw traceback
             if os.environ.get("NNSOLVE_DEBUG"):
                 raise
-            raise click.ClickException(
-                f"internal error, a bug in nnsolve {__version__}: {type(e).__name__}: {e}. "
-                "Please report it with the problem file; NNSOLVE_DEBUG=1 shows the traceback."
-            ) from None
+            from ..errors import internal_error
+            raise click.ClickException(internal_error(e)) from None
 
 
 @click.group(cls=NnsolveGroup, context_settings={"help_option_names": ["-h", "--help"],

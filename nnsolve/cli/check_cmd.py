@@ -2,7 +2,8 @@
 
 import click
 
-from .common import make_output, output_options, render_solution, write_output
+from .common import (make_output, output_dir_exists, output_options, progress, render_solution,
+                     write_output)
 
 
 @click.command(short_help="Grade claimed answers against the computed solution.")
@@ -12,9 +13,18 @@ from .common import make_output, output_options, render_solution, write_output
               help="Absolute tolerance for every file (default: the file's, else 0.001).")
 @click.option("--rel", "rel_tol", metavar="X",
               help="Relative tolerance for every file (default: the file's, else 0.001).")
+@click.option("--csv", "csv_path", metavar="FILE", type=click.Path(dir_okay=False),
+              callback=output_dir_exists,
+              help="Also write the gradebook there as CSV: one row per answers file (file, "
+                   "student, right, of, earliest_wrong, mistakes, error); - for standard output "
+                   "instead of the report.")
+@click.option("--json", "json_path", metavar="FILE", type=click.Path(dir_okay=False),
+              callback=output_dir_exists,
+              help="Also write the gradebook there as JSON, one record per answers file; - for "
+                   "standard output instead of the report.")
 @output_options
 @click.pass_context
-def check(ctx, answers, abs_tol, rel_tol, **kwargs):
+def check(ctx, answers, abs_tol, rel_tol, csv_path, json_path, **kwargs):
     """Grade answers files: each claimed value right or wrong, the right value beside it, and
     for a wrong one the earliest wrong step and the likely mistake (the factor 2 of the squared
     loss dropped, the ReLU gate ignored, η applied wrongly, the kernel flipped, the padding
@@ -31,15 +41,19 @@ def check(ctx, answers, abs_tol, rel_tol, **kwargs):
         layers:                          # backprop: the first step, layers by number
           3: {dJ_dW: [[0, -18]], W_new: [[-1, 1.18]]}
 
-    Several files grade a class, with a summary table. Exit status 0 when every claimed
-    value is right, 1 when any is wrong (or a file is wrong).
+    Several files grade a class, with a summary table; a file that cannot be read or is not a
+    valid answers file is a row of the summary with its error, and the others are still graded.
+    Exit status 0 when every claimed value is right, 1 when any is wrong or a file could not be
+    graded.
 
     \b
     Example:
       nnsolve check problems/answers/seed-answers-wrong.yaml
-      nnsolve check answers/*.yaml --format json -o grades.json
+      nnsolve check answers/*.yaml --csv grades.csv
+      nnsolve check answers/*.yaml --format json -o report.json
     """
-    from ..check import DEFAULT_TOLERANCE, Tolerance, check_files
+    from ..check import (DEFAULT_TOLERANCE, Tolerance, all_right, grade_files, gradebook_csv,
+                         gradebook_json, report)
     from ..numbers import parse_number
     out = make_output(kwargs)
     tolerance = None
@@ -55,7 +69,18 @@ def check(ctx, answers, abs_tol, rel_tol, **kwargs):
                 raise click.BadParameter("expected a tolerance ≥ 0", param_hint=name)
             values.append(v)
         tolerance = Tolerance(*values)
-    solution, all_right = check_files(answers, tolerance)
-    write_output(render_solution(solution, out), out.output)
-    if not all_right:
+    to_stdout = [name for name, path in (("--csv", csv_path), ("--json", json_path))
+                 if path == "-"]
+    if len(to_stdout) > 1 or (to_stdout and out.output == "-"):
+        raise click.UsageError(f"{' and '.join(to_stdout + (['-o'] if out.output == '-' else []))}"
+                               f" cannot all write to standard output")
+    with progress(len(answers), "Grading") as step:
+        reports = grade_files(answers, tolerance, on_file=step)
+    if not to_stdout or out.output is not None:
+        write_output(render_solution(report(reports), out), out.output)
+    if csv_path is not None:
+        write_output(gradebook_csv(reports), csv_path)
+    if json_path is not None:
+        write_output(gradebook_json(reports), json_path)
+    if not all_right(reports):
         ctx.exit(1)

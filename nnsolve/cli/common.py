@@ -131,6 +131,42 @@ def solve_and_write(problem, out: Output, verify: bool = False) -> None:
     write_output(render_solution(solution, out), out.output)
 
 
+class progress:
+    """A progress bar on standard error while ``total`` items are worked through (a class of
+    answers files, many variants), only when standard error is a terminal: never in a pipe, a
+    file or a test's captured output. Used as ``with progress(n, "Grading") as step: ... step()``."""
+
+    def __init__(self, total: int, what: str):
+        self.total = total
+        self.what = what
+        self._bar = None
+
+    def __enter__(self):
+        if self.total < 2 or not _stderr_is_terminal():
+            return lambda: None
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeRemainingColumn)
+        self._bar = Progress(TextColumn(self.what), BarColumn(), MofNCompleteColumn(),
+                             TimeRemainingColumn(), console=Console(stderr=True),
+                             transient=True)
+        self._bar.__enter__()
+        task = self._bar.add_task(self.what, total=self.total)
+        return lambda: self._bar.advance(task)
+
+    def __exit__(self, *exc):
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+        return False
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):   # a closed or replaced stream
+        return False
+
+
 def load_for(kind: str, path: str):
     """Load a problem file for a command of a kind (the file's `kind:` must agree)."""
     from ..load import load_problem

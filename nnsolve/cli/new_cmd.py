@@ -37,7 +37,7 @@ def _pick_seed(seed):
 
 
 def _write(gen, output, answers_path, command):
-    from ..generate import answers_text
+    from ..generating import answers_text
     if answers_path is not None and output in (None, "-"):
         raise click.UsageError("--answers needs -o FILE: the answers file names the problem "
                                "file it answers")
@@ -105,7 +105,7 @@ def backprop(seed, layers, activation, loss, bias, allow_zero, output, answers_p
       nnsolve new backprop --seed 7 -o p.yaml --answers key.yaml
       nnsolve new backprop --seed 3 --layers 2,3,1 --activation leaky_relu
     """
-    from ..generate import new_backprop
+    from ..kinds.backprop.generate import new_backprop
     sizes = _sizes(layers)
     seed = _pick_seed(seed)
     extra = []
@@ -143,7 +143,7 @@ def conv(seed, input_size, kernel_size, stride, padding, mode, activation, pool,
     Example:
       nnsolve new conv --seed 3 --input-size 5 --kernel-size 3 --padding 1 --stride 2
     """
-    from ..generate import new_conv
+    from ..kinds.conv.generate import new_conv
     seed = _pick_seed(seed)
     size = _pair(input_size, "--input-size")
     ksize = _pair(kernel_size, "--kernel-size")
@@ -178,7 +178,7 @@ def shape(seed, blocks, channels, size, output, answers_path):
     Example:
       nnsolve new shape --seed 1 --blocks 3 --size 32
     """
-    from ..generate import new_shape
+    from ..kinds.shape.generate import new_shape
     seed = _pick_seed(seed)
     extra = []
     for name, value, default in (("--blocks", blocks, 2), ("--channels", channels, None),
@@ -205,7 +205,7 @@ def regularize(seed, p, count, output, answers_path):
     Example:
       nnsolve new regularize --seed 2 --p 3
     """
-    from ..generate import new_regularize
+    from ..kinds.regularize.generate import new_regularize
     seed = _pick_seed(seed)
     extra = (["--p", p] if p else []) + (["--count", str(count)] if count != 3 else [])
     command = _command_line("regularize", seed, extra)

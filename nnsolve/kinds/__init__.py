@@ -1,17 +1,15 @@
-"""The kinds of problem: for each, where its spec parser and its solver live (imported lazily)."""
+"""The one table of kinds: each kind is a package nnsolve/kinds/<kind>/ (imported lazily).
+
+A kind's package holds ``spec.py`` (``parse(doc)`` → the problem), ``solve.py`` (``solve(problem,
+options)`` → a Solution), ``mistakes.py`` (``variants``, ``rank``, ``stage`` for ``check``) and,
+where exercises can be made, ``generate.py`` (for ``nnsolve new``).
+"""
 
 from __future__ import annotations
 
 from importlib import import_module
 
-# kind -> (spec module with parse(doc), solver module with solve(problem, options))
-KINDS = {
-    "backprop": ("nnsolve.kinds.backprop.spec", "nnsolve.kinds.backprop.solve"),
-    "conv": ("nnsolve.kinds.conv.spec", "nnsolve.kinds.conv.solve"),
-    "shape": ("nnsolve.kinds.shape.spec", "nnsolve.kinds.shape.solve"),
-    "regularize": ("nnsolve.kinds.regularize.spec", "nnsolve.kinds.regularize.solve"),
-    "graph": ("nnsolve.kinds.graph.spec", "nnsolve.kinds.graph.solve"),
-}
+KINDS = ["backprop", "conv", "shape", "regularize", "graph"]
 
 # Questions asked of another kind's spec, solved by their own solver module; no problem file
 # declares them (`nnsolve backprop --cost` solves a backprop spec with kind "backprop_cost").
@@ -21,11 +19,25 @@ QUESTIONS = {
 }
 
 
+def _module(kind: str, part: str):
+    return import_module(f"nnsolve.kinds.{kind}.{part}")
+
+
 def spec_module(kind: str):
     """The module that parses problems of a kind."""
-    return import_module(KINDS[kind][0])
+    return _module(kind, "spec")
 
 
 def solver_module(kind: str):
     """The module that solves problems of a kind (or a question)."""
-    return import_module(KINDS[kind][1] if kind in KINDS else QUESTIONS[kind])
+    return import_module(QUESTIONS[kind]) if kind in QUESTIONS else _module(kind, "solve")
+
+
+def mistakes_module(kind: str):
+    """The module that names a kind's likely mistakes for ``check``."""
+    return _module(kind, "mistakes")
+
+
+def generator_module(kind: str):
+    """The module that makes new exercises of a kind (``nnsolve new``)."""
+    return _module(kind, "generate")

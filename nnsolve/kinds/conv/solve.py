@@ -8,16 +8,15 @@ per-window blocks are built only when the solution shows them.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-from ...expr import Add, Call, Frac, Mat, Mul, Num, Paren, Rel, Seq, Sym
-from ...sizes import conv_out
-from ...solution import Equation, Grid, Note, Paragraph, Section, Solution
-from .spec import ConvProblem, Pool
-from ...ops.activations import activation_math
 from ...arrays import exact as is_exact
 from ...arrays import zeros_like_mode
+from ...expr import Add, Call, Mat, Mul, Num, Paren, Rel, Seq, Sym
+from ...ops.activations import activation_math
+from ...sizes import conv_out
+from ...solution import Equation, Grid, Note, Paragraph, Section, Solution
 from ..shape.solve import size_equations
+from .spec import ConvProblem
 
 FULL_WINDOWS = 36        # default detail: every window while there are at most this many
 SHOW_MATRIX = 400        # default detail: matrices larger than this are described, not printed
@@ -66,35 +65,6 @@ def patch(Xp, i, j, kernel, stride, dilation):
     """The C×kh×kw cells of the padded input under window (i, j)."""
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     return Xp[:, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw]
-
-
-def pool2d(A, pool: Pool):
-    """Max or average pooling of F×H×W maps; padding never wins a max and is not averaged."""
-    (pt, pb), (pl, pr) = pool.padding
-    F, H, W = A.shape
-    fill = A.min() if pool.type == "max" else 0
-    Ap = np.empty((F, H + pt + pb, W + pl + pr), dtype=A.dtype)
-    Ap[...] = fill
-    Ap[:, pt:pt + H, pl:pl + W] = A
-    mask = np.zeros(Ap.shape[1:], dtype=np.int64)
-    mask[pt:pt + H, pl:pl + W] = 1
-    (sh, sw) = pool.stride
-    win = sliding_window_view(Ap, pool.size, axis=(1, 2))[:, ::sh, ::sw]
-    if pool.type == "max":
-        return win.max(axis=(-2, -1))
-    counts = sliding_window_view(mask, pool.size)[::sh, ::sw].sum(axis=(-2, -1))
-    sums = win.sum(axis=(-2, -1))
-    if is_exact(A):
-        return sums / np.array(counts.tolist(), dtype=object)
-    return sums / counts
-
-
-def pool_windows(A, pool: Pool, i: int, j: int):
-    """The values (padding left out) of pooling window (i, j) of each map: F × n."""
-    (pt, _), (pl, _) = pool.padding
-    r0, c0 = i * pool.stride[0] - pt, j * pool.stride[1] - pl
-    r1, c1 = r0 + pool.size[0], c0 + pool.size[1]
-    return A[:, max(r0, 0):min(r1, A.shape[1]), max(c0, 0):min(c1, A.shape[2])]
 
 
 # --- the solution -----------------------------------------------------------------------------
@@ -355,7 +325,7 @@ def solve(p: ConvProblem, options) -> Solution:
 def _pool(p: ConvProblem, O, options):
     pool = p.pool
     F = O.shape[0]
-    P = pool2d(O, pool)
+    P = pool.forward(O)
     Po, Qo = P.shape[1:]
     name = f"{'Max' if pool.type == 'max' else 'Average'} pooling"
     s = Section(name)
@@ -371,13 +341,10 @@ def _pool(p: ConvProblem, O, options):
         for f in range(F):
             for i in range(Po):
                 for j in range(Qo):
-                    vals = pool_windows(O, pool, i, j)[f].ravel()
+                    w = pool.window(i, j, *O.shape[1:])
+                    vals = O[f, w.rows.start:w.rows.stop, w.cols.start:w.cols.stop].ravel()
                     sym = _out_sym(p, "P", f, (i + 1, j + 1))
-                    if pool.type == "max":
-                        rhs = Call("max", (Seq(tuple(Num(v) for v in vals)),))
-                    else:
-                        rhs = Frac(Add(tuple(Num(v) for v in vals)), Num(len(vals)))
-                    s.add(Equation([sym, rhs, Num(P[f, i, j])]))
+                    s.add(Equation([sym, pool.value_expr(vals), Num(P[f, i, j])]))
     for f in range(F):
         if options.detail == "full" or P[f].size <= SHOW_MATRIX:
             s.add(Equation([_out_sym(p, "P", f), Mat(P[f])]))

@@ -15,6 +15,7 @@ from typing import Callable
 
 from ...errors import ProblemError
 from ...sizes import conv_out, effective_kernel, pool_padding_fits, same_padding, window_fits
+from ...ops.pool import Pool
 from ..common import Activation, activation_named, choose_exact, parse_activation, to_mode
 
 FIELDS = ["kind", "title", "input", "kernel", "kernels", "stride", "padding", "dilation", "mode",
@@ -26,16 +27,6 @@ MAX_OUTPUT = 10_000_000       # numbers in the output
 
 Pair = tuple[int, int]
 Pads = tuple[Pair, Pair]      # ((top, bottom), (left, right))
-
-
-@dataclass(frozen=True)
-class Pool:
-    """Pooling after the convolution: max or avg over size windows moved by stride."""
-
-    type: str
-    size: Pair
-    stride: Pair
-    padding: Pads = ((0, 0), (0, 0))
 
 
 @dataclass
