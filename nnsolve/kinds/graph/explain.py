@@ -330,6 +330,16 @@ def _locals_anyway(node, run) -> dict:
     return out
 
 
+def solution_data(problem, steps) -> dict:
+    """The JSON of a graph problem's solution (SPEC: graph)."""
+    data = {"kind": "graph", "format_version": 1, "output": problem.output}
+    data.update(run_data(problem, steps[0].run))
+    if problem.parameters:
+        data["steps"] = [{"values": dict(s.run.values), "gradients": dict(s.run.gradients),
+                          "parameters_new": dict(s.update.new)} for s in steps]
+    return data
+
+
 def explain(problem, steps, checks, detail: str) -> Solution:
     """The Solution of a graph problem: every step, in full or in summary."""
     full = detail == "full"
@@ -350,11 +360,7 @@ def explain(problem, steps, checks, detail: str) -> Solution:
             blocks.append(Section(f"Step {t} of {len(steps)}", parts))
         else:
             blocks.extend(parts)
-    data = {"kind": "graph", "format_version": 1, "output": problem.output}
-    data.update(run_data(problem, steps[0].run))
-    if problem.parameters:
-        data["steps"] = [{"values": dict(s.run.values), "gradients": dict(s.run.gradients),
-                          "parameters_new": dict(s.update.new)} for s in steps]
+    data = solution_data(problem, steps)
     title = problem.title or (f"The computational graph of {problem.expression}"
                               if problem.expression else "A computational graph")
     return Solution("graph", title, blocks, data)
