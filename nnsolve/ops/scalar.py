@@ -192,7 +192,7 @@ def _pow_rule(args, out, values):
         if n == 1:
             da = Num(1)
         elif n == 2:
-            da = _juxt(Num(2), a)
+            da = _juxt(Num(2), a) if not isinstance(a, Num) else _dot(Num(2), a)
         else:
             da = _dot(Num(n), Pow(a, Num(n - 1)))
     else:

@@ -245,7 +245,7 @@ class LatexRenderer(LinePrinter):
         lines = [r"\begin{center}"]
         if wide:
             lines.append(r"\resizebox{\linewidth}{!}{%")
-        lines.append(r"\begin{tikzpicture}[x=2.6cm,y=1.25cm,"
+        lines.append(r"\begin{tikzpicture}[x=2.8cm,y=1.7cm,"
                      r"gate/.style={circle,draw,thick,fill=blue!6,minimum size=8mm,"
                      r"inner sep=1pt,font=\small},"
                      r"leaf/.style={inner sep=2pt,font=\small},"

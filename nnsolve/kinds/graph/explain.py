@@ -217,7 +217,8 @@ def table_section(problem, run, title: str = "Values and gradients") -> Section:
     out = name_sym(problem.output)
     sec.add(Table(["", "node", "value", "gradient"], rows,
                   align=["left", "left", "right", "right"]))
-    sec.add(Paragraph("The gradient column is ", Deriv(out, Sym("v")), " for the row's v."))
+    sec.add(Paragraph("The gradient column is ", Deriv(out, Sym("v")), " for the row's ",
+                      Sym("v"), "."))
     return sec
 
 
