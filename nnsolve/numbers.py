@@ -15,7 +15,7 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 from numbers import Integral, Rational, Real
 
-__all__ = ["parse_number", "format_number", "Formatted", "is_exact", "to_json_number",
+__all__ = ["parse_number", "parse_float", "format_number", "Formatted", "is_exact", "to_json_number",
            "exact_power"]
 
 _REFUSED = {".nan", ".inf", "-.inf", "+.inf", "nan", "inf", "-inf", "+inf", "infinity",
@@ -23,8 +23,11 @@ _REFUSED = {".nan", ".inf", "-.inf", "+.inf", "nan", "inf", "-inf", "+inf", "inf
 
 
 _MAX_TEXT = 400                     # characters of one number's text
-_EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)\s*$")
 _MAX_ABS = Fraction(sys.float_info.max)
+# A decimal number as people write it, in ASCII digits only: Fraction() also takes `1_0` (as
+# 10), `١٢` (Arabic-Indic digits) and, after a split at the first `/`, `3/4` (so `1/3/4`).
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?(\d+))?", re.ASCII)
+_RANGE = "expected a size between 1e-400 and 1.8e308 (or 0), got {}"
 
 
 def _shown(s: str) -> str:
@@ -32,44 +35,55 @@ def _shown(s: str) -> str:
     return repr(s if len(s) <= 40 else s[:37] + "...")
 
 
-def _fraction(s: str) -> Fraction:
+def _decimal(part: str, whole: str) -> str:
+    """One decimal of a number's text, checked (ValueError naming the whole text otherwise)."""
+    m = _DECIMAL.fullmatch(part)
+    if m is None:
+        raise ValueError(f"expected a number, got {_shown(whole)}")
     # Refuse an exponent like 1e999999999 before Fraction computes 10**999999999 (minutes).
-    m = _EXPONENT.search(s)
-    if m and abs(int(m.group(1))) > 400:
-        raise ValueError(f"expected a size between 1e-400 and 1.8e308 (or 0), got {_shown(s)}")
-    return Fraction(s)
+    exponent = m.group(1)
+    if exponent is not None and (len(exponent.lstrip("0")) > 3 or int(exponent) > 400):
+        raise ValueError(_RANGE.format(_shown(whole)))
+    return part
 
 
-def parse_number(text: str) -> Fraction:
-    """Read a number exactly from its text: ``0.1``, ``1e-3``, ``-2``, ``1/3``; ValueError if it is not one."""
+def _checked_text(text: str) -> str:
     s = text.strip()
     if s.lower() in _REFUSED:
         raise ValueError(f"expected a finite number, got {s!r}")
     if len(s) > _MAX_TEXT:
         raise ValueError(f"expected a number, got a text of {len(s):,} characters "
                          f"({_shown(s)})")
+    return s
+
+
+def parse_number(text: str) -> Fraction:
+    """Read a number exactly from its text: ``0.1``, ``1e-3``, ``-2``, ``1/3``; ValueError if it is
+    not one (or beyond what a float can hold)."""
+    s = _checked_text(text)
     if "/" in s:
         num, _, den = s.partition("/")
-        try:
-            n, d = _fraction(num.strip()), _fraction(den.strip())
-        except ValueError as e:
-            if str(e).startswith("expected a size"):
-                raise
-            raise ValueError(f"expected a number, got {_shown(s)}") from None
+        n = Fraction(_decimal(num.strip(), s))
+        d = Fraction(_decimal(den.strip(), s))
         if d == 0:
             raise ValueError(f"division by zero in {s!r}")
         x = n / d
     else:
-        try:
-            x = _fraction(s)
-        except ZeroDivisionError:
-            raise ValueError(f"expected a number, got {_shown(s)}") from None
-        except ValueError as e:
-            if str(e).startswith("expected a size"):
-                raise
-            raise ValueError(f"expected a number, got {_shown(s)}") from None
+        x = Fraction(_decimal(s, s))
     if abs(x) > _MAX_ABS:   # beyond a float: the solution could not be computed or written
-        raise ValueError(f"expected a size between 1e-400 and 1.8e308 (or 0), got {_shown(s)}")
+        raise ValueError(_RANGE.format(_shown(s)))
+    return x
+
+
+def parse_float(text: str) -> float:
+    """The same numbers as ``parse_number`` by the same rules, read as float64 (for large matrix
+    files): a decimal by float(), a fraction through its exact value."""
+    s = _checked_text(text)
+    if "/" in s:
+        return float(parse_number(s))
+    x = float(_decimal(s, s))
+    if x != x or abs(x) > sys.float_info.max:
+        raise ValueError(_RANGE.format(_shown(s)))
     return x
 
 

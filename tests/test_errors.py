@@ -193,7 +193,7 @@ def test_matrix_text_file_over_the_size_cap_is_refused_unread(tmp_path, monkeypa
     monkeypatch.setattr(arrays, "MAX_TEXT_BYTES", 1000)
     (tmp_path / "w.txt").write_text("1 2\n" * 400)          # 1600 bytes
     reads = []
-    real_open = open
+    real_fdopen = os.fdopen
 
     class Spy:
         def __init__(self, fh):
@@ -209,10 +209,9 @@ def test_matrix_text_file_over_the_size_cap_is_refused_unread(tmp_path, monkeypa
             reads.append(n)
             return self.fh.read(n)
 
-    def spy_open(path, mode="r", *a, **kw):
-        fh = real_open(path, mode, *a, **kw)
-        return Spy(fh) if str(path).endswith("w.txt") else fh
-    monkeypatch.setattr("builtins.open", spy_open)
+    def spy_fdopen(fd, mode="r", *a, **kw):     # the matrix file is opened by its descriptor
+        return Spy(real_fdopen(fd, mode, *a, **kw))
+    monkeypatch.setattr(arrays.os, "fdopen", spy_fdopen)
     monkeypatch.chdir(tmp_path)
     line = error_line(run(["regularize", "--p", "2", "--alpha", "1", "--weights", "w.txt"]))
     assert line == ("Error: w.txt: is larger than 1,000 bytes of text; give large matrices as "

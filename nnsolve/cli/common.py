@@ -67,7 +67,7 @@ def make_output(kwargs: dict) -> Output:
 
 
 def _to_terminal(out: Output) -> bool:
-    return out.output in (None, "-") and sys.stdout.isatty()
+    return is_stdout(out.output) and sys.stdout.isatty()
 
 
 def render_solution(solution, out: Output) -> str:
@@ -83,38 +83,132 @@ def render_solution(solution, out: Output) -> str:
     return render(solution, out.format, opts)
 
 
-def write_output(text: str, path: str | None) -> None:
-    """Write to standard output, or to a file through a temporary file and a rename.
+def is_stdout(path: str | None) -> bool:
+    """True for no -o, `-o -`, `-o /dev/stdout`, or a path that is the file standard output
+    already writes to (so that `>> log` is appended to, never truncated)."""
+    if path in (None, "-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"):
+        return True
+    try:
+        here, there = os.stat(path), os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):   # no such file, or stdout is not a file
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
 
-    The file keeps the mode it had (a new one gets 0o666 less the umask, as open() gives), and
-    a symbolic link is written through: its target is replaced, the link stays."""
-    if path in (None, "-"):
+
+def same_file(a: str, b: str) -> bool:
+    """Two paths that name one file (the same path, or links to one file)."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def write_output(text: str, path: str | None) -> None:
+    """Write to standard output, or to a file so that nothing is ever lost.
+
+    A regular file is written whole or not at all, through a temporary file beside it and a
+    rename (a failed, interrupted or terminated run leaves the file as it was and no temporary
+    file behind); it keeps the mode it had (a new one gets 0o666 less the umask, as open()
+    gives), and a symbolic link is written through. A character device or a FIFO (`/dev/null`,
+    a named pipe read by another process) is written to directly, never replaced; a block
+    device, socket or directory is refused. A full disk is an error, never a silent exit 0."""
+    if is_stdout(path):
         click.echo(text, nl=False)
         return
     target = os.path.realpath(path)
-    directory = os.path.dirname(target)
     try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
+        st = os.stat(target)
     except FileNotFoundError:
-        mode = 0o666 & ~_umask()
+        st = None
     except OSError as e:
         raise click.FileError(path, e.strerror) from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        _write_special(text, path, target, st)
+        return
+    mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
+    directory = os.path.dirname(target)
     import tempfile
+    with _terminate_as_exit():
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".nnsolve-", dir=directory)
+        except OSError as e:
+            raise click.FileError(path, e.strerror) from None
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fchmod(fh.fileno(), mode)   # mkstemp makes 0600, private to its owner
+            os.replace(tmp, target)
+        except BaseException as e:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            if isinstance(e, OSError):
+                raise click.FileError(path, e.strerror) from None
+            raise
+
+
+def _write_special(text: str, path: str, target: str, st) -> None:
+    """Write straight into a character device or a FIFO (opened without O_CREAT or O_TRUNC)."""
+    if stat.S_ISFIFO(st.st_mode):
+        flags = os.O_WRONLY | os.O_NONBLOCK      # a FIFO nobody reads: an error, not a hang
+    elif stat.S_ISCHR(st.st_mode):
+        flags = os.O_WRONLY
+    else:
+        what = "a directory" if stat.S_ISDIR(st.st_mode) else \
+            "a block device" if stat.S_ISBLK(st.st_mode) else "not a regular file"
+        raise click.FileError(path, f"is {what}; nnsolve writes only to regular files, "
+                                    f"character devices and FIFOs")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".nnsolve-", dir=directory)
+        fd = os.open(target, flags)
+    except OSError as e:
+        import errno
+        reason = "no process is reading this FIFO" if e.errno == errno.ENXIO else e.strerror
+        raise click.FileError(path, reason) from None
+    try:
+        if flags & os.O_NONBLOCK:
+            os.set_blocking(fd, True)
+        data = text.encode("utf-8")
+        view = memoryview(data)
+        while view:
+            n = os.write(fd, view)
+            view = view[n:]
     except OSError as e:
         raise click.FileError(path, e.strerror) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            os.fchmod(fh.fileno(), mode)   # mkstemp makes 0600, private to its owner
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(sys.exc_info()[1], OSError):
-            raise click.FileError(path, sys.exc_info()[1].strerror) from None
-        raise
+    finally:
+        os.close(fd)
+
+
+class _terminate_as_exit:
+    """While writing: SIGTERM and SIGHUP end the process as an exception (exit 128 + signal),
+    so that the temporary file is removed on the way out."""
+
+    _SIGNALS = ("SIGTERM", "SIGHUP")
+
+    def __enter__(self):
+        import signal
+        self._old = {}
+        try:
+            for name in self._SIGNALS:
+                sig = getattr(signal, name, None)
+                if sig is not None:
+                    self._old[sig] = signal.signal(sig, _raise_exit)
+        except ValueError:     # not the main thread: signals stay as they are
+            pass
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        return False
+
+
+def _raise_exit(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 def _umask() -> int:

@@ -4,7 +4,7 @@ import os
 
 import click
 
-from .common import write_output
+from .common import same_file, write_output
 
 
 def _seed_option(f):
@@ -41,6 +41,9 @@ def _write(gen, output, answers_path, command):
     if answers_path is not None and output in (None, "-"):
         raise click.UsageError("--answers needs -o FILE: the answers file names the problem "
                                "file it answers")
+    if answers_path is not None and same_file(output, answers_path):
+        raise click.UsageError("-o and --answers name the same file; the answers would be "
+                               "written over the exercise")
     write_output(gen.text, output)
     if answers_path is not None:
         ref = os.path.relpath(os.path.abspath(output),

@@ -4,30 +4,63 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 
 from ..errors import ProblemError
-from ..numbers import parse_number
+from ..numbers import parse_float, parse_number
 
 MAX_NUMBERS = 10_000_000        # a problem over this many numbers is refused before allocating
 MAX_TEXT_BYTES = 50_000_000     # a text file (YAML problem or matrix) over this is not read
 MATRIX_SUFFIXES = (".npy", ".txt", ".csv")
+_TOKEN = re.compile(r"[^ \t,;]+")
 
 
-def read_capped(path: str, display: str, what: str) -> bytes:
-    """A text file's bytes, refusing a directory, an unreadable file and one over MAX_TEXT_BYTES
-    (of which no more than one byte past the cap is read); '-' is standard input."""
-    if path == "-":
-        import sys
-        return within_cap(sys.stdin.buffer.read(MAX_TEXT_BYTES + 1), display)
+def not_regular(mode: int) -> str | None:
+    """What a file that is not a regular file is ('a directory', 'a FIFO (named pipe)', ...),
+    or None for a regular file. Reading a FIFO or a device could block for ever."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def open_regular(path: str, display: str, what: str):
+    """A regular file opened for reading in binary; a directory, FIFO, device or socket is
+    refused without blocking (it is opened non-blocking and checked before any read)."""
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_TEXT_BYTES + 1)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except IsADirectoryError:
         raise ProblemError(f"is a directory, expected {what}", display) from None
     except FileNotFoundError:
         raise ProblemError("no such file", display) from None
     except OSError as e:
         raise ProblemError(f"cannot be read ({e.strerror})", display) from None
+    kind = not_regular(os.fstat(fd).st_mode)
+    if kind is not None:
+        os.close(fd)
+        raise ProblemError(f"is {kind}, expected {what} (a regular file, or - for standard "
+                           f"input)", display)
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def read_capped(path: str, display: str, what: str) -> bytes:
+    """A text file's bytes, refusing what is not a regular file, an unreadable file and one
+    over MAX_TEXT_BYTES (of which no more than one byte past the cap is read); '-' is standard
+    input."""
+    if path == "-":
+        import sys
+        return within_cap(sys.stdin.buffer.read(MAX_TEXT_BYTES + 1), display)
+    with open_regular(path, display, what) as fh:
+        try:
+            data = fh.read(MAX_TEXT_BYTES + 1)
+        except OSError as e:
+            raise ProblemError(f"cannot be read ({e.strerror})", display) from None
     return within_cap(data, display)
 
 
@@ -58,29 +91,31 @@ def _read_text(path: str, display: str):
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ProblemError("is not UTF-8 text, expected rows of numbers", display) from None
-    use_float = len(raw) > 200_000
+    use_float = len(raw) > 200_000          # the same numbers, read faster (as float64)
+    read = parse_float if use_float else parse_number
     blocks: list[list] = [[]]
     block_lines: list[int] = [0]
     width = None
     width_line = 0
     count = 0
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    # Lines end at \n (and \r\n) only: str.splitlines() also ends them at U+2028, U+0085,
+    # \x0b, \x0c and \x1c-\x1e, which would end a comment and read the rest as numbers.
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if line.endswith("\r"):
+            line = line[:-1]
         content = line.split("#", 1)[0]
-        if not content.strip():
-            if line.strip() == "" and blocks[-1]:
+        if not content.strip(" \t"):
+            if line.strip(" \t") == "" and blocks[-1]:
                 blocks.append([])
                 block_lines.append(lineno)
             continue
         row = []
-        for m in re.finditer(r"[^\s,;]+", content):
+        for m in _TOKEN.finditer(content):     # numbers are separated by spaces, tabs, commas
             tok = m.group(0)
             try:
-                row.append(float(tok) if use_float else parse_number(tok))
+                row.append(read(tok))
             except ValueError as e:
                 raise ProblemError(str(e), display, lineno, m.start() + 1) from None
-            if use_float and not np.isfinite(row[-1]):
-                raise ProblemError(f"expected a finite number, got {tok!r}", display, lineno,
-                                   m.start() + 1)
         count += len(row)
         if count > MAX_NUMBERS:
             raise ProblemError(f"more than {MAX_NUMBERS:,} numbers: too large", display, lineno)
@@ -106,36 +141,45 @@ def _read_text(path: str, display: str):
 
 def _read_npy(path: str, display: str):
     import numpy as np
-    try:
-        with open(path, "rb") as fh:
-            version = np.lib.format.read_magic(fh)
-            fmt = np.lib.format   # NumPy 2 keeps only the public per-version readers
+    fmt = np.lib.format   # NumPy 2 keeps only the public per-version readers
+    with open_regular(path, display, "a .npy file") as fh:
+        try:
+            version = fmt.read_magic(fh)
             if version == (1, 0):
                 shape, _fortran, dtype = fmt.read_array_header_1_0(fh)
             else:
                 shape, _fortran, dtype = fmt.read_array_header_2_0(fh)
-    except (ValueError, OSError, EOFError) as e:
-        raise ProblemError(f"is not a valid .npy file ({e})", display) from None
-    size = 1
-    for n in shape:
-        size *= n
-    if size > MAX_NUMBERS:
-        raise ProblemError(f"holds {size:,} numbers (shape {'×'.join(map(str, shape))}), "
-                           f"more than the limit of {MAX_NUMBERS:,}", display)
-    if dtype.kind not in "iuf" and dtype.kind != "b":
-        raise ProblemError(f"holds {dtype} values, expected numbers", display)
-    if size == 0:
-        raise ProblemError(f"is empty (shape {'×'.join(map(str, shape))}), expected numbers",
-                           display)
-    try:
-        arr = np.load(path, allow_pickle=False).astype(np.float64)
-    except (ValueError, OSError, EOFError):
-        raise ProblemError(f"is cut short or damaged: its header announces shape "
-                           f"{'×'.join(map(str, shape))}, the data is not all there",
-                           display) from None
-    if not np.all(np.isfinite(arr)):
+        except (ValueError, OSError, EOFError) as e:
+            raise ProblemError(f"is not a valid .npy file ({e})", display) from None
+        # numpy checks only that the sizes are ints, and True is one
+        if not isinstance(shape, tuple) or any(type(n) is not int or n < 0 for n in shape):
+            raise ProblemError(f"is not a valid .npy file (its header gives the shape "
+                               f"{shape!r}, expected whole numbers)", display)
+        size = 1
+        for n in shape:
+            size *= n
+        if size > MAX_NUMBERS:
+            raise ProblemError(f"holds {size:,} numbers (shape {'×'.join(map(str, shape))}), "
+                               f"more than the limit of {MAX_NUMBERS:,}", display)
+        if dtype.kind not in "iufb":
+            raise ProblemError(f"holds {dtype} values, expected numbers", display)
+        if size == 0:
+            raise ProblemError(f"is empty (shape {'×'.join(map(str, shape))}), expected numbers",
+                               display)
+        try:
+            fh.seek(0)
+            raw = fmt.read_array(fh, allow_pickle=False)
+        except (ValueError, OSError, EOFError):
+            raise ProblemError(f"is cut short or damaged: its header announces shape "
+                               f"{'×'.join(map(str, shape))}, the data is not all there",
+                               display) from None
+    if raw.dtype.kind == "f" and not np.all(np.isfinite(raw)):
         raise ProblemError("holds NaN or infinite values, expected finite numbers", display)
-    return arr
+    if raw.dtype.kind == "f" and raw.dtype.itemsize > 8 and \
+            np.any(np.abs(raw) > np.finfo(np.float64).max):
+        raise ProblemError(f"holds {raw.dtype} values beyond ±1.8e308, the range of float64 "
+                           f"that nnsolve computes in", display)
+    return raw.astype(np.float64)
 
 
 def read_matrix_file(path: str, display: str | None = None):
@@ -144,10 +188,6 @@ def read_matrix_file(path: str, display: str | None = None):
     if path == "-":
         return _read_text(path, display or "<stdin>")
     display = display or path
-    if os.path.isdir(path):
-        raise ProblemError("is a directory, expected a matrix file", display)
-    if not os.path.exists(path):
-        raise ProblemError("no such file", display)
     if path.lower().endswith(".npy"):
         return _read_npy(path, display)
     return _read_text(path, display)

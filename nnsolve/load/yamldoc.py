@@ -14,7 +14,7 @@ from typing import Iterable
 
 from ..errors import ProblemError
 from ..numbers import parse_number
-from .arrays import (MATRIX_SUFFIXES, MAX_NUMBERS, MAX_TEXT_BYTES, read_capped,
+from .arrays import (MATRIX_SUFFIXES, MAX_NUMBERS, MAX_TEXT_BYTES, not_regular, read_capped,
                      read_matrix_file, within_cap)
 
 _STD_TAGS = {
@@ -260,9 +260,16 @@ class Doc:
         full = name if os.path.isabs(name) else os.path.join(self.base_dir, name)
         display = name if self.path in ("<stdin>", "<options>") else \
             os.path.join(os.path.dirname(self.path), name)
-        if not os.path.exists(full):
+        try:
+            mode = os.stat(full).st_mode
+        except FileNotFoundError:
             raise self.error(f"file {name} not found (looked in "
-                             f"{os.path.abspath(self.base_dir)})")
+                             f"{os.path.abspath(self.base_dir)})") from None
+        except OSError as e:
+            raise self.error(f"file {name} cannot be read ({e.strerror})") from None
+        kind = not_regular(mode)
+        if kind is not None:    # named here, at this field: reading it would fail or block
+            raise self.error(f"{name} is {kind}, expected a file")
         return full, display
 
     def _from_file(self, name: str):

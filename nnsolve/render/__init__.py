@@ -19,4 +19,7 @@ def render(solution, fmt: str = "text", options: RenderOptions | None = None, **
     if options is None:
         options = RenderOptions(**kw)
     module, name = FORMATS[fmt]
+    if fmt != "json":       # JSON escapes every character itself
+        from .base import clean_solution
+        clean_solution(solution)
     return getattr(import_module(module), name)(solution, options)

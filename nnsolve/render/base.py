@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ..expr import Expr, Mat, Num
 from ..numbers import Formatted, format_number
+from ..solution import Block
 
 
 @dataclass(frozen=True)
@@ -134,3 +135,41 @@ def is_negative_number(e: Expr) -> bool:
         except TypeError:
             return False
     return False
+
+
+# Characters of a user's text that would act on a terminal or a reader instead of being shown:
+# C0 and C1 controls (ESC starts a terminal escape sequence), DEL, and the bidirectional
+# overrides and isolates that reorder what is displayed.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def shown_text(s: str) -> str:
+    """User text (a title, a name) as it may be shown: control characters dropped, a tab or
+    a line break as a space."""
+    if s.isprintable():
+        return s
+    import unicodedata
+    return "".join(" " if c in "\t\n\r" else "" if (unicodedata.category(c) == "Cc" or c in _BIDI)
+                   else c for c in s)
+
+
+def _clean(value):
+    if isinstance(value, str):
+        return shown_text(value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_clean(v) for v in value)
+    if isinstance(value, Block):
+        for name in value.__slots__:
+            if name not in ("values", "marked"):
+                setattr(value, name, _clean(getattr(value, name)))
+    return value
+
+
+def clean_solution(solution) -> None:
+    """Strip control characters from every text of a solution (in place; formulas are built by
+    nnsolve and left as they are), before a renderer writes it for a terminal or a reader."""
+    if solution.title is not None:
+        solution.title = shown_text(solution.title)
+    solution.blocks = _clean(solution.blocks)

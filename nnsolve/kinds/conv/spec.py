@@ -100,12 +100,12 @@ _SPLIT = re.compile(r"\s*[x×,]\s*|\s+")
 
 def ints_from_text(text: str) -> list[int]:
     """Whole numbers separated by x, ×, commas or spaces; ValueError when malformed."""
-    parts = [p for p in _SPLIT.split(text.strip()) if p != ""]
-    if not parts:
+    parts = _SPLIT.split(text.strip())
+    if parts == [""]:
         raise ValueError("expected a whole number")
     out = []
-    for p in parts:
-        if not re.fullmatch(r"[+-]?\d+", p):
+    for p in parts:     # an empty part is a separator with nothing after it: `1x`, `3x32x32x`
+        if not re.fullmatch(r"[+-]?\d+", p, re.ASCII):
             raise ValueError(f"expected whole numbers, got {text!r}")
         out.append(int(p))
     return out
