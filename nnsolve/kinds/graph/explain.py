@@ -98,7 +98,7 @@ def graph_section(problem) -> Section:
                      name_sym(user), "."))
     sec.add(Paragraph("The output is ", name_sym(problem.output), "; backpropagation computes ",
                       Deriv(name_sym(problem.output), Sym("v")),
-                      " for every input and node v."))
+                      " for every input and node ", Sym("v"), "."))
     return sec
 
 
