@@ -125,7 +125,8 @@ def power_value(a, b):
     if a == 0 and b < 0:
         raise DomainError("division by zero: 0 to a negative power", 0)
     if _exact(b) and b.denominator == 1:
-        if _exact(a) and abs(b) <= MAX_EXACT_POWER:
+        if _exact(a) and abs(b) <= MAX_EXACT_POWER and \
+                abs(b) * (a.numerator.bit_length() + a.denominator.bit_length()) <= 1 << 16:
             return a ** int(b)
         try:
             return _checked(float(a) ** int(b))

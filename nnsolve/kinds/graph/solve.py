@@ -10,6 +10,7 @@ dropped (``paths``).
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -72,6 +73,8 @@ def _domain_error(node, e: DomainError, args, values) -> ProblemError:
 
 def _num(x) -> str:
     from ...numbers import format_number
+    if isinstance(x, Fraction) and abs(x) >= 10 ** 15:
+        x = float(x)                 # 1e200, not two hundred digits
     return format_number(x, 6, exact=True).text
 
 
@@ -91,8 +94,34 @@ def forward(problem, inputs: dict, ops: dict | None = None) -> dict:
         except OverflowError:
             raise _domain_error(n, DomainError("the result is too large for a floating-point "
                                                "number"), args, values) from None
+        v = _bounded(v)
+        if _too_large(v):
+            raise _domain_error(n, DomainError(TOO_LARGE), args, values)
         values[n.name] = v
     return values
+
+
+TOO_LARGE = "the result is beyond floating point (larger than 1.8e308)"
+_MAX = Fraction(sys.float_info.max)
+
+
+def _bounded(x):
+    """An exact value whose fraction has grown past MAX_BITS, in floating point (x·x repeated
+    doubles its digits at every node); inf when it is beyond a float."""
+    if isinstance(x, Fraction) and \
+            x.numerator.bit_length() + x.denominator.bit_length() > MAX_BITS:
+        try:
+            return float(x)
+        except OverflowError:
+            return math.inf
+    return x
+
+
+def _too_large(x) -> bool:
+    """A value that JSON (and every float) cannot hold."""
+    if isinstance(x, Fraction):
+        return abs(x) > _MAX
+    return not math.isfinite(x)
 
 
 def feeding(problem) -> set:
@@ -141,11 +170,11 @@ def backward(problem, values: dict, ops: dict | None = None, paths: str = "sum")
             if isinstance(a, str):
                 r.local[a] = s if a not in r.local else r.local[a] + s
         for a, loc in r.local.items():
-            g = r.gradient * loc
+            g = _bounded(r.gradient * loc)
             _finite(g, n, args, values)
             edges.append(Edge(n.name, a, r.gradient, loc, g))
             if paths == "sum" or a not in got:
-                grads[a] = grads[a] + g
+                grads[a] = _bounded(grads[a] + g)
             elif paths == "last":
                 grads[a] = g
             got.add(a)
@@ -155,7 +184,7 @@ def backward(problem, values: dict, ops: dict | None = None, paths: str = "sum")
 
 
 def _finite(g, node, args, values):
-    if isinstance(g, float) and not math.isfinite(g):
+    if _too_large(g):
         raise _domain_error(node, DomainError("the gradient is too large for a floating-point "
                                               "number"), args, values)
 
@@ -185,7 +214,7 @@ def gradient_descent(problem, values: dict, gradients: dict, state=None, t: int 
         lr = eta if isinstance(old, Fraction) and isinstance(g, Fraction) else float(eta)
         step = lr * g
         new[p] = old - step
-        if isinstance(new[p], float) and not math.isfinite(new[p]):
+        if _too_large(new[p]) or _too_large(step):
             raise ProblemError(f"the update of {p} in step {t} is too large for a "
                                f"floating-point number: use a smaller learning rate",
                                *problem.learning_rate_where)
@@ -214,7 +243,12 @@ def compute(problem, ops: dict | None = None, paths: str = "sum",
     out = []
     state = None
     for t in range(1, problem.steps + 1):
-        p = run(problem, inputs, ops, paths)
+        try:
+            p = run(problem, inputs, ops, paths)
+        except ProblemError as e:
+            if t > 1:
+                e.message = f"in step {t}: {e.message}"
+            raise
         if not problem.parameters:
             out.append(StepResult(p))
             break
