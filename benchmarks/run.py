@@ -138,6 +138,7 @@ for _ in range(2):
     dH1 = dA2 @ W2
     dA1 = dH1 * (A1 > 0)
     dW1, db1 = dA1.T @ X, dA1.sum(axis=0)
+    dX = dA1 @ W1
     W1n, b1n, W2n, b2n = W1 - lr * dW1, b1 - lr * db1, W2 - lr * dW2, b2 - lr * db2
     layers = [
         {"W": W1, "b": b1, "a": A1, "h": H1, "dJ_dh": dH1, "dJ_da": dA1,
@@ -145,8 +146,9 @@ for _ in range(2):
         {"W": W2, "b": b2, "a": A2, "h": P, "dJ_dh": dP, "dJ_da": dA2,
          "dJ_dW": dW2, "dJ_db": db2, "W_new": W2n, "b_new": b2n},
     ]
-    steps.append({"loss": loss, "output": P.tolist(),
-                  "layers": [{k: v.tolist() for k, v in l.items()} for l in layers]})
+    steps.append({"loss": loss, "output": P.tolist(), "dJ_dx": dX.tolist(),
+                  "layers": [dict({k: v.tolist() for k, v in l.items()}, type="dense")
+                             for l in layers]})
     W1, b1, W2, b2 = W1n, b1n, W2n, b2n
 with open(sys.argv[1], "w") as fh:
     json.dump({"kind": "backprop", "format_version": 1, "steps": steps}, fh, sort_keys=True)

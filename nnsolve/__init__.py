@@ -1,12 +1,15 @@
 """nnsolve: worked solutions to neural-network homework, step by step.
 
-    from . import load_problem, solve, render
-    problem = load_problem("problems/seed-backprop.yaml")
-    print(render(solve(problem), "text"))
+    import nnsolve
+    solution = nnsolve.solve("problems/seed-backprop.yaml")   # a path, YAML text or a dict
+    print(solution.to("text"))       # or "markdown", "latex", "json"; a notebook shows it typeset
+
+    from nnsolve import load_problem, solve, render
+    print(render(solve(load_problem("problems/seed-backprop.yaml")), "text"))
 """
 
 __version__ = "0.1.0"
-__all__ = ["load_problem", "solve", "render", "__version__"]
+__all__ = ["load_problem", "solve", "render", "ProblemError", "__version__"]
 
 
 def __getattr__(name):
@@ -15,8 +18,15 @@ def __getattr__(name):
         from .load import load_problem
         return load_problem
     if name == "solve":
-        from .solve import solve
-        return solve
+        # importing the submodule nnsolve.solve binds this name to it: bind the function back
+        # (the module is callable too, for when another import bound it first)
+        from importlib import import_module
+        module = import_module("nnsolve.solve")
+        globals()["solve"] = module.solve
+        return module.solve
+    if name == "ProblemError":
+        from .errors import ProblemError
+        return ProblemError
     if name == "render":
         from .render import render
         return render

@@ -105,10 +105,12 @@ def _tolerance(doc) -> Tolerance:
     return Tolerance(a, r)
 
 
-def load_answers(source: str, tolerance: Tolerance | None = None) -> Answers:
+def load_answers(source: str, tolerance: Tolerance | None = None,
+                 problems: dict | None = None) -> Answers:
     """Read an answers file, load and solve its problem, and read every claim against it.
 
-    ``tolerance`` (from the command line) overrides the file's."""
+    ``tolerance`` (from the command line) overrides the file's. ``problems`` (a class run's)
+    keeps each problem file loaded and solved once, however many answers files name it."""
     from .load import load_problem
     from .load.yamldoc import load_doc
     from .solve import SolveOptions, solve
@@ -119,6 +121,10 @@ def load_answers(source: str, tolerance: Tolerance | None = None) -> Answers:
         raise kd.error(f"this is a {kd.node.value} problem, not an answers file; solve it with "
                        f"`nnsolve solve`, or grade answers to it with an answers file whose "
                        f"`problem:` names it")
+    if kd is None and doc.has("problems") and not doc.has("answers"):
+        raise doc.child_key("problems").error(
+            "this is a sheet (it has `problems:`), not an answers file; solve it with "
+            "`nnsolve solve`; an answers file grades one problem")
     doc.keys(ANSWERS_FIELDS, required=["problem", "answers"])
     if doc.get("kind") is not None:
         doc["kind"].text(["answers"], what="kind (an answers file has `kind: answers`)")
@@ -132,11 +138,20 @@ def load_answers(source: str, tolerance: Tolerance | None = None) -> Answers:
                          f"{os.path.abspath(doc.base_dir)})")
     display = os.path.normpath(os.path.join(os.path.dirname(str(source)), rel)) \
         if source != "-" else rel
-    problem = load_problem(full)
-    if getattr(problem, "kind", None) == "sheet":
-        raise pdoc.error("is a sheet; an answers file grades one problem")
-    solution = solve(problem, SolveOptions())
-    right = right_tree(solution)
+    key = None
+    if problems is not None:
+        st = os.stat(full)
+        key = (os.path.realpath(full), st.st_mtime_ns, st.st_size)
+    if key in (problems or {}):
+        problem, solution, right = problems[key]
+    else:
+        problem = load_problem(full)
+        if getattr(problem, "kind", None) == "sheet":
+            raise pdoc.error("is a sheet; an answers file grades one problem")
+        solution = solve(problem, SolveOptions())
+        right = right_tree(solution)
+        if key is not None:
+            problems[key] = (problem, solution, right)
     tol = tolerance or (_tolerance(doc["tolerance"]) if doc.get("tolerance") is not None
                         else DEFAULT_TOLERANCE)
     claims: list = []
@@ -520,18 +535,23 @@ def report(reports: list) -> Solution:
     return Solution("check", title, blocks, data)
 
 
-def grade_files(paths, tolerance: Tolerance | None = None, on_file=None) -> list:
-    """Grade answers files. One file: its error is raised. Several (a class run): a file that
-    cannot be read or is not a valid answers file becomes ``Ungraded`` and the others are still
-    graded. ``on_file`` (if given) is called after each file, for a progress bar."""
+def grade_files(paths, tolerance: Tolerance | None = None, on_file=None,
+                class_run: bool | None = None) -> list:
+    """Grade answers files. One file: its error is raised. Several, or ``class_run`` (a
+    gradebook is asked for): a file that cannot be read or is not a valid answers file becomes
+    ``Ungraded`` and the others are still graded. ``on_file`` (if given) is called after each
+    file, for a progress bar."""
     paths = list(paths)
+    if class_run is None:
+        class_run = len(paths) > 1
     reports = []
+    problems: dict = {}     # each problem file loaded and solved once
     for p in paths:
-        if len(paths) == 1:
+        if not class_run:
             reports.append(grade(load_answers(p, tolerance)))
         else:
             try:
-                reports.append(grade(load_answers(p, tolerance)))
+                reports.append(grade(load_answers(p, tolerance, problems)))
             except NnsolveError as e:
                 reports.append(Ungraded(str(p), str(e)))
             except Exception as e:  # a bug on one file must not stop a class's grading

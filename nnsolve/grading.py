@@ -57,8 +57,7 @@ def describe(name: str) -> Mistake:
 
 
 for _m in [
-    Mistake("eta_x10", "η ×10", "η applied ten times too large (as the seed's eq. 47–49: 0.1 "
-                               "for 0.01)"),
+    Mistake("eta_x10", "η ×10", "η applied ten times too large"),
     Mistake("eta_div10", "η ÷10", "η applied ten times too small"),
     Mistake("update_added", "step added", "the step added instead of subtracted "
                                           "(w + η·∂J/∂w)"),
@@ -78,14 +77,14 @@ for _m in [
                                                        "(ceil mode)"),
     Mistake("bias_not_counted", "biases not counted", "the biases not counted as parameters"),
     Mistake("pnorm_sign_lost", "|w| lost", "the absolute value of the p-norm lost: α·p·wᵢ^(p−1) "
-            "instead of α·p·|wᵢ|^(p−1)·sign(wᵢ) (the seed's eq. 58/63)"),
+            "(the derivative of α·Σᵢ wᵢᵖ) instead of α·p·|wᵢ|^(p−1)·sign(wᵢ)"),
     Mistake("pnorm_factor_p", "factor p dropped", "the factor p of the derivative dropped"),
 ]:
     define(_m.name, _m.short, _m.text)
 
 # the learning-rate mistakes: the η actually used, as a multiple of the right one
-ETA_MISTAKES = (("eta_x10", Fraction(10)), ("eta_div10", Fraction(1, 10)),
-                ("update_added", Fraction(-1)))
+from .ops.update import ETA_MISTAKES as _ETA     # the update rule's swaps (one definition)
+ETA_MISTAKES = tuple(_ETA.items())
 
 
 def field_name(path: tuple) -> str:

@@ -155,3 +155,31 @@ class Solution:
         self.title = title
         self.blocks = blocks
         self.data = data
+
+    def to(self, format: str = "text", *, precision: int = 6, exact: bool = False,
+           width: int = 100, fragment: bool = False, color: bool = False) -> str:
+        """The solution rendered: "text", "markdown", "latex" (a document, or its body with
+        ``fragment=True``) or "json", with the options of the command line."""
+        from .render import FORMATS, RenderOptions, render
+        if format not in FORMATS:
+            raise ValueError(f"unknown format {format!r}; expected one of: "
+                             + ", ".join(FORMATS))
+        return render(self, format, RenderOptions(precision=precision, exact=exact, width=width,
+                                                  color=color, fragment=fragment))
+
+    # Jupyter shows the Markdown (its maths typeset by MathJax). There is no _repr_latex_: a
+    # notebook hands text/latex to MathJax, which typesets maths but not the sections, tables and
+    # TikZ of a whole solution, and nbconvert's PDF export would prefer it to the Markdown
+    # without loading the packages it needs. .to("latex") gives the document.
+    def _repr_markdown_(self) -> str:
+        return self.to("markdown")
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(self.to("text"))
+
+    def __str__(self) -> str:
+        return self.to("text")
+
+    def __repr__(self) -> str:
+        return f"<Solution {self.kind}: {self.title}>" if self.title else \
+            f"<Solution {self.kind}>"

@@ -88,14 +88,16 @@ def test_seed_json_contract():
     assert set(data) == {"kind", "format_version", "steps"}
     assert data["kind"] == "backprop" and data["format_version"] == 1
     step = data["steps"][0]
-    assert set(step) == {"loss", "output", "layers"}
+    assert set(step) == {"loss", "output", "layers", "dJ_dx"}      # dJ_dx: new in 0.2
     assert step["loss"] == 9 and step["output"] == [3]
-    keys = {"W", "b", "a", "h", "dJ_dh", "dJ_da", "dJ_dW", "dJ_db", "W_new", "b_new"}
+    # ∂J/∂x = W⁽¹⁾ᵀ ∂J/∂a⁽¹⁾ = [1, −1] · [−6, 0]
+    assert step["dJ_dx"] == [-6]
+    keys = {"W", "b", "a", "h", "dJ_dh", "dJ_da", "dJ_dW", "dJ_db", "W_new", "b_new", "type"}
     assert all(set(l) == keys for l in step["layers"])
     l1, l2, l3 = step["layers"]
     assert l1 == {"W": [[1], [-1]], "b": None, "a": [3, -3], "h": [3, 0], "dJ_dh": [-6, 6],
                   "dJ_da": [-6, 0], "dJ_dW": [[-18], [0]], "dJ_db": None,
-                  "W_new": [[1.18], [-1]], "b_new": None}
+                  "W_new": [[1.18], [-1]], "b_new": None, "type": "dense"}
     assert l3["dJ_dW"] == [[0, -18]] and l3["W_new"] == [[-1, 1.18]]
 
 

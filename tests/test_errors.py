@@ -59,6 +59,28 @@ def in_bad(monkeypatch):
     monkeypatch.chdir(BAD)
 
 
+def _has_libyaml():
+    import yaml
+    return getattr(yaml, "CSafeLoader", None) is not None
+
+
+# Every YAML mistake is reported with file:line:col by whichever loader PyYAML brings: libyaml's
+# CSafeLoader (when the wheel has it) and the pure-Python SafeLoader (NNSOLVE_YAML_LOADER=pure).
+LOADERS = [pytest.param("libyaml", id="libyaml",
+                        marks=pytest.mark.skipif(not _has_libyaml(), reason="no libyaml")),
+           pytest.param("pure", id="pure")]
+
+
+@pytest.fixture(params=LOADERS)
+def loader(request, monkeypatch):
+    from nnsolve.load.yamldoc import LOADER_ENV
+    if request.param == "pure":
+        monkeypatch.setenv(LOADER_ENV, "pure")
+    else:
+        monkeypatch.delenv(LOADER_ENV, raising=False)
+    return request.param
+
+
 def run(args, **kw):
     return CliRunner().invoke(cli, [str(a) for a in args], **kw)
 
@@ -82,7 +104,7 @@ def test_corpus_is_large():
 
 
 @pytest.mark.parametrize("command, name, expected", YAML_CASES)
-def test_bad_problem_file(in_bad, command, name, expected):
+def test_bad_problem_file(in_bad, loader, command, name, expected):
     r = run([command, name])
     assert error_line(r) == expected.replace("{here}", BAD)
 
@@ -115,6 +137,52 @@ def test_python_tag_is_never_run(tmp_path, monkeypatch):
     assert line == ("Error: p.yaml:1:7: the tag !!python/object/apply:os.mkdir is not allowed; "
                     "problems are plain data")
     assert not (tmp_path / "pwned").exists()
+
+
+def test_loader_can_be_forced(monkeypatch):
+    import yaml
+    from nnsolve.load.yamldoc import LOADER_ENV, yaml_loaders
+    monkeypatch.setenv(LOADER_ENV, "pure")
+    assert yaml_loaders() == [yaml.SafeLoader]
+    monkeypatch.delenv(LOADER_ENV)
+    assert yaml_loaders()[-1] is yaml.SafeLoader
+    assert len(yaml_loaders()) == (2 if _has_libyaml() else 1)
+
+
+def test_libyaml_nesting_limit_keeps_the_position(in_bad, monkeypatch):
+    """libyaml 0.2.5 (the PyYAML 6.0.4 wheels) stops a deep flow nesting with its own scanner
+    error, before any event; the depth and its position are then read by the pure-Python parser.
+    Simulated here so that it is tested whichever libyaml this machine has."""
+    import yaml
+    from nnsolve.load.yamldoc import LOADER_ENV
+    monkeypatch.delenv(LOADER_ENV, raising=False)
+    fast = getattr(yaml, "CSafeLoader", None) or type("CSafeLoader", (yaml.SafeLoader,), {})
+    monkeypatch.setattr(yaml, "CSafeLoader", fast, raising=False)
+    real_parse = yaml.parse
+
+    def parse(stream, Loader=yaml.Loader):
+        if Loader is fast:
+            raise yaml.scanner.ScannerError("while increasing flow level", None,
+                                            "exceeded maximum nesting depth", None)
+        return real_parse(stream, Loader=Loader)
+    monkeypatch.setattr(yaml, "parse", parse)
+    line = error_line(run(["regularize", "yaml-nested-too-deep.yaml"]))
+    assert line.startswith("Error: yaml-nested-too-deep.yaml:6:29: nested deeper than 20 levels")
+
+
+@pytest.mark.parametrize("levels", [25, 400, 900, 3000])
+def test_deep_nesting_is_positioned_by_both_loaders(tmp_path, monkeypatch, loader, levels):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.yaml").write_text("kind: regularize\np: 2\nweights: " + "[" * levels + "1"
+                                     + "]" * levels + "\nalpha: 1\n")
+    line = error_line(run(["regularize", "p.yaml"]))
+    # measured on the composed nodes (the list that holds 21 levels) or on the parser's events
+    # (the list that opens level 21, the problem's mapping being level 1); 900 levels exceed
+    # Python's recursion limit in the pure-Python composer, and are then measured on the events
+    col = {(25, "libyaml"): 14, (25, "pure"): 14, (400, "libyaml"): 389, (400, "pure"): 389,
+           (900, "libyaml"): 889}.get((levels, loader), 29)
+    assert line == (f"Error: p.yaml:3:{col}: nested deeper than 20 levels (lists or mappings inside "
+                    "one another)")
 
 
 def test_alias_bomb_is_refused_before_expanding(in_bad):

@@ -172,3 +172,43 @@ def test_seed_sheet_references_the_seed_problems():
     spec = load_problem(str(ROOT / "problems" / "seed-sheet.yaml"))
     assert spec.kind == "sheet"
     assert [p.kind for p in spec.problems] == ["backprop", "shape", "shape", "conv", "regularize"]
+
+
+# --- a file with `problems:` is a sheet; `kind: sheet` is optional (issue 11.6) ---------------
+
+def test_a_sheet_needs_no_kind(sheet, tmp_path):
+    text = sheet.read_text().replace("kind: sheet\n", "")
+    assert "kind: sheet" not in text
+    bare = write(tmp_path, "bare.yaml", text)
+    spec = load_problem(str(bare))
+    assert isinstance(spec, SheetProblem)
+    assert [p.kind for p in spec.problems] == ["conv", "regularize", "conv"]
+    assert render(solve(spec), "json") == render(solve(load_problem(str(sheet))), "json")
+    r = run("solve", str(bare), "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    assert len(json.loads(r.stdout)) == 3
+
+
+@pytest.mark.parametrize("text, where, message", [
+    ("problems:\n  - problems: []\n", "sheet.yaml:2:5: problems[0].problems",
+     "a sheet's problems cannot be sheets"),
+    ("problems:\n  - file: inner.yaml\n", "sheet.yaml:2:11: problems[0].file",
+     "inner.yaml is a sheet; a sheet's problems cannot be sheets"),
+])
+def test_sheets_without_kind_are_still_not_nested(tmp_path, text, where, message):
+    write(tmp_path, "inner.yaml", "problems:\n  - {file: x.yaml}\n")
+    p = write(tmp_path, "sheet.yaml", text)
+    with pytest.raises(ProblemError) as e:
+        load_problem(str(p))
+    assert str(e.value) == f"{tmp_path / where}: {message}"
+
+
+def test_a_sheet_without_kind_given_to_a_kind_command_says_so(tmp_path):
+    p = write(tmp_path, "s.yaml", "problems:\n  - file: x.yaml\n")
+    r = run("backprop", str(p))
+    assert r.exit_code == 1 and r.stdout == ""
+    assert r.stderr.strip() == (f"Error: {p}:1:1: problems: this is a sheet (it has `problems:`), "
+                                f"not a backprop problem; solve it with `nnsolve solve`")
+    r = run("check", str(p))
+    assert r.exit_code == 1 and r.stdout == ""
+    assert "this is a sheet (it has `problems:`), not an answers file" in r.stderr

@@ -265,3 +265,29 @@ def load_for(kind: str, path: str):
     """Load a problem file for a command of a kind (the file's `kind:` must agree)."""
     from ..load import load_problem
     return load_problem(path, kind)
+
+
+class RegistryChoice(click.Choice):
+    """A click.Choice whose names are read from the operation registry when an option is
+    parsed (or its help shown), so that a newly registered activation is accepted at once."""
+
+    def __init__(self, names):
+        self._names = names           # a function returning the names
+        super().__init__([])
+
+    @property
+    def choices(self):
+        return tuple(self._names())
+
+    @choices.setter
+    def choices(self, value):
+        pass
+
+
+def activation_choice(*, conv: bool = False, exact: bool = False) -> RegistryChoice:
+    """The activations an option accepts (``conv``: not softmax; ``exact``: rational ones)."""
+    def names():
+        from ..ops.registry import activation_class, activation_names
+        return [n for n in activation_names(conv=conv)
+                if not exact or activation_class(n).rational]
+    return RegistryChoice(names)

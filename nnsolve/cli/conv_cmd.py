@@ -2,7 +2,7 @@
 
 import click
 
-from .common import load_for, make_output, output_options, solve_and_write
+from .common import activation_choice, load_for, make_output, output_options, solve_and_write
 
 
 class _TextParam(click.ParamType):
@@ -61,8 +61,7 @@ _PROBLEM_OPTIONS = ("input_", "kernels", "stride", "padding", "dilation", "mode"
                    "(the kernel flipped).  [default: cross_correlation]")
 @click.option("--bias", type=NUMBER, multiple=True,
               help="Bias added to the output: once (every filter) or once per filter.")
-@click.option("--activation", type=click.Choice(["relu", "leaky_relu", "sigmoid", "tanh",
-                                                  "linear"]),
+@click.option("--activation", type=activation_choice(conv=True),
               help="Activation after the bias.")
 @click.option("--pool", type=click.Choice(["max", "avg"]), help="Pooling after all that.")
 @click.option("--pool-size", type=PAIR, help="Pooling window: n or rows,cols.  [default: 2]")

@@ -4,7 +4,7 @@ import os
 
 import click
 
-from .common import same_file, write_output
+from .common import activation_choice, same_file, write_output
 
 
 def _seed_option(f):
@@ -14,13 +14,123 @@ def _seed_option(f):
 
 
 def _output_options(f):
+    """-o, --answers, and --seeds/--moodle/--ask, which run the command once per seed."""
+    import functools
+
     from .common import output_dir_exists
+
+    command = f
+
+    @functools.wraps(command)
+    def run(*args, seeds=None, moodle=None, ask=None, **kwargs):
+        if seeds is None and moodle is None:
+            if ask is not None:
+                raise click.UsageError("--ask chooses the results a Moodle quiz asks: it needs "
+                                       "--moodle FILE")
+            return command(*args, **kwargs)
+        return _many(command, args, kwargs, seeds, moodle, ask)
+
+    f = run
+    f = click.option("--ask", metavar="FIELDS",
+                     help="With --moodle: the results each question asks, as check's answers "
+                          "files name them, comma-separated; * for any part "
+                          "(loss,layers.1.dJ_dW,layers.*.W_new). Default: the loss, the output, "
+                          "the first layer's gradients and the updated parameters (backprop); "
+                          "the output shapes but an activation's, the parameter counts that "
+                          "are not 0 and the total (shape); every result (other kinds).")(f)
+    f = click.option("--moodle", "moodle", type=click.Path(dir_okay=False),
+                     callback=output_dir_exists,
+                     help="Write a Moodle XML quiz there: one cloze question per seed, each "
+                          "result an embedded numerical answer with check's tolerance.")(f)
+    f = click.option("--seeds", metavar="RANGE", callback=_seeds_option,
+                     help="Many variants, one per seed: 1-200, or 1,4,7-9. With --moodle, one "
+                          "quiz; with -o/--answers, names holding {seed} (ex{seed}.yaml).")(f)
     f = click.option("--answers", "answers_path", type=click.Path(dir_okay=False),
                      callback=output_dir_exists, help="Also write the full right answers there (an answers file for "
                           "`nnsolve check`, a key for grading); needs -o.")(f)
     f = click.option("-o", "--output", type=click.Path(dir_okay=False),
                      callback=output_dir_exists, help="Write the problem to this file instead of standard output.")(f)
     return f
+
+
+MAX_SEEDS = 10000
+
+
+def _seeds_option(ctx, param, value):
+    """--seeds 1-200 or 1,4,7-9: the seeds, in order, each once."""
+    if value is None:
+        return None
+    seeds: list = []
+    for part in value.split(","):
+        part = part.strip()
+        try:
+            if "-" in part[1:]:
+                lo, hi = (int(x) for x in part.split("-", 1))
+            else:
+                lo = hi = int(part)
+        except ValueError:
+            raise click.BadParameter(f"expected seeds such as 1-200 or 1,4,7-9, got {value!r}",
+                                     ctx, param) from None
+        if lo < 0 or hi < lo:
+            raise click.BadParameter(f"expected a range of seeds ≥ 0 from low to high, got "
+                                     f"{part!r}", ctx, param)
+        if hi - lo + 1 + len(seeds) > MAX_SEEDS:
+            raise click.BadParameter(f"at most {MAX_SEEDS:,} seeds in one run", ctx, param)
+        seeds += [s for s in range(lo, hi + 1) if s not in seeds]
+    return seeds
+
+
+def _many(f, args, kwargs, seeds, moodle, ask):
+    """Run a `new` command once per seed, collecting what it makes; then write each problem (and
+    answer key) where -o/--answers name it with {seed}, and the Moodle quiz."""
+    from .common import progress
+    output, answers_path = kwargs.get("output"), kwargs.get("answers_path")
+    if seeds is not None and kwargs.get("seed") is not None:
+        raise click.UsageError("give --seed or --seeds, not both")
+    if seeds is None:
+        seeds = [_pick_seed(kwargs.get("seed"))]
+    many = len(seeds) > 1
+    for name, path in (("-o", output), ("--answers", answers_path)):
+        if many and path is not None and "{seed}" not in path:
+            raise click.UsageError(f"{name} with --seeds writes one file per seed: put {{seed}} "
+                                   f"in its name (ex{{seed}}.yaml)")
+    if answers_path is not None and output in (None, "-"):
+        raise click.UsageError("--answers needs -o FILE: the answers file names the problem "
+                               "file it answers")
+    if many and moodle is None and output is None:
+        raise click.UsageError("--seeds makes many problems: give --moodle FILE, or -o with "
+                               "{seed} in its name")
+    asked = [a.strip() for a in ask.split(",") if a.strip()] if ask is not None else None
+    if asked is not None and not asked:
+        raise click.UsageError("--ask names no result")
+    ctx = click.get_current_context()
+    made = []
+    with progress(len(seeds), "Generating") as step:
+        for seed in seeds:
+            ctx.meta["nnsolve.new.collect"] = collected = []
+            try:
+                f(*args, **dict(kwargs, seed=seed, output=None, answers_path=None))
+            finally:
+                ctx.meta.pop("nnsolve.new.collect", None)
+            (gen, command), = collected
+            made.append((seed, gen, command))
+            step()
+    if moodle is not None:
+        from ..grading import DEFAULT_TOLERANCE
+        from ..moodle import AskError, moodle_quiz
+        category = made[0][2].replace(f" --seed {made[0][0]}", "", 1)
+        try:
+            quiz = moodle_quiz(made[0][1].kind, [(s, g) for s, g, _c in made], asked,
+                               DEFAULT_TOLERANCE, category)
+        except AskError as e:
+            raise click.BadParameter(str(e), param_hint="--ask") from None
+    if output is not None:
+        for seed, gen, command in made:
+            name = output.replace("{seed}", str(seed))
+            _write(gen, name, answers_path.replace("{seed}", str(seed))
+                   if answers_path is not None else None, command)
+    if moodle is not None:
+        write_output(quiz, moodle)
 
 
 def _command_line(kind: str, seed: int, extra: list) -> str:
@@ -38,6 +148,10 @@ def _pick_seed(seed):
 
 def _write(gen, output, answers_path, command):
     from ..generating import answers_text
+    collect = click.get_current_context().meta.get("nnsolve.new.collect")
+    if collect is not None:     # --seeds/--moodle: _many writes what each seed made
+        collect.append((gen, command))
+        return
     if answers_path is not None and output in (None, "-"):
         raise click.UsageError("--answers needs -o FILE: the answers file names the problem "
                                "file it answers")
@@ -81,6 +195,7 @@ def new():
     \b
     Example:
       nnsolve new backprop --seed 7 -o p.yaml --answers key.yaml
+      nnsolve new backprop --seeds 1-200 --moodle quiz.xml
       nnsolve new conv --seed 3 --input-size 5 --kernel-size 3 --padding 1
       nnsolve new shape --seed 1
       nnsolve new regularize --seed 2 --p 3
@@ -91,7 +206,7 @@ def new():
 @_seed_option
 @click.option("--layers", "layers", default="1,2,2,1", show_default=True,
               help="The inputs, then each layer's units.")
-@click.option("--activation", type=click.Choice(["relu", "leaky_relu", "linear"]),
+@click.option("--activation", type=activation_choice(exact=True),
               default="relu", show_default=True,
               help="Hidden layers' activation (the output layer is linear); exact ones only.")
 @click.option("--loss", type=click.Choice(["squared_error", "half_squared_error"]),

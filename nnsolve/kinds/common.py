@@ -9,9 +9,7 @@ from ..arrays import as_exact, as_float, exact as is_exact
 
 EXACT_LIMIT = 5_000   # problems with more numbers than this are computed in float64
 
-ACTIVATIONS = ("linear", "relu", "leaky_relu", "sigmoid", "tanh", "softmax")
-ACTIVATION_ALIASES = {"identity": "linear", "none": "linear"}
-LEAKY_RELU_ALPHA = Fraction(1, 100)   # leaky ReLU's slope when none is given
+LEAKY_RELU_ALPHA = Fraction(1, 100)   # leaky ReLU's slope when none is given (ops/activations.py)
 
 
 @dataclass(frozen=True)
@@ -23,8 +21,9 @@ class Activation:
 
 
 def parse_activation(doc, allow_softmax: bool = True) -> Activation:
-    """`relu`, or `{name: leaky_relu, alpha: 0.1}`."""
-    names = list(ACTIVATIONS if allow_softmax else [a for a in ACTIVATIONS if a != "softmax"])
+    """`relu`, or `{name: leaky_relu, alpha: 0.1}`; the names are the registry's."""
+    from ..ops.registry import activation_class, activation_names, aliases
+    names = activation_names(conv=not allow_softmax)
     alpha = None
     if doc.is_map:
         doc.keys(["name", "alpha"], required=["name"])
@@ -33,20 +32,24 @@ def parse_activation(doc, allow_softmax: bool = True) -> Activation:
             alpha = doc["alpha"].number(nonnegative=True, what="a slope")
     else:
         name_doc = doc
-    if not allow_softmax and name_doc.is_scalar and name_doc.node.value == "softmax":
-        raise name_doc.error("softmax normalises a network's output layer; after a convolution "
-                             "use one of: " + ", ".join(names))
-    name = name_doc.text(names + list(ACTIVATION_ALIASES), what="activation")
-    name = ACTIVATION_ALIASES.get(name, name)
-    if alpha is not None and name != "leaky_relu":
+    if not allow_softmax and name_doc.is_scalar and name_doc.node.value in \
+            activation_names(with_aliases=True) and name_doc.node.value not in \
+            activation_names(conv=True, with_aliases=True):
+        raise name_doc.error(f"{name_doc.node.value} normalises a network's output layer; after "
+                             "a convolution use one of: " + ", ".join(names))
+    al = aliases()
+    name = name_doc.text(names + [a for a, k in al.items() if k in names], what="activation")
+    name = al.get(name, name)
+    if alpha is not None and "alpha" not in activation_class(name).options:
         raise doc["alpha"].error(f"only leaky_relu takes a slope alpha, not {name}")
     return activation_named(name, alpha)
 
 
 def activation_named(name: str, alpha: Fraction | None = None) -> Activation:
     """An Activation by name; leaky ReLU's slope defaults to LEAKY_RELU_ALPHA."""
-    if name == "leaky_relu" and alpha is None:
-        alpha = LEAKY_RELU_ALPHA
+    if alpha is None:
+        from ..ops.registry import activation_class
+        alpha = activation_class(name).options.get("alpha")
     return Activation(name, alpha)
 
 

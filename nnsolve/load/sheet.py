@@ -43,7 +43,9 @@ def parse_sheet(doc: Doc) -> SheetProblem:
 
 
 def _inline(item: Doc):
-    from . import parse_problem
+    from . import is_sheet, parse_problem
+    if item.get("kind") is None and is_sheet(item):
+        raise item.child_key("problems").error("a sheet's problems cannot be sheets")
     if item.get("kind") is None:
         raise item.error("missing field `kind` (or `file:` naming a problem file)")
     if item["kind"].text(what="a kind") == "sheet":
@@ -53,7 +55,7 @@ def _inline(item: Doc):
 
 def _from_file(fdoc: Doc):
     """The problem in a file named relative to the sheet."""
-    from . import parse_problem
+    from . import is_sheet, parse_problem
     name = fdoc.text(what="a file name")
     full, display = fdoc.beside(name)
     try:
@@ -62,6 +64,6 @@ def _from_file(fdoc: Doc):
         if e.field is None:
             e.field = fdoc.field
         raise
-    if sub.is_map and sub.get("kind") is not None and sub["kind"].text() == "sheet":
+    if is_sheet(sub):
         raise fdoc.error(f"{name} is a sheet; a sheet's problems cannot be sheets")
     return parse_problem(sub)

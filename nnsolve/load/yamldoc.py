@@ -128,6 +128,14 @@ class Doc:
             if key not in seen:
                 raise self.error(f"missing field `{key}`")
 
+    def child_key(self, key: str) -> "Doc":
+        """The key node of a field (for an error about the field as a whole)."""
+        for k, _v in self._pairs():
+            if getattr(k, "value", None) == key:
+                name = f"{self.field}.{key}" if self.field else key
+                return Doc(k, self.path, name, self.base_dir, self._budget)
+        raise self.error(f"missing field `{key}`")
+
     def has(self, key: str) -> bool:
         """True when the mapping has this key."""
         return any(k.value == key for k, _ in self._pairs())
@@ -396,24 +404,43 @@ def doc_from_text(text: str, display: str, base_dir: str = ".") -> Doc:
     return root
 
 
+LOADER_ENV = "NNSOLVE_YAML_LOADER"   # `pure`: compose with PyYAML's pure-Python loader only
+
+
+def yaml_loaders(yaml=None) -> list:
+    """The loaders that compose a problem, fastest first: libyaml's CSafeLoader when PyYAML has it
+    (and NNSOLVE_YAML_LOADER is not `pure`), then the pure-Python SafeLoader, whose messages are
+    the ones nnsolve reports."""
+    yaml = yaml or _yaml()
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is None or os.environ.get(LOADER_ENV, "").strip().lower() in ("pure", "python"):
+        return [yaml.SafeLoader]
+    return [fast, yaml.SafeLoader]
+
+
 def _compose(yaml, text: str, display: str) -> list:
     """The YAML documents as nodes: by libyaml when PyYAML has it (several times faster on large
-    inline matrices), else, or when the text is not valid YAML, by the pure-Python loader, whose
-    messages are the ones nnsolve reports.
+    inline matrices), else, or when the text is not valid YAML, by the pure-Python loader.
 
-    Both compose recursively (libyaml in C, where a deep enough nesting crashes the process), so
-    a text that could nest deeply is first measured on libyaml's event stream, which is flat."""
-    fast = getattr(yaml, "CSafeLoader", None)
-    if fast is not None:
-        if _nesting_bound(text) > _SAFE_TO_COMPOSE:
-            _check_depth(yaml, text, display, fast)
+    Both compose recursively (libyaml in C, where a deep enough nesting crashes the process;
+    PyYAML in Python, up to the recursion limit), so a text that could nest deeply is first
+    measured on the parser's event stream, which is flat. libyaml (0.2.5 and later) stops a deep
+    flow nesting with its own error before it gives any event; the pure-Python parser has no
+    such limit, so the depth is then measured there, and the error keeps its line and column."""
+    loaders = yaml_loaders(yaml)
+    if _nesting_bound(text) > _SAFE_TO_COMPOSE:
+        for loader in loaders:
+            if _check_depth(yaml, text, display, loader):
+                break
+    for loader in loaders[:-1]:
         try:
-            return list(yaml.compose_all(text, Loader=fast))
+            return list(yaml.compose_all(text, Loader=loader))
         except yaml.YAMLError:
             pass
     try:
-        return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        return list(yaml.compose_all(text, Loader=loaders[-1]))
     except RecursionError:
+        _check_depth(yaml, text, display, loaders[-1])
         raise ProblemError(f"nested deeper than {MAX_DEPTH} levels", display) from None
 
 
@@ -424,9 +451,10 @@ def _nesting_bound(text: str) -> int:
             + text.count("- ") + text.count("-\n") + text.count("-\t") + text.endswith("-"))
 
 
-def _check_depth(yaml, text: str, display: str, loader) -> None:
-    """Refuse nesting deeper than MAX_DEPTH, read from the parser's events (no recursion); a
-    syntax error is left for the composer to report."""
+def _check_depth(yaml, text: str, display: str, loader) -> bool:
+    """Refuse nesting deeper than MAX_DEPTH, read from the parser's events (no recursion).
+    True when this parser read the whole text (no deeper nesting); False when it stopped at a
+    syntax error (or at its own nesting limit), left for the next parser or the composer."""
     depth = 0
     try:
         for event in yaml.parse(text, Loader=loader):
@@ -437,7 +465,8 @@ def _check_depth(yaml, text: str, display: str, loader) -> None:
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     except yaml.YAMLError:
-        return
+        return False
+    return True
 
 
 def _too_deep(node, display: str) -> ProblemError:

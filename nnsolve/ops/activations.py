@@ -1,97 +1,219 @@
-"""Activation functions, each with its derivative beside it (micrograd-style)."""
+"""Activation functions as operations: each one class with h = f(a) and f'(a) side by side
+(micrograd-style), how f'(a) is written, and the mistake a student makes in it.
+
+A new activation is one class here with ``@activation`` above it: every command that takes an
+activation (``backprop`` layers, ``conv --activation``, ``shape`` stacks, ``check``, ``new``)
+reads the names from the registry.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+import copy
+from fractions import Fraction
 
 import numpy as np
 
-from ..expr import Cases, Num, Rel, Seq, Sub, Text, mul
-from ..kinds.common import Activation
 from ..arrays import as_float, exact, like
+from ..expr import Call, Cases, Num, Paren, Pow, Rel, Seq, Sub, Text, mul
+from .engine import Op
+from .registry import activation
 
 
-@dataclass(frozen=True)
-class ActivationMath:
-    """f(a) and f'(a), and how to write them."""
+class Activation(Op):
+    """An element-wise activation h = f(a): ``f`` beside ``fprime``, and how f′ is written.
 
-    name: str                           # shown name: ReLU, σ, tanh, ...
-    forward: Callable                   # a -> h
-    derivative: Callable | None         # (a, h) -> f'(a), element-wise (None: softmax)
-    rule: Callable | None = None        # (a_sym, h_sym) -> Expr defining f'(a)
+    Subclasses set ``key`` (the name in problems), ``symbol`` (the name in formulas), and
+    define ``f(a)``, ``fprime(a, h)`` and ``rule(a, h)`` (f′(a) written with the symbols a and
+    h = f(a)); ``options`` are their settings with defaults (leaky ReLU's slope)."""
+
+    kind = "activation"
+    key = ""
+    symbol = ""
+    aliases: tuple = ()
+    options: dict = {}
+    output_only = False         # softmax: the output layer of a network only
+    identity = False            # linear: h = a, nothing to show
+    gated = False               # ReLU-like: f′(a) written as f′ at the number (ReLU′(3))
+    rational = False            # exact on exact inputs (so `new` can make clean numbers)
+
+    def __init__(self, **options):
+        for name, default in self.options.items():
+            setattr(self, name, options.get(name, default))
+
+    @property
+    def name(self) -> str:
+        """The name in formulas: ReLU, σ, tanh."""
+        return self.symbol
+
+    def f(self, a):
+        raise NotImplementedError
+
+    def fprime(self, a, h):
+        raise NotImplementedError
+
+    def rule(self, a, h):
+        """f′(a) as a formula of the symbols (or numbers) a and h."""
+        raise NotImplementedError
+
+    def shown(self, a, h):
+        """f′ at one unit, between ∂J/∂h · f′(a) and the number: ReLU′(3), or (1 − 0.5²)."""
+        if self.gated:
+            return Call(self.symbol, (a,), prime=True)
+        return Paren(self.rule(a, h))
+
+    # --- the op's two rules on whole arrays ------------------------------------------------
+    def forward(self, x, p):
+        h = self.f(x)
+        return h, self.fprime(x, h)
+
+    def backward(self, g, x, y, cache, p):
+        return g * cache, {}
+
+    def with_fprime(self, fprime):
+        """This activation with another derivative rule (a student's mistake)."""
+        op = copy.copy(self)
+        op.fprime = fprime
+        return op
 
 
-def _relu(act):
-    def forward(a):
+def _ones(a):
+    return like(a, np.ones(a.shape, dtype=int))
+
+
+def _gate_ignored(op):
+    """The ReLU gate ignored: f′(a) = 1 also where a ≤ 0."""
+    return op.with_fprime(lambda a, h: _ones(a))
+
+
+def _positive(a):
+    return Seq((Text("if"), Rel(a, ">", Num(0))), sep=" ")
+
+
+@activation
+class Linear(Activation):
+    """h = a."""
+
+    key, symbol, aliases, identity, rational = "linear", "id", ("identity", "none"), True, True
+
+    def f(self, a):
+        return a.copy()
+
+    def fprime(self, a, h):
+        return _ones(a)
+
+    def rule(self, a, h):
+        return Num(1)
+
+    def forward(self, x, p):        # the identity: ∂J/∂a = ∂J/∂h without a product
+        return x.copy(), None
+
+    def backward(self, g, x, y, cache, p):
+        return g, {}
+
+
+@activation
+class ReLU(Activation):
+    """h = max(0, a); f′(0) = 0 (the seed: "1 iff a > 0, 0 else")."""
+
+    key, symbol, gated, rational = "relu", "ReLU", True, True
+    mistakes = {"relu_gate_ignored": _gate_ignored}
+
+    def f(self, a):
         return np.where(a > 0, a, like(a, np.zeros(a.shape, dtype=int)))
 
-    def derivative(a, h):
+    def fprime(self, a, h):
         return like(a, a > 0)
 
-    def rule(a, h):
-        return Cases(((Num(1), Seq((Text("if"), Rel(a, ">", Num(0))), sep=" ")), (Num(0), Text("otherwise"))))
-    return ActivationMath("ReLU", forward, derivative, rule)
+    def rule(self, a, h):
+        return Cases(((Num(1), _positive(a)), (Num(0), Text("otherwise"))))
 
 
-def _leaky(act):
-    alpha = act.alpha
+@activation
+class LeakyReLU(Activation):
+    """h = a for a > 0, αa otherwise; f′(0) = α."""
 
-    def forward(a):
-        al = alpha if exact(a) else float(alpha)
-        return np.where(a > 0, a, a * al)
+    key, symbol, gated, rational = "leaky_relu", "LeakyReLU", True, True
+    options = {"alpha": Fraction(1, 100)}
+    mistakes = {"relu_gate_ignored": _gate_ignored}
 
-    def derivative(a, h):
-        al = alpha if exact(a) else float(alpha)
-        one = like(a, np.ones(a.shape, dtype=int))
-        return np.where(a > 0, one, one * al)
+    def _alpha(self, a):
+        return self.alpha if exact(a) else float(self.alpha)
 
-    def rule(a, h):
-        return Cases(((Num(1), Seq((Text("if"), Rel(a, ">", Num(0))), sep=" ")), (Num(alpha), Text("otherwise"))))
-    return ActivationMath("LeakyReLU", forward, derivative, rule)
+    def f(self, a):
+        return np.where(a > 0, a, a * self._alpha(a))
+
+    def fprime(self, a, h):
+        one = _ones(a)
+        return np.where(a > 0, one, one * self._alpha(a))
+
+    def rule(self, a, h):
+        return Cases(((Num(1), _positive(a)), (Num(self.alpha), Text("otherwise"))))
 
 
-def _linear(act):
-    return ActivationMath("id", lambda a: a.copy(), lambda a, h: like(a, np.ones(a.shape, int)),
-                          lambda a, h: Num(1))
+@activation
+class Sigmoid(Activation):
+    """σ(a) = 1/(1 + e^−a); σ′(a) = h(1 − h)."""
 
+    key, symbol = "sigmoid", "σ"
 
-def _sigmoid(act):
-    def forward(a):
+    def f(self, a):
         x = as_float(a)
-        return np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))),
-                        np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))))
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
-    def derivative(a, h):
+    def fprime(self, a, h):
         h = as_float(h)
         return h * (1 - h)
-    return ActivationMath("σ", forward, derivative,
-                          lambda a, h: mul(h, Sub(Num(1), h)))
+
+    def rule(self, a, h):
+        return mul(h, Sub(Num(1), h))
 
 
-def _tanh(act):
-    def derivative(a, h):
+@activation
+class Tanh(Activation):
+    """tanh(a); tanh′(a) = 1 − h²."""
+
+    key, symbol = "tanh", "tanh"
+
+    def f(self, a):
+        return np.tanh(as_float(a))
+
+    def fprime(self, a, h):
         h = as_float(h)
         return 1 - h * h
 
-    from ..expr import Pow
-    return ActivationMath("tanh", lambda a: np.tanh(as_float(a)), derivative,
-                          lambda a, h: Sub(Num(1), Pow(h, Num(2))))
+    def rule(self, a, h):
+        return Sub(Num(1), Pow(h, Num(2)))
 
 
-def _softmax(act):
-    def forward(a):
+@activation
+class Softmax(Activation):
+    """hₖ = e^aₖ / Σᵢ e^aᵢ over the units; its Jacobian diag(h) − h hᵀ is not diagonal, so the
+    backward rule is the whole product: ∂J/∂aₖ = hₖ(∂J/∂hₖ − Σᵢ ∂J/∂hᵢ hᵢ)."""
+
+    key, symbol, output_only = "softmax", "softmax", True
+
+    def f(self, a):
         x = as_float(a)
         e = np.exp(x - x.max(axis=-1, keepdims=True))
         return e / e.sum(axis=-1, keepdims=True)
-    # no element-wise derivative: backprop applies softmax's whole Jacobian
-    return ActivationMath("softmax", forward, None, None)
+
+    def forward(self, x, p):
+        return self.f(x), None
+
+    def backward(self, g, x, y, cache, p):
+        H, G = as_float(y), as_float(g)
+        return H * (G - (G * H).sum(axis=-1, keepdims=True)), {}
 
 
-_BUILDERS = {"relu": _relu, "leaky_relu": _leaky, "linear": _linear, "sigmoid": _sigmoid,
-             "tanh": _tanh, "softmax": _softmax}
+def activation_op(act) -> Activation:
+    """The operation of an activation named in a problem (a spec ``Activation``)."""
+    from .registry import activation_class
+    cls = activation_class(act.name)
+    opts = {"alpha": act.alpha} if act.alpha is not None and "alpha" in cls.options else {}
+    return cls(**opts)
 
 
-def activation_math(act: Activation) -> ActivationMath:
-    """The maths of an activation named in a problem."""
-    return _BUILDERS[act.name](act)
+def activation_math(act) -> Activation:
+    """The same as ``activation_op`` (the name 0.1's solvers import)."""
+    return activation_op(act)

@@ -1,30 +1,54 @@
-"""Losses summed over output units, each with its gradient with respect to ŷ beside it."""
+"""Losses summed over output units: each one object with L(y, ŷ) beside ∂L/∂ŷ, how both are
+written, and the mistakes a student makes in its gradient (``swapped``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
 from fractions import Fraction
-from typing import Callable
 
 import numpy as np
 
-from ..expr import Add, Call, Frac, Neg, Num, Paren, Pow, Sub, Sum, mul
 from ..arrays import as_float, exact
+from ..expr import Add, Call, Frac, Neg, Num, Paren, Pow, Sub, Sum, mul
+from .registry import loss
 
 
-@dataclass(frozen=True)
-class LossMath:
+class Loss:
     """L(y, ŷ) for one sample and ∂L/∂ŷ, and how to write both.
 
     ``term(y, ŷ)`` is one output unit's term; ``outer(total, K)`` wraps the sum over units
-    (a factor ½ or 1/K, a minus sign); ``grad(y, ŷ, K)`` writes ∂L/∂ŷₖ."""
+    (a factor ½ or 1/K, a minus sign); ``grad(y, ŷ, K)`` writes ∂L/∂ŷₖ. ``shortcut`` names
+    the output activation with which ∂J/∂a = ŷ − y (softmax for cross-entropy).
+    ``factor`` scales the gradient: 1, except in a swapped mistake."""
 
-    name: str
-    value: Callable          # (y, yhat) 1-D -> scalar
-    gradient: Callable       # (y, yhat) 1-D -> vector dL/dŷ
-    term: Callable
-    outer: Callable
-    grad: Callable
+    key = ""
+    shortcut: str | None = None
+    factor = 1
+
+    def value(self, y, p):
+        raise NotImplementedError
+
+    def _gradient(self, y, p):
+        raise NotImplementedError
+
+    def gradient(self, y, p):
+        """∂L/∂ŷ of one sample."""
+        g = self._gradient(y, p)
+        return g if self.factor == 1 else g * (self.factor if exact(g) else float(self.factor))
+
+    def shortcut_gradient(self, Y, P):
+        """∂J/∂a at the output activation's input with the ``shortcut`` activation: ŷ − y."""
+        g = P - Y
+        return g if self.factor == 1 else g * (self.factor if exact(g) else float(self.factor))
+
+    def term(self, y, p):
+        raise NotImplementedError
+
+    def outer(self, body, K):
+        return body
+
+    def grad(self, y, p, K):
+        raise NotImplementedError
 
     def formula(self, pairs, K: int, symbolic: bool):
         """L written out: Σₖ of the term (symbolic) or the terms added up (numbers)."""
@@ -36,13 +60,24 @@ class LossMath:
             body = Add(tuple(terms)) if len(terms) > 1 else terms[0]
         return self.outer(body, K)
 
+    # --- the mistakes a student makes in it --------------------------------------------------
+    def mistakes_for(self, K: int) -> dict:
+        """Mistake name -> factor of the gradient that it amounts to, for K output units."""
+        return {"gradient_sign": -1}
+
+    def swapped(self, mistake: str, K: int = 1) -> "Loss":
+        """This loss with the gradient a mistake gives."""
+        out = copy.copy(self)
+        out.factor = self.factor * Fraction(self.mistakes_for(K)[mistake])
+        return out
+
+    @property
+    def name(self) -> str:
+        return self.key
+
 
 def _sq(y, p):
     return Pow(Paren(Sub(y, p)), Num(2))
-
-
-def _same(body, K):
-    return body
 
 
 def _paren(body):
@@ -53,28 +88,76 @@ def _scaled(x, p, factor):
     return x * (factor if exact(p) else float(factor))
 
 
-SQUARED = LossMath(
-    "squared_error",
-    lambda y, p: ((y - p) ** 2).sum(),
-    lambda y, p: -2 * (y - p),
-    _sq, _same,
-    lambda y, p, K: mul(Num(-2), Paren(Sub(y, p)), op="juxt"))
+@loss
+class SquaredError(Loss):
+    """Σₖ(yₖ − ŷₖ)² (the seed's J); ∂L/∂ŷₖ = −2(yₖ − ŷₖ)."""
 
-HALF = LossMath(
-    "half_squared_error",
-    lambda y, p: _scaled(((y - p) ** 2).sum(), p, Fraction(1, 2)),
-    lambda y, p: -(y - p),
-    _sq, lambda body, K: mul(Frac(Num(1), Num(2)), _paren(body), op="juxt"),
-    lambda y, p, K: Neg(Paren(Sub(y, p))))
+    key = "squared_error"
 
-MSE = LossMath(
-    "mse",
-    lambda y, p: _scaled(((y - p) ** 2).sum(), p, Fraction(1, len(p))),
-    lambda y, p: _scaled(-2 * (y - p), p, Fraction(1, len(p))),
-    _sq, lambda body, K: mul(Frac(Num(1), Num(K)), _paren(body), op="juxt") if K > 1 else body,
-    # (−2/K)(y − ŷ) bracketed: −2/K(y − ŷ) would read as −2/(K(y − ŷ))
-    lambda y, p, K: mul(Paren(Frac(Num(-2), Num(K))) if K > 1 else Num(-2), Paren(Sub(y, p)),
-                        op="juxt"))
+    def value(self, y, p):
+        return ((y - p) ** 2).sum()
+
+    def _gradient(self, y, p):
+        return -2 * (y - p)
+
+    term = staticmethod(_sq)
+
+    def grad(self, y, p, K):
+        return mul(Num(-2), Paren(Sub(y, p)), op="juxt")
+
+    def mistakes_for(self, K):
+        return {"loss_factor_2": Fraction(1, 2), "gradient_sign": -1}
+
+
+
+@loss
+class HalfSquaredError(Loss):
+    """½Σₖ(yₖ − ŷₖ)²; ∂L/∂ŷₖ = −(yₖ − ŷₖ)."""
+
+    key = "half_squared_error"
+
+    def value(self, y, p):
+        return _scaled(((y - p) ** 2).sum(), p, Fraction(1, 2))
+
+    def _gradient(self, y, p):
+        return -(y - p)
+
+    term = staticmethod(_sq)
+
+    def outer(self, body, K):
+        return mul(Frac(Num(1), Num(2)), _paren(body), op="juxt")
+
+    def grad(self, y, p, K):
+        return Neg(Paren(Sub(y, p)))
+
+
+
+@loss
+class MSE(Loss):
+    """(1/K)Σₖ(yₖ − ŷₖ)²; ∂L/∂ŷₖ = (−2/K)(yₖ − ŷₖ)."""
+
+    key = "mse"
+
+    def value(self, y, p):
+        return _scaled(((y - p) ** 2).sum(), p, Fraction(1, len(p)))
+
+    def _gradient(self, y, p):
+        return _scaled(-2 * (y - p), p, Fraction(1, len(p)))
+
+    term = staticmethod(_sq)
+
+    def outer(self, body, K):
+        return mul(Frac(Num(1), Num(K)), _paren(body), op="juxt") if K > 1 else body
+
+    def grad(self, y, p, K):
+        # (−2/K)(y − ŷ) bracketed: −2/K(y − ŷ) would read as −2/(K(y − ŷ))
+        return mul(Paren(Frac(Num(-2), Num(K))) if K > 1 else Num(-2), Paren(Sub(y, p)),
+                   op="juxt")
+
+    def mistakes_for(self, K):
+        # for one output the factor 2 is the only constant to drop (1/K is 1)
+        return {"loss_factor_2": Fraction(1, 2), "gradient_sign": -1} if K == 1 else \
+            {"gradient_sign": -1}
 
 
 _AT_0 = "the prediction is 0 where the target needs it above 0: the loss is infinite"
@@ -91,44 +174,68 @@ def _log_where(weight, p, message: str = _AT_0):
     return out
 
 
-def _ce_value(y, p):
-    y, p = as_float(y), as_float(p)
-    return -(y * _log_where(y, p)).sum()
+@loss
+class CrossEntropy(Loss):
+    """−Σₖ yₖ log ŷₖ with a softmax output; ∂J/∂a = ŷ − y."""
+
+    key = "cross_entropy"
+    shortcut = "softmax"
+
+    def value(self, y, p):
+        y, p = as_float(y), as_float(p)
+        return -(y * _log_where(y, p)).sum()
+
+    def _gradient(self, y, p):
+        y, p = as_float(y), as_float(p)
+        return np.where(y == 0, 0.0, -y / np.where(p == 0, 1.0, p))
+
+    def term(self, y, p):
+        return mul(y, Call("log", (p,)), op="juxt")
+
+    def outer(self, body, K):
+        return Neg(_paren(body))
+
+    def grad(self, y, p, K):
+        return Neg(Frac(y, p))
 
 
-def _ce_grad(y, p):
-    y, p = as_float(y), as_float(p)
-    return np.where(y == 0, 0.0, -y / np.where(p == 0, 1.0, p))
+
+@loss
+class BinaryCrossEntropy(Loss):
+    """−Σₖ[yₖ log ŷₖ + (1 − yₖ) log(1 − ŷₖ)] with a sigmoid output; ∂J/∂a = ŷ − y."""
+
+    key = "binary_cross_entropy"
+    shortcut = "sigmoid"
+
+    def value(self, y, p):
+        y, p = as_float(y), as_float(p)
+        return -(y * _log_where(y, p) + (1 - y) * _log_where(1 - y, 1 - p, _AT_1)).sum()
+
+    def _gradient(self, y, p):
+        """(ŷ − y) / (ŷ(1 − ŷ)); where ŷ saturates at 0 or 1 (0/0 as written), −y/ŷ + (1 − y)/(1 − ŷ)
+        with a term whose weight (y or 1 − y) is 0 counted as 0. (Where that weight is not 0 the
+        loss is infinite, which the loss value reports.)"""
+        y, p = as_float(y), as_float(p)
+        den = p * (1 - p)
+        saturated = den == 0
+        pos = np.where(y == 0, 0.0, -y / np.where(p == 0, 1.0, p))
+        neg = np.where(y == 1, 0.0, (1 - y) / np.where(p == 1, 1.0, 1 - p))
+        return np.where(saturated, pos + neg, (p - y) / np.where(saturated, 1.0, den))
+
+    def term(self, y, p):
+        return Add((mul(y, Call("log", (p,)), op="juxt"),
+                    mul(Paren(Sub(Num(1), y)), Call("log", (Sub(Num(1), p),)), op="juxt")))
+
+    def outer(self, body, K):
+        return Neg(Paren(body))
+
+    def grad(self, y, p, K):
+        return Frac(Sub(p, y), mul(p, Paren(Sub(Num(1), p)), op="juxt"))
 
 
-def _bce_value(y, p):
-    y, p = as_float(y), as_float(p)
-    return -(y * _log_where(y, p) + (1 - y) * _log_where(1 - y, 1 - p, _AT_1)).sum()
 
-
-def _bce_grad(y, p):
-    """(ŷ − y) / (ŷ(1 − ŷ)); where ŷ saturates at 0 or 1 (0/0 as written), −y/ŷ + (1 − y)/(1 − ŷ)
-    with a term whose weight (y or 1 − y) is 0 counted as 0. (Where that weight is not 0 the loss
-    is infinite, which the loss value reports.)"""
-    y, p = as_float(y), as_float(p)
-    den = p * (1 - p)
-    saturated = den == 0
-    pos = np.where(y == 0, 0.0, -y / np.where(p == 0, 1.0, p))
-    neg = np.where(y == 1, 0.0, (1 - y) / np.where(p == 1, 1.0, 1 - p))
-    return np.where(saturated, pos + neg, (p - y) / np.where(saturated, 1.0, den))
-
-
-CROSS_ENTROPY = LossMath(
-    "cross_entropy", _ce_value, _ce_grad,
-    lambda y, p: mul(y, Call("log", (p,)), op="juxt"),
-    lambda body, K: Neg(_paren(body)),
-    lambda y, p, K: Neg(Frac(y, p)))
-
-BINARY_CROSS_ENTROPY = LossMath(
-    "binary_cross_entropy", _bce_value, _bce_grad,
-    lambda y, p: Add((mul(y, Call("log", (p,)), op="juxt"),
-                      mul(Paren(Sub(Num(1), y)), Call("log", (Sub(Num(1), p),)), op="juxt"))),
-    lambda body, K: Neg(Paren(body)),
-    lambda y, p, K: Frac(Sub(p, y), mul(p, Paren(Sub(Num(1), p)), op="juxt")))
-
-LOSSES = {l.name: l for l in (SQUARED, HALF, MSE, CROSS_ENTROPY, BINARY_CROSS_ENTROPY)}
+def __getattr__(name):
+    if name == "LOSSES":      # the 0.1 name: the registry's table
+        from .registry import losses
+        return losses()
+    raise AttributeError(name)

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import io
+import re
 
 from ..expr import Expr
 from ..solution import (Circuit, Equation, Grid, Network, Note, Paragraph, Section, Solution,
                         Table)
 from .base import Printer, RenderOptions
 from .unicode import Box, UnicodePrinter, hcat
+
+
+_KEEP = "\ue000"     # a space inside a formula while a paragraph is wrapped (not a break)
+
+
+_OPERATOR_SPACE = re.compile(r" (?=[=−+·×<>≤≥←→≈] )|(?<= [=−+·×<>≤≥←→≈]) ")
 
 
 class TextRenderer(Printer):
@@ -25,7 +32,8 @@ class TextRenderer(Printer):
         self.console = Console(file=out, width=o.width, force_terminal=o.color,
                                color_system="standard" if o.color else None,
                                no_color=not o.color, highlight=False, emoji=False,
-                               soft_wrap=False)
+                               soft_wrap=False, force_jupyter=False)   # into `out`, also in a
+        # notebook's kernel (where rich would otherwise display the text itself)
         self._plain = None if o.color else out     # uncoloured lines that fit skip rich
         if solution.title:
             self._heading(solution.title, 0)
@@ -67,15 +75,33 @@ class TextRenderer(Printer):
         return True
 
     def _print_Paragraph(self, p: Paragraph, depth: int):
-        from rich.text import Text
         text = self._inline(p.parts)
         if not self._fast(text):
-            self.console.print(Text(text))
+            self._print_wrapped(None, p.parts, "")
 
     def _print_Note(self, n: Note, depth: int):
         from rich.text import Text
-        self.console.print(Text("Note: ", style="bold yellow") + Text(self._inline(n.parts),
-                                                                        style="italic"))
+        self._print_wrapped(Text("Note: ", style="bold yellow"), n.parts, "italic")
+
+    def _print_wrapped(self, head, parts, style: str):
+        """Text and formulas wrapped at the spaces of the text: a formula (`η = 0.01`) is kept
+        on one line unless it is wider than a line by itself."""
+        from rich.cells import cell_len
+        from rich.text import Text
+        width = self.console.width
+        pieces = []
+        for p in parts:
+            if isinstance(p, str):      # nor at an operator written in the text (`η = 0.1`)
+                pieces.append(_OPERATOR_SPACE.sub(_KEEP, p))
+            else:
+                m = self.math.line(p)
+                pieces.append(m.replace(" ", _KEEP) if cell_len(m) <= width // 2 else m)
+        text = Text("", style=style) if head is None else head.copy()
+        text.append("".join(pieces), style=style)
+        for line in text.wrap(self.console, width):
+            fixed = Text(line.plain.replace(_KEEP, " "), style=line.style, end="")
+            fixed.spans = list(line.spans)
+            self.console.print(fixed, overflow="ignore", crop=False, no_wrap=True)
 
     def equation_lines(self, eq: Equation, width: int) -> list[str]:
         """The equation as lines, wrapped at a relation when it is wider than the terminal."""

@@ -7,8 +7,8 @@ import numpy as np
 from ...expr import (Abs, Add, Call, Deriv, Expr, Frac, Mat, Norm, Num, Paren, Pow, Rel, Seq, Sub,
                     Sum, Sym, Text, mul)
 from ...solution import Equation, Network, Note, Paragraph, Section, Solution, Table
-from ...ops.activations import activation_math
-from ...ops.losses import LOSSES
+from ...ops.activations import activation_op
+from ...ops.registry import losses
 from ..regularize.solve import _zero_note as zero_weight_note
 
 J = Sym("J")
@@ -70,7 +70,7 @@ def d(f, x) -> Deriv:
 
 
 def _fname(act) -> str:
-    return activation_math(act).name
+    return activation_op(act).name
 
 
 # --- forward ---------------------------------------------------------------------------------
@@ -140,7 +140,7 @@ def forward_summary(problem, step, names: Names) -> Section:
 # --- loss ------------------------------------------------------------------------------------
 def loss_section(problem, step, names: Names) -> Section:
     sec = Section("Loss")
-    lm = LOSSES[problem.loss]
+    lm = losses()[problem.loss]
     K = names.sizes[-1]
     N = step.X.shape[0]
     sym_pairs = [(Sym("y", sub="k"), Sym("y", hat=True, sub="k")) if K > 1 else
@@ -191,7 +191,7 @@ def backward_full(problem, step, names: Names) -> Section:
     sec = Section("Backward pass")
     sec.add(Paragraph("We start at the loss and pass the gradient back layer by layer, reusing ",
                       d(J, Sym("a")), " of the layer above (backpropagation)."))
-    lm = LOSSES[problem.loss]
+    lm = losses()[problem.loss]
     L, K = names.L, names.sizes[-1]
     N = step.X.shape[0]
     mean = names.batch and problem.reduction == "mean"
@@ -232,7 +232,7 @@ def backward_full(problem, step, names: Names) -> Section:
         lsec = Section(f"Layer {l}")
         sec.add(lsec)
         units = names.sizes[l]
-        am = activation_math(layer.activation)
+        am = activation_op(layer.activation)
         if not (l == L and step.shortcut):
             if l < L:
                 above = step.layers[l]
@@ -282,12 +282,8 @@ def backward_full(problem, step, names: Names) -> Section:
                         a_u = names.unit("a", l, j, s)
                         fp_sym = Call(am.name, (a_u,), prime=True)
                         parts = [d(J, a_u), mul(d(J, names.unit("h", l, j, s)), fp_sym)]
-                        if layer.activation.name in ("relu", "leaky_relu"):
-                            parts.append(mul(Num(ls.dJ_dh[s][j]),
-                                             Call(am.name, (Num(ls.a[s][j]),), prime=True)))
-                        elif layer.activation.name in ("sigmoid", "tanh"):
-                            parts.append(mul(Num(ls.dJ_dh[s][j]),
-                                             Paren(am.rule(None, Num(ls.h[s][j])))))
+                        parts.append(mul(Num(ls.dJ_dh[s][j]),
+                                         am.shown(Num(ls.a[s][j]), Num(ls.h[s][j]))))
                         parts.append(mul(Num(ls.dJ_dh[s][j]), Num(ls.fprime[s][j])))
                         parts.append(Num(ls.dJ_da[s][j]))
                         lsec.add(Equation(parts))
@@ -371,7 +367,7 @@ def backward_summary(problem, step, names: Names) -> Section:
         h, a = names.vec("h", l), names.vec("a", l)
         if l == L and not step.shortcut:
             sec.add(Equation([d(J, h), d(J, Sym("y", hat=True)), val(pick(ls.dJ_dh))]))
-        am = activation_math(layer.activation)
+        am = activation_op(layer.activation)
         if l == L and step.shortcut:
             rhs = Sub(Sym("y", hat=True), Sym("y"))
             if names.batch and problem.reduction == "mean":
@@ -515,12 +511,28 @@ def step_data(problem, step) -> dict:
         return x if batch or x is None else x[0]
     layers = []
     for ls in step.layers:
-        layers.append({
-            "W": ls.W, "b": ls.b, "a": per_sample(ls.a), "h": per_sample(ls.h),
-            "dJ_dh": per_sample(ls.dJ_dh), "dJ_da": per_sample(ls.dJ_da),
-            "dJ_dW": ls.dJ_dW, "dJ_db": ls.dJ_db, "W_new": ls.W_new, "b_new": ls.b_new,
-        })
-    return {"loss": step.loss, "output": per_sample(step.layers[-1].h), "layers": layers}
+        if ls.type == "dense":
+            layers.append({
+                "type": "dense",
+                "W": ls.W, "b": ls.b, "a": per_sample(ls.a), "h": per_sample(ls.h),
+                "dJ_dh": per_sample(ls.dJ_dh), "dJ_da": per_sample(ls.dJ_da),
+                "dJ_dW": ls.dJ_dW, "dJ_db": ls.dJ_db, "W_new": ls.W_new, "b_new": ls.b_new,
+            })
+        elif ls.type == "conv":
+            layers.append({
+                "type": "conv",
+                "K": ls.W, "b": ls.b, "a": per_sample(ls.a), "h": per_sample(ls.h),
+                "dJ_dh": per_sample(ls.dJ_dh), "dJ_da": per_sample(ls.dJ_da),
+                "dJ_dK": ls.dJ_dW, "dJ_db": ls.dJ_db, "K_new": ls.W_new, "b_new": ls.b_new,
+            })
+        else:
+            layers.append({"type": ls.type, "h": per_sample(ls.h),
+                           "dJ_dh": per_sample(ls.dJ_dh)})
+    dJ_dx = step.dJ_dx
+    if problem.input_shape is not None:      # as the input was written (H×W for one map)
+        dJ_dx = dJ_dx.reshape((dJ_dx.shape[0],) + tuple(problem.input_shape))
+    return {"loss": step.loss, "output": per_sample(step.layers[-1].h), "layers": layers,
+            "dJ_dx": per_sample(dJ_dx)}
 
 
 def explain(problem, steps, checks, detail: str) -> Solution:

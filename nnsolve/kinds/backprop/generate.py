@@ -26,8 +26,10 @@ def new_backprop(seed: int, sizes=(1, 2, 2, 1), activation: str = "relu",
                               "60)")
     rng = rng_for("backprop", seed)
     command = command or f"nnsolve new backprop --seed {seed}"
-    act = {"relu": "relu", "linear": "linear",
-           "leaky_relu": "{name: leaky_relu, alpha: 0.1}"}[activation]
+    from ...ops.registry import activation_class
+    # a slope (leaky ReLU's) of 0.1 keeps the numbers clean
+    act = f"{{name: {activation}, alpha: 0.1}}" if "alpha" in activation_class(activation).options \
+        else activation
     for attempt in range(MAX_TRIES):
         # the first tries use whole numbers only; later ones allow halves for variety
         frac = attempt > MAX_TRIES // 2
@@ -82,9 +84,10 @@ def _backprop_ok(text: str, activation: str, allow_zero: bool):
     for layer in step["layers"]:
         if all(v == 0 for v in np.asarray(layer["dJ_dW"]).ravel().tolist()):
             return None     # a layer that learns nothing teaches nothing
-    if not allow_zero and activation in ("relu", "leaky_relu"):
+    from ...ops.registry import activation_class
+    if not allow_zero and activation_class(activation).gated:
         for layer, spec in zip(step["layers"], problem.layers):
-            if spec.activation.name in ("relu", "leaky_relu") and \
+            if activation_class(spec.activation.name).gated and \
                     any(v == 0 for v in np.asarray(layer["a"]).ravel().tolist()):
                 return None
     return data

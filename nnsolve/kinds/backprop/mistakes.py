@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from fractions import Fraction
-
 import numpy as np
 
-from ...grading import ETA_MISTAKES, Variant, define, set_path
+from ...grading import Variant, define
 
 define("loss_factor_2", "factor 2 dropped", "the factor 2 of the squared loss dropped "
        "(∂J/∂ŷ = −(y − ŷ))")
@@ -15,53 +12,30 @@ define("relu_gate_ignored", "ReLU gate ignored", "the ReLU gate ignored (f′(a)
 
 
 def variants(problem, right: dict) -> list:
-    """The first step computed with each known mistake (by the solver's own ``compute_step``)."""
-    from .solve import compute_step
+    """The first step computed with each known mistake: one operation's rule swapped (the
+    loss's factor 2, the ReLU gate, the gradient's sign, η, the kernel flip, the padding), then
+    the solver's own ``compute_step`` and the JSON of a step (no copy of the maths here)."""
+    from ...grading import to_tree
+    from ...errors import NnsolveError
+    from .explain import step_data
+    from .solve import compute_step, known_mistakes
     params = [(l.W, l.b) for l in problem.layers]
 
-    def step_with(**mistake):
-        with np.errstate(over="ignore", invalid="ignore"):
-            return compute_step(problem, params, **mistake)
+    def tree(mistakes):
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                return to_tree(step_data(problem, compute_step(problem, params, mistakes)))
+        except (NnsolveError, ArithmeticError, ValueError):
+            return None     # a mistake that makes the problem unsolvable explains no value
 
-    def per_sample(x):
-        return x if problem.batch else x[0]
-
-    def tree_of(step, lr_factor, with_grads: bool) -> dict:
-        lr = problem.learning_rate * lr_factor
-        lr = lr if problem.exact else float(lr)
-        t: dict = {}
-        for i, ls in enumerate(step.layers, start=1):
-            if with_grads:
-                for k in ("dJ_dh", "dJ_da"):
-                    set_path(t, ("layers", i, k), np.asarray(per_sample(getattr(ls, k)),
-                                                         dtype=object))
-                set_path(t, ("layers", i, "dJ_dW"), np.asarray(ls.dJ_dW, dtype=object))
-                if ls.dJ_db is not None:
-                    set_path(t, ("layers", i, "dJ_db"), np.asarray(ls.dJ_db, dtype=object))
-            set_path(t, ("layers", i, "W_new"), np.asarray(ls.W - lr * ls.dJ_dW, dtype=object))
-            if ls.b is not None and problem.update_bias:
-                set_path(t, ("layers", i, "b_new"), np.asarray(ls.b - lr * ls.dJ_db, dtype=object))
-        return t
-
-    base = step_with()
-    steps = []
-    if problem.loss == "squared_error" or (problem.loss == "mse" and problem.Y.shape[1] == 1):
-        steps.append(("loss_factor_2", step_with(loss_scale=Fraction(1, 2))))
-    if any(l.activation.name in ("relu", "leaky_relu") for l in problem.layers):
-        steps.append(("relu_gate_ignored", step_with(relu_gate=False)))
-    flipped = replace(base, layers=[replace(ls, dJ_dh=-ls.dJ_dh, dJ_da=-ls.dJ_da,
-                                            dJ_dW=-ls.dJ_dW,
-                                            dJ_db=None if ls.dJ_db is None else -ls.dJ_db)
-                                    for ls in base.layers])
-    steps.append(("gradient_sign", flipped))
-    variants = [Variant((name,), tree_of(base, f, False)) for name, f in ETA_MISTAKES]
-    variants += [Variant((name,), tree_of(st, 1, True)) for name, st in steps]
-    variants += [Variant((sname, ename), tree_of(st, f, False))
-                 for sname, st in steps for ename, f in ETA_MISTAKES]
-    return variants
+    rules, etas = known_mistakes(problem)
+    out = [Variant((e,), tree((e,))) for e in etas]
+    out += [Variant((m,), tree((m,))) for m in rules]
+    out += [Variant((m, e), tree((m, e))) for m in rules for e in etas]
+    return [v for v in out if v.tree is not None]
 
 
-_BACKWARD = {"dJ_dh": 0, "dJ_da": 1, "dJ_dW": 2, "dJ_db": 3}
+_BACKWARD = {"dJ_dh": 0, "dJ_da": 1, "dJ_dW": 2, "dJ_dK": 2, "dJ_db": 3}
 
 
 def rank(path: tuple):
@@ -69,25 +43,30 @@ def rank(path: tuple):
     head = path[0]
     if head == "layers" and len(path) == 3:
         n, f = path[1], path[2]
-        if f in ("W", "b"):
+        if f in ("W", "K", "b", "type"):
             return (0, n, f == "b")
         if f in ("a", "h"):
             return (1, n, f == "h")
         if f in _BACKWARD:
             return (4, -n, _BACKWARD[f])
         return (5, n, f == "b_new")
-    return {"output": (2,), "loss": (3,)}.get(head, (6,))
+    if head == "steps" and len(path) > 2:      # a later step: after the first, in its order
+        return (7, path[1]) + rank(path[2:])
+    return {"output": (2,), "loss": (3,), "dJ_dx": (4, 0, 0)}.get(head, (6,))
 
 
 def stage(path: tuple) -> str:
     """The part of the solution a field belongs to, in words."""
     if path[0] == "layers" and len(path) == 3:
         n, f = path[1], path[2]
-        if f in ("W", "b"):
+        if f in ("W", "K", "b", "type"):
             return f"the parameters of layer {n}"
         if f in ("a", "h"):
             return f"forward pass, layer {n}"
         if f in _BACKWARD:
             return f"backward pass, layer {n}"
         return f"update, layer {n}"
-    return {"loss": "the loss", "output": "forward pass, the output"}.get(path[0], path[0])
+    if path[0] == "steps" and len(path) > 2:
+        return f"step {path[1]}, " + stage(path[2:])
+    return {"loss": "the loss", "output": "forward pass, the output",
+            "dJ_dx": "backward pass, the input"}.get(path[0], path[0])

@@ -1,7 +1,10 @@
 """Backpropagation: forward pass, loss, backward pass and gradient-descent update, step by step.
 
-``compute_step`` is the maths (vectorised over samples, exact or float64); ``solve`` runs the
-steps and has ``explain`` write each one out as a teaching assistant would.
+The network is a chain of operations of ``nnsolve/ops`` (dense, conv, pool, flatten, each
+activation), run by the engine there: ``compute_step`` builds the chain for the current
+parameters, runs it forward, starts the backward pass at the loss, and updates; a student's
+mistake is one operation's rule swapped (``mistakes=``), then the same computation runs.
+``solve`` runs the steps and has ``explain`` write each one out as a teaching assistant would.
 """
 
 from __future__ import annotations
@@ -11,17 +14,22 @@ from fractions import Fraction
 
 import numpy as np
 
+from ...arrays import as_float, exact
 from ...errors import ProblemError
-from .spec import BackpropProblem
 from ...ops import pnorm
-from ...ops.activations import activation_math
-from ...arrays import as_float, exact, like
-from ...ops.losses import LOSSES
+from ...ops.activations import activation_op
+from ...ops.dense import Dense, Flatten
+from ...ops.engine import Node, backward, forward
+from ...ops.registry import losses
+from .spec import BackpropProblem
 
 
 @dataclass
 class LayerStep:
-    """One layer's numbers in one step (arrays with a leading sample axis)."""
+    """One layer's numbers in one step (arrays with a leading sample axis).
+
+    For a conv layer ``W`` holds the kernels K (F×C×kh×kw) and ``dJ_dW`` their gradient; a pool
+    or flatten layer has only ``h`` and ``dJ_dh`` (and its input's gradient ``dJ_dx``)."""
 
     W: object
     b: object | None
@@ -35,6 +43,10 @@ class LayerStep:
     dJ_db: object = None
     W_new: object = None
     b_new: object = None
+    type: str = "dense"
+    x: object = None               # the layer's input (rows of samples)
+    dJ_dx: object = None           # ∂J/∂(the layer's input)
+    nodes: tuple = ()              # the engine's nodes of the layer (for the explanation)
 
 
 @dataclass
@@ -51,116 +63,151 @@ class Step:
     dJ_dyhat: object               # N × K
     scale: object                  # 1/N for mean, 1 for sum
     shortcut: bool = False         # softmax+cross-entropy or sigmoid+binary cross-entropy
+    dJ_dx: object = None           # ∂J/∂x of the network's input (rows of samples)
 
 
-def forward(layers, X):
-    """a and h of every layer, for every sample (rows of X)."""
-    out = []
-    H = X
-    for layer in layers:
-        A = H @ layer.W.T
-        if layer.b is not None:
-            A = A + layer.b
-        f = activation_math(layer.activation)
-        Hn = f.forward(A)
-        out.append((A, Hn))
-        H = Hn
-    return out
+def _swap(op, mistakes):
+    """The op with every rule that one of ``mistakes`` gets wrong swapped in."""
+    for m in mistakes:
+        if m in op.mistakes:
+            swapped = op.swapped(m)
+            if swapped is not None:
+                op = swapped
+    return op
 
 
-def compute_step(problem: BackpropProblem, params, *, loss_scale=1,
-                 relu_gate: bool = True) -> Step:
-    """One step: forward, loss, backward, update, for parameters [(W, b), ...].
+def network(problem: BackpropProblem, params, mistakes=()):
+    """The engine's chain for the layers with parameters [(W or K, b), ...]: a list of nodes,
+    and for each layer the slice of its nodes (a linear op and its activation, or one op)."""
+    nodes, spans = [], []
+    for layer, (w, b) in zip(problem.layers, params):
+        start = len(nodes)
+        t = getattr(layer, "type", "dense")
+        if t == "dense":
+            nodes.append(Node(_swap(Dense(), mistakes), {"W": w, "b": b}))
+        elif t == "conv":
+            nodes.append(Node(_swap(layer.op, mistakes), {"K": w, "b": b}))
+        elif t == "pool":
+            nodes.append(Node(_swap(layer.op, mistakes)))
+        else:
+            nodes.append(Node(Flatten()))
+        if t in ("dense", "conv"):
+            nodes.append(Node(_swap(activation_op(layer.activation), mistakes)))
+        spans.append((start, len(nodes)))
+    return nodes, spans
 
-    The keywords inject a student's mistake for ``nnsolve check`` (the defaults are the right
-    maths): ``loss_scale`` multiplies the loss gradient (1/2: the factor 2 of the squared loss
-    dropped), ``relu_gate=False`` takes (leaky) ReLU′ as 1 everywhere."""
-    from .spec import Layer
-    layers = [Layer(W, b, l.activation) for (W, b), l in zip(params, problem.layers)]
+
+def _scale(problem, N):
+    ex = problem.exact
+    if problem.reduction == "mean":
+        return Fraction(1, N) if ex else 1.0 / N
+    return Fraction(1) if ex else 1.0
+
+
+def _loss(problem, mistakes):
+    loss = losses()[problem.loss]
+    K = problem.Y.shape[1]
+    for m in mistakes:
+        if m in loss.mistakes_for(K):
+            loss = loss.swapped(m, K)
+    return loss
+
+
+def learning_rate(problem, mistakes=()):
+    """η, or the η that a learning-rate mistake applies."""
+    from ...ops.update import lr_factor
+    lr = problem.learning_rate * lr_factor(mistakes)
+    return lr if problem.exact else float(lr)
+
+
+def compute_step(problem: BackpropProblem, params, mistakes=()) -> Step:
+    """One step: forward, loss, backward, update, for parameters [(W or K, b), ...].
+
+    ``mistakes`` names student's mistakes to inject (``nnsolve check``): each operation that
+    knows one swaps in the wrong rule (the loss's factor 2, the ReLU gate, the gradient's sign,
+    η ×10, the kernel flip, the padding), and the step is computed as always."""
+    nodes, spans = network(problem, params, mistakes)
     X, Y = problem.X, problem.Y
     N = X.shape[0]
     ex = problem.exact
-    scale = (Fraction(1, N) if ex else 1.0 / N) if problem.reduction == "mean" else \
-        (Fraction(1) if ex else 1.0)
-    fwd = forward(layers, X)
-    yhat = fwd[-1][1]
-    loss_math = LOSSES[problem.loss]
+    scale = _scale(problem, N)
+    yhat = forward(nodes, X)
+    loss_math = _loss(problem, mistakes)
     try:
         sample_losses = np.array([loss_math.value(Y[s], yhat[s]) for s in range(N)],
                                  dtype=object if exact(yhat) and exact(Y) else float)
     except FloatingPointError as e:
         raise ProblemError(str(e), *problem.loss_where) from None
     data_loss = scale * sum(sample_losses.tolist(), Fraction(0) if ex else 0.0)
+    weights = [w for (w, _), l in zip(params, problem.layers)
+               if getattr(l, "type", "dense") in ("dense", "conv")]
     penalty = None
     if problem.regularization is not None:
         p, alpha = problem.regularization
-        penalty = sum((pnorm.penalty(l.W, p, alpha) for l in layers),
-                      Fraction(0) if ex else 0.0)
+        penalty = sum((pnorm.penalty(w, p, alpha) for w in weights), Fraction(0) if ex else 0.0)
     loss = data_loss + penalty if penalty is not None else data_loss
 
-    scale_grad = scale * (Fraction(loss_scale) if ex else float(loss_scale))
     with np.errstate(over="ignore"):     # −y/ŷ for ŷ below 1/1.8e308: see the shortcut
-        dJ_dyhat = np.stack([loss_math.gradient(Y[s], yhat[s]) for s in range(N)]) * scale_grad
-    last = layers[-1].activation.name
-    shortcut = (problem.loss, last) in (("cross_entropy", "softmax"),
-                                        ("binary_cross_entropy", "sigmoid"))
-    steps = []
-    G_h = dJ_dyhat
-    if shortcut and not np.all(np.isfinite(as_float(dJ_dyhat))):
-        # ∂J/∂ŷ beyond floating point (a tiny ŷ where y > 0) although J and ∂J/∂a = ŷ − y are
-        # finite: the shortcut does not need it, so it is left out rather than refusing the step
-        G_h = None
-    lr = problem.learning_rate if ex else float(problem.learning_rate)
-    for i in range(len(layers) - 1, -1, -1):
-        layer = layers[i]
-        A, H = fwd[i]
-        H_prev = X if i == 0 else fwd[i - 1][1]
-        f = activation_math(layer.activation)
-        fprime = None
-        if i == len(layers) - 1 and shortcut:
-            G_a = (H - Y) * scale_grad
-        elif layer.activation.name == "softmax":
-            Hf = as_float(H)
-            G_a = Hf * (as_float(G_h) - (as_float(G_h) * Hf).sum(axis=1, keepdims=True))
+        dJ_dyhat = np.stack([loss_math.gradient(Y[s], yhat[s]) for s in range(N)]) * scale
+    last = nodes[-1].op
+    shortcut = loss_math.shortcut is not None and getattr(last, "key", None) == loss_math.shortcut
+    if shortcut:
+        G_h = dJ_dyhat
+        if not np.all(np.isfinite(as_float(dJ_dyhat))):
+            # ∂J/∂ŷ beyond floating point (a tiny ŷ where y > 0) although J and ∂J/∂a = ŷ − y
+            # are finite: the shortcut does not need it, so it is left out rather than refusing
+            G_h = None
+        dJ_dx = backward(nodes, loss_math.shortcut_gradient(Y, yhat) * scale,
+                         start=len(nodes) - 2, upstream=G_h)
+    else:
+        dJ_dx = backward(nodes, dJ_dyhat)
+
+    from ...ops.update import GradientDescent
+    rule = GradientDescent(learning_rate(problem, mistakes))
+    out = []
+    for layer, (w, b), (s0, s1) in zip(problem.layers, params, spans):
+        t = getattr(layer, "type", "dense")
+        first, lastn = nodes[s0], nodes[s1 - 1]
+        if t in ("dense", "conv"):
+            lin, act = first, lastn
+            name = "W" if t == "dense" else "K"
+            dW_data = lin.grads[name]
+            dW = dW_data
+            if problem.regularization is not None:
+                p, alpha = problem.regularization
+                dW = dW_data + pnorm.gradient(w, p, alpha)
+            db = lin.grads["b"]
+            W_new = rule.step(w, dW)
+            b_new = None
+            if b is not None:
+                b_new = rule.step(b, db) if problem.update_bias else b.copy()
+            out.append(LayerStep(W=w, b=b, a=lin.y, h=act.y, dJ_dh=act.g, fprime=act.cache,
+                                 dJ_da=lin.g, dJ_dW=dW, dJ_dW_data=dW_data, dJ_db=db,
+                                 W_new=W_new, b_new=b_new, type=t, x=lin.x, dJ_dx=lin.gx,
+                                 nodes=tuple(nodes[s0:s1])))
         else:
-            fprime = f.derivative(A, H)
-            if not relu_gate and layer.activation.name in ("relu", "leaky_relu"):
-                fprime = like(fprime, np.ones(fprime.shape, dtype=int))
-            G_a = G_h * fprime
-        dW_data = G_a.T @ H_prev
-        dW = dW_data
-        if problem.regularization is not None:
-            p, alpha = problem.regularization
-            dW = dW_data + pnorm.gradient(layer.W, p, alpha)
-        db = G_a.sum(axis=0) if layer.b is not None else None
-        W_new = layer.W - lr * dW
-        b_new = None
-        if layer.b is not None:
-            b_new = layer.b - lr * db if problem.update_bias else layer.b.copy()
-        steps.append(LayerStep(W=layer.W, b=layer.b, a=A, h=H, dJ_dh=G_h, fprime=fprime,
-                               dJ_da=G_a, dJ_dW=dW, dJ_dW_data=dW_data, dJ_db=db, W_new=W_new,
-                               b_new=b_new))
-        if i > 0:     # ∂J/∂x of the input is never shown: skip that (large) product
-            G_h = G_a @ layer.W
-    steps.reverse()
-    return Step(X=X, Y=Y, layers=steps, sample_losses=sample_losses, data_loss=data_loss,
-                penalty=penalty, loss=loss, dJ_dyhat=dJ_dyhat, scale=scale, shortcut=shortcut)
+            out.append(LayerStep(W=None, b=None, a=None, h=first.y, dJ_dh=first.g, type=t,
+                                 x=first.x, dJ_dx=first.gx, nodes=(first,)))
+    return Step(X=X, Y=Y, layers=out, sample_losses=sample_losses, data_loss=data_loss,
+                penalty=penalty, loss=loss, dJ_dyhat=dJ_dyhat, scale=scale, shortcut=shortcut,
+                dJ_dx=dJ_dx)
 
 
 def loss_at(problem: BackpropProblem, params) -> float:
     """J for given parameters, in float64 (for the finite-difference check)."""
-    from .spec import Layer
-    layers = [Layer(as_float(W), None if b is None else as_float(b), l.activation)
-              for (W, b), l in zip(params, problem.layers)]
+    from dataclasses import replace
+    fparams = [(None if w is None else as_float(w), None if b is None else as_float(b))
+               for w, b in params]
+    nodes, _ = network(replace(problem, exact=False), fparams)
     X, Y = as_float(problem.X), as_float(problem.Y)
-    yhat = forward(layers, X)[-1][1]
-    lm = LOSSES[problem.loss]
+    yhat = forward(nodes, X)
+    lm = losses()[problem.loss]
     total = sum(float(lm.value(Y[s], yhat[s])) for s in range(X.shape[0]))
     scale = 1.0 / X.shape[0] if problem.reduction == "mean" else 1.0
     J = scale * total
     if problem.regularization is not None:
         p, alpha = problem.regularization
-        J += sum(float(pnorm.penalty(l.W, p, alpha)) for l in layers)
+        J += sum(float(pnorm.penalty(w, p, alpha)) for w, _ in fparams if w is not None)
     return J
 
 
@@ -169,10 +216,12 @@ def finite_differences(problem, params, max_checks: int = 400, eps: float = 1e-6
 
     Returns rows (layer index, 'W' or 'b', index tuple, numeric value); for large networks a
     fixed pseudo-random subset of at most ``max_checks`` parameters."""
-    base = [(as_float(W).copy(), None if b is None else as_float(b).copy()) for W, b in params]
+    base = [(None if W is None else as_float(W).copy(), None if b is None else as_float(b).copy())
+            for W, b in params]
     slots = []
     for li, (W, b) in enumerate(base):
-        slots += [(li, "W", idx) for idx in np.ndindex(W.shape)]
+        if W is not None:
+            slots += [(li, "W", idx) for idx in np.ndindex(W.shape)]
         if b is not None:
             slots += [(li, "b", idx) for idx in np.ndindex(b.shape)]
     if len(slots) > max_checks:
@@ -194,7 +243,12 @@ def finite_differences(problem, params, max_checks: int = 400, eps: float = 1e-6
 
 def is_small(problem: BackpropProblem) -> bool:
     """Small enough for every weight and unit to be written out (about a screenful per part)."""
-    n_params = sum(l.W.size + (0 if l.b is None else l.b.size) for l in problem.layers)
+    n_params = sum((0 if l.W is None else l.W.size) + (0 if l.b is None else l.b.size)
+                   for l in problem.layers)
+    if problem.cnn:
+        # every window of every layer written out: about a screenful of windows
+        cells = sum(int(np.prod(s)) for s in problem.shapes[1:])
+        return n_params <= 60 and cells <= 80 and problem.X.shape[0] <= 2
     widest = max([problem.X.shape[1]] + [l.W.shape[0] for l in problem.layers])
     return n_params <= 40 and widest <= 8 and problem.X.shape[0] <= 4
 
@@ -207,7 +261,7 @@ def _finite(step: Step) -> bool:
     """Every number of a step is finite and fits a float (the JSON contract needs it).
 
     ∂J/∂ŷ is checked as the output layer's ∂J/∂h (the same array)."""
-    arrays = [np.array([step.loss], dtype=object)]
+    arrays = [np.array([step.loss], dtype=object), step.dJ_dx]
     for l in step.layers:
         arrays += [a for a in (l.a, l.h, l.dJ_dh, l.dJ_da, l.dJ_dW, l.dJ_db, l.W_new, l.b_new)
                    if a is not None]
@@ -237,9 +291,8 @@ def _too_long(step: Step) -> bool:
 def _in_float(problem: BackpropProblem) -> BackpropProblem:
     """The same problem computed in float64."""
     from dataclasses import replace
-    from .spec import Layer
-    layers = [Layer(as_float(l.W), None if l.b is None else as_float(l.b), l.activation)
-              for l in problem.layers]
+    layers = [replace(l, W=None if l.W is None else as_float(l.W),
+                      b=None if l.b is None else as_float(l.b)) for l in problem.layers]
     return replace(problem, layers=layers, X=as_float(problem.X), Y=as_float(problem.Y),
                    exact=False)
 
@@ -280,3 +333,19 @@ def solve(problem: BackpropProblem, options):
         params = [(l.W_new, l.b_new) for l in step.layers]
     detail = options.detail or ("full" if is_small(problem) else "summary")
     return explain(problem, steps, checks, detail)
+
+
+def known_mistakes(problem: BackpropProblem):
+    """The mistakes that some rule of this network's operations knows, in the order a student
+    meets them going backward (the loss, then the layers' ops, the sign last), and the
+    learning-rate mistakes of the update."""
+    from ...ops.update import ETA_MISTAKES
+    nodes, _ = network(problem, [(l.W, l.b) for l in problem.layers])
+    K = problem.Y.shape[1]
+    found = [m for m in _loss(problem, ()).mistakes_for(K) if m != "gradient_sign"]
+    for n in nodes:
+        for m, make in n.op.mistakes.items():
+            if m not in found and make(n.op) is not None:
+                found.append(m)
+    found.append("gradient_sign")
+    return found, list(ETA_MISTAKES)

@@ -7,9 +7,9 @@ from fractions import Fraction
 
 from ...load.yamldoc import describe
 from ...numbers import format_number
+from ...ops.registry import losses
 from ..common import Activation, choose_exact, parse_activation, to_mode
 
-LOSSES = ("squared_error", "half_squared_error", "mse", "cross_entropy", "binary_cross_entropy")
 FIELDS = ["kind", "title", "input", "target", "samples", "layers", "loss", "learning_rate",
           "steps", "reduction", "regularization", "update_bias"]
 
@@ -21,6 +21,7 @@ class Layer:
     W: object
     b: object | None
     activation: Activation
+    type: str = "dense"
 
 
 @dataclass
@@ -44,6 +45,13 @@ class BackpropProblem:
     # its `loss` (an infinite loss)
     where: tuple = (None, None, None, None)
     loss_where: tuple = (None, None, None, "loss")
+    input_shape: tuple | None = None      # one sample's input as written (None: a vector)
+    shapes: tuple = ()                    # each layer's output shape (0: the input), no batch
+
+    @property
+    def cnn(self) -> bool:
+        """The network has conv, pool or flatten layers (its input is C×H×W maps)."""
+        return any(l.type != "dense" for l in self.layers)
 
 
 def _vector(doc, what):
@@ -100,7 +108,7 @@ def parse(doc) -> BackpropProblem:
                                           f"has {prev} unit{'s' * (prev != 1)}), got {W.shape[1]}")
         layers.append(Layer(W, b, act))
     n_in, n_out = layers[0].W.shape[1], layers[-1].W.shape[0]
-    loss = doc["loss"].text(LOSSES, what="loss")   # after the layers, as in a file: errors in order
+    loss = doc["loss"].text(list(losses()), what="loss")   # after the layers, as in a file: errors in order
 
     has_single = doc.has("input") or doc.has("target")
     if doc.has("samples"):

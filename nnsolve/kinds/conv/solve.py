@@ -12,7 +12,7 @@ import numpy as np
 from ...arrays import exact as is_exact
 from ...arrays import zeros_like_mode
 from ...expr import Add, Call, Mat, Mul, Num, Paren, Rel, Seq, Sym
-from ...ops.activations import activation_math
+from ...ops.activations import activation_op
 from ...sizes import conv_out
 from ...solution import Equation, Grid, Note, Paragraph, Section, Solution
 from ..shape.solve import size_equations
@@ -240,9 +240,9 @@ def solve(p: ConvProblem, options) -> Solution:
     def show(a) -> bool:
         return options.detail == "full" or np.asarray(a).size <= SHOW_MATRIX
 
-    act = activation_math(p.activation) if p.activation is not None \
+    act = activation_op(p.activation) if p.activation is not None \
         and p.activation.name != "linear" else None
-    O = act.forward(Z) if act is not None else Z
+    O = act.f(Z) if act is not None else Z
     zname = "Z" if act is not None else "O"
 
     blocks: list = []

@@ -9,7 +9,7 @@ import numpy as np
 from ...grading import rank_by_order, ETA_MISTAKES, Variant, define, field_name
 
 define("pnorm_sign_lost", "|w| lost", "the absolute value of the p-norm lost: α·p·wᵢ^(p−1) "
-       "instead of α·p·|wᵢ|^(p−1)·sign(wᵢ) (the seed's eq. 58/63)")
+       "(the derivative of α·Σᵢ wᵢᵖ) instead of α·p·|wᵢ|^(p−1)·sign(wᵢ)")
 define("pnorm_factor_p", "factor p dropped", "the factor p of the derivative dropped")
 
 

@@ -109,7 +109,7 @@ def derivation(p, alpha) -> list:
         loss.add(Paragraph("here with ", Rel(P, "=", Num(p)),
                            *([", ", Rel(ALPHA, "=", Num(alpha))] if alpha is not None else []),
                            "."))
-    loss.add(Note("A common shortcut (the seed sheet's eq. 58) writes ", Sum(Pow(wi, P), index="i"),
+    loss.add(Note("A common shortcut writes ", Sum(Pow(wi, P), index="i"),
                   " without the absolute value. That is the same sum only for even p: for odd "
                   "p the negative weights would lower the penalty, and for non-integer p, ",
                   Pow(wi, P), " is not a real number when ", Rel(wi, "<", Num(0)), "."))
@@ -208,25 +208,31 @@ def _meaning(p):
     return None
 
 
+def _shortcut_named(wi):
+    """What the shortcut is, in the note that names it: the derivative of α Σᵢ wᵢᵖ."""
+    return (" (the derivative of ", juxt(ALPHA, Sum(Pow(wi, P), index="i")),
+            ", the absolute value dropped)")
+
+
 def _seed_note(p):
     wi = w_("i")
     right = dot(ALPHA, P, Pow(Abs(wi), Sub(P, Num(1))), sign(wi))
     seed = seed_formula(None, wi)
     if p is None:
-        return Note("The shortcut ", seed, " (the seed sheet's eq. 63) equals ", right, " only when p is "
+        return Note("The shortcut ", seed, *_shortcut_named(wi), " equals ", right, " only when p is "
                     "even or ", Rel(wi, ">", Num(0)), ". For odd p and ", Rel(wi, "<", Num(0)),
                     " it has the wrong sign (", Pow(wi, Sub(P, Num(1))),
                     " is then positive), and for non-integer p it is not a real number when ",
                     Rel(wi, "<", Num(0)), ".")
     p = Fraction(p)
     if p.denominator == 1 and p % 2 == 0:
-        return Note("For even p = ", Num(p), " this agrees with the shortcut (the seed sheet's eq. 63) ",
-                    seed_formula(p, wi), ".")
+        return Note("For even p = ", Num(p), " this agrees with the shortcut ",
+                    seed_formula(p, wi), *_shortcut_named(wi), ".")
     if p.denominator == 1:
-        return Note("For odd p = ", Num(p), " the shortcut (the seed sheet's eq. 63) ", seed_formula(p, wi),
+        return Note("For odd p = ", Num(p), " the shortcut ", seed_formula(p, wi), *_shortcut_named(wi),
                     " has the wrong sign for negative weights: ", Pow(wi, Num(p - 1)),
                     " is positive for every nonzero ", wi, ".")
-    return Note("For non-integer p = ", Num(p), " the shortcut (the seed sheet's eq. 63) ", seed_formula(p, wi),
+    return Note("For non-integer p = ", Num(p), " the shortcut ", seed_formula(p, wi), *_shortcut_named(wi),
                 " is in general not a real number for negative weights; the right value "
                 "uses ", Abs(wi), ".")
 
@@ -441,7 +447,7 @@ def _numeric_seed_note(p, alpha, w, grad):
     more = ""
     if len(negative) > len(rows):
         more = f" (the first {len(rows)} of {len(negative)} negative weights)"
-    return [Note("The shortcut ", seed_formula(None, w_("i")), " (the seed sheet's eq. 63) gives other "
+    return [Note("The shortcut ", seed_formula(None, w_("i")), *_shortcut_named(w_("i")), " gives other "
                  "values for the negative weights: ", *why, ". The right values are ",
                  dot(ALPHA, P, Pow(Abs(w_("i")), Sub(P, Num(1))), sign(w_("i"))), more, "."),
             Table(["weight", "value", "right gradient", "the shortcut"], rows)]

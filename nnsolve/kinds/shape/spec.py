@@ -14,8 +14,19 @@ from ...sizes import conv_out, effective_kernel, pool_out, pool_padding_fits, tr
 from ..conv.spec import Pads, Pair, ints_from_text, padding_from_doc, pair_from_doc, resolve_padding
 
 FIELDS = ["kind", "title", "input", "layers", "compare_dense"]
-ACTIVATION_LAYERS = ("relu", "leaky_relu", "sigmoid", "tanh", "softmax", "linear", "identity")
-LAYER_TYPES = ("conv", "conv_transpose", "pool", "flatten", "dense") + ACTIVATION_LAYERS
+STRUCTURAL_LAYERS = ("conv", "conv_transpose", "pool", "flatten", "dense")
+
+
+def layer_types() -> tuple:
+    """Every layer name: the structural ones, then each activation of the registry (and its
+    other names), which keeps the shape."""
+    from ...ops.registry import activation_names
+    return STRUCTURAL_LAYERS + tuple(activation_names(with_aliases=True))
+
+
+def _canonical(name: str) -> str:
+    from ...ops.registry import aliases
+    return aliases().get(name, name)
 LAYER_KEYS = {
     "conv": ["filters", "kernel", "stride", "padding", "dilation", "bias"],
     "conv_transpose": ["filters", "kernel", "stride", "padding", "output_padding", "dilation",
@@ -86,17 +97,17 @@ def _where(doc) -> tuple:
 
 def _layer(item) -> Layer:
     if item.is_scalar:
-        name = item.text(LAYER_TYPES, what="layer")
+        name = item.text(layer_types(), what="layer")
         if name in LAYER_KEYS and LAYER_KEYS[name]:
             raise item.error(f"a {name} layer needs its settings: `{name}: {{...}}`")
-        return Layer("linear" if name == "identity" else name, where=_where(item))
+        return Layer(_canonical(name), where=_where(item))
     if not item.is_map or len(item.field_names()) != 1:
         raise item.error("expected a layer: a name (relu, flatten) or one `type: {settings}`, "
                          "e.g. `conv: {filters: 16, kernel: 3}`")
-    item.keys(LAYER_TYPES)
+    item.keys(list(layer_types()))
     name = item.field_names()[0]
     body = item.get(name)
-    layer = Layer("linear" if name == "identity" else name, where=_where(item))
+    layer = Layer(_canonical(name), where=_where(item))
     if name not in LAYER_KEYS:
         if body is not None:
             raise body.error(f"{name} takes no settings here")
