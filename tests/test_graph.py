@@ -405,6 +405,15 @@ def test_check_names_the_likely_mistakes(tmp_path):
     assert by["gradients.x"]["mistake"]["names"] == ["sum_missing"]
 
 
+def test_check_names_the_relu_gate_ignored(tmp_path):
+    problem = "kind: graph\ninputs: {w: 2, x: -1, y: 3}\nnodes:\n  a: w * x\n  h: relu(a)\n  f: h * y\n"
+    # right: a = −2, the gate is shut: ∂f/∂w = 0; with the gate ignored, y · x = −3
+    r, fields = _answers(tmp_path, problem, "  gradients: {w: -3, a: 3}\n")
+    by = {f["field"]: f for f in fields}
+    assert by["gradients.w"]["mistake"]["names"] == ["relu_gate_ignored"]
+    assert by["gradients.a"]["mistake"]["names"] == ["relu_gate_ignored"]
+
+
 def test_check_grades_every_value_and_gradient_and_steps(tmp_path):
     problem = open(os.path.join(PROBLEMS, "graph-descent.yaml")).read()
     r, fields = _answers(tmp_path, problem,

@@ -403,19 +403,27 @@ def _activation(name: str) -> ScalarOp:
         v = a.ravel()[0]
         return v if isinstance(v, Fraction) else _float(v)
 
+    # the activation's f and f′ (``forward``/``derivative`` in the registry's first form)
+    f = getattr(act, "f", None) or act.forward
+    fprime = getattr(act, "fprime", None) or act.derivative
+
     def forward(args):
-        return number(act.forward(array(args[0])))
+        return number(f(array(args[0])))
 
     def local(args, out, need=None):
-        return (number(act.derivative(array(args[0]), array(out))),)
+        return (number(fprime(array(args[0]), array(out))),)
 
     def rule(args, out, values):
         return (act.rule(args[0], out),)
 
-    gate = {"relu": "a ReLU gate passes the upstream gradient where its input is positive and "
-                    "blocks it (0) elsewhere, ReLU′(0) = 0"}.get(name)
+    gate, mistakes = None, {}
+    if name == "relu":
+        gate = ("a ReLU gate passes the upstream gradient where its input is positive and "
+                "blocks it (0) elsewhere, ReLU′(0) = 0")
+        mistakes = {"relu_gate_ignored": (lambda args, out, need=None: (_one(args[0]),),
+                                          lambda args, out, values: (Num(1),))}
     return ScalarOp(name, 1, act.name, forward, local,
-                    lambda a: Call(act.name, (a[0],)), rule, gate)
+                    lambda a: Call(act.name, (a[0],)), rule, gate, mistakes)
 
 
 for _name in ("sigmoid", "tanh", "relu"):

@@ -1,6 +1,7 @@
 """graph's likely mistakes, each the graph re-solved with one rule swapped: a multiply's local
-gradient not swapped, the sign of a subtraction's (or a division's) second input lost, a sum
-over two paths missing (only one path kept), every gradient's sign flipped, η mistaken."""
+gradient not swapped, the sign of a subtraction's (or a division's) second input lost, the ReLU
+gate ignored, a sum over two paths missing (only one path kept), every gradient's sign flipped,
+η mistaken."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ define("sum_missing", "sum over paths missing", "a sum over paths missing: where
        "several nodes, only one path's gradient kept")
 
 # the op mistakes: the name of the swapped rule, and the op it is in
-OP_MISTAKES = (("mul_not_swapped", "mul"), ("sub_sign", "sub"), ("div_sign", "div"))
+OP_MISTAKES = (("mul_not_swapped", "mul"), ("sub_sign", "sub"), ("div_sign", "div"),
+               ("relu_gate_ignored", "relu"))
 
 
 def _tree(problem, **how) -> dict | None:
