@@ -141,10 +141,8 @@ class MarkdownRenderer(LinePrinter):
             if i:
                 lines.append("")
             lines.extend(piece)
-        fence = "```"
-        while any(fence in l for l in lines):
-            fence += "`"
-        self.emit(fence + "text", *lines, fence, "")
+        # an indented code block: monospace on GitHub, and nothing in it is read as Markdown
+        self.emit(*[("    " + l) if l else "" for l in lines], "")
 
 
 def render_markdown(solution: Solution, options: RenderOptions) -> str:
