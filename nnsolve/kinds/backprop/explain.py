@@ -10,6 +10,8 @@ from ...solution import Equation, Network, Note, Paragraph, Section, Solution, T
 from ...ops.activations import activation_op
 from ...ops.registry import losses
 from ..regularize.solve import _zero_note as zero_weight_note
+from . import svm, training
+from .solve import loss_math
 
 J = Sym("J")
 ETA = Sym("eta")
@@ -140,7 +142,7 @@ def forward_summary(problem, step, names: Names) -> Section:
 # --- loss ------------------------------------------------------------------------------------
 def loss_section(problem, step, names: Names) -> Section:
     sec = Section("Loss")
-    lm = losses()[problem.loss]
+    lm = loss_math(problem)
     K = names.sizes[-1]
     N = step.X.shape[0]
     sym_pairs = [(Sym("y", sub="k"), Sym("y", hat=True, sub="k")) if K > 1 else
@@ -149,10 +151,13 @@ def loss_section(problem, step, names: Names) -> Section:
     if problem.loss == "cross_entropy":
         sec.add(Paragraph("Cross-entropy with the softmax output: the loss is −log of the "
                           "probability given to the target class."))
-    symbolic = lm.formula(sym_pairs, K, symbolic=True)
-    if names.batch:
-        sec.add(Equation([data_sym, symbolic]))
-    for s in range(N):
+    if problem.loss == "hinge":
+        sec.add(*svm.loss_blocks(problem, step, names))
+    else:
+        symbolic = lm.formula(sym_pairs, K, symbolic=True)
+        if names.batch:
+            sec.add(Equation([data_sym, symbolic]))
+    for s in range(N if problem.loss != "hinge" else 0):
         pairs = [(Num(step.Y[s][k]), Num(step.layers[-1].h[s][k])) for k in range(K)]
         lhs = J if not names.batch else Sym("L", sub=s + 1)
         if problem.regularization is not None and not names.batch:
@@ -191,7 +196,7 @@ def backward_full(problem, step, names: Names) -> Section:
     sec = Section("Backward pass")
     sec.add(Paragraph("We start at the loss and pass the gradient back layer by layer, reusing ",
                       d(J, Sym("a")), " of the layer above (backpropagation)."))
-    lm = losses()[problem.loss]
+    lm = loss_math(problem)
     L, K = names.L, names.sizes[-1]
     N = step.X.shape[0]
     mean = names.batch and problem.reduction == "mean"
@@ -214,7 +219,9 @@ def backward_full(problem, step, names: Names) -> Section:
             " together, the gradient at the output layer's input simplifies to ",
             Equation_inline([d(J, Sym("a", sup=L, sub="k")),
                              Sub(Sym("y", hat=True, sub="k"), Sym("y", sub="k"))]), "."))
-    for s in range(N):
+    if problem.loss == "hinge":
+        out_sec.add(*svm.gradient_blocks(problem, step, names, one_over(N) if mean else None))
+    for s in range(N if problem.loss != "hinge" else 0):
         for k in range(K):
             y, p = names.out("y", k, s), names.out("yhat", k, s)
             y_n, p_n = Num(step.Y[s][k]), Num(step.layers[-1].h[s][k])
@@ -367,6 +374,8 @@ def backward_summary(problem, step, names: Names) -> Section:
         h, a = names.vec("h", l), names.vec("a", l)
         if l == L and not step.shortcut:
             sec.add(Equation([d(J, h), d(J, Sym("y", hat=True)), val(pick(ls.dJ_dh))]))
+            if problem.loss == "hinge" and svm.at_kink(problem, step):
+                sec.add(svm.KINK_NOTE)
         am = activation_op(layer.activation)
         if l == L and step.shortcut:
             rhs = Sub(Sym("y", hat=True), Sym("y"))
@@ -528,6 +537,8 @@ def step_data(problem, step) -> dict:
         else:
             layers.append({"type": ls.type, "h": per_sample(ls.h),
                            "dJ_dh": per_sample(ls.dJ_dh)})
+        if problem.optimizer is not None and ls.traces is not None:
+            layers[-1]["state"] = training.state_data(problem.optimizer, ls.traces)
     dJ_dx = step.dJ_dx
     if problem.input_shape is not None:      # as the input was written (H×W for one map)
         dJ_dx = dJ_dx.reshape((dJ_dx.shape[0],) + tuple(problem.input_shape))
@@ -546,7 +557,8 @@ def explain(problem, steps, checks, detail: str) -> Solution:
             loss_section(problem, step, names),
             backward_full(problem, step, names) if full else backward_summary(problem, step,
                                                                                names),
-            update_section(problem, step, names, full),
+            update_section(problem, step, names, full) if problem.optimizer is None else
+            training.update_section(problem, step, names, full, i + 1),
         ]
         if checks:
             parts.append(verify_section(names, step, checks[i]))

@@ -10,8 +10,9 @@ from ...numbers import format_number
 from ...ops.registry import losses
 from ..common import Activation, choose_exact, parse_activation, to_mode
 
+CLASS_LOSSES = ("cross_entropy", "hinge")     # a target may be a class index
 FIELDS = ["kind", "title", "input", "target", "samples", "layers", "loss", "learning_rate",
-          "steps", "reduction", "regularization", "update_bias"]
+          "steps", "reduction", "regularization", "update_bias", "optimizer", "margin"]
 
 
 @dataclass
@@ -47,6 +48,8 @@ class BackpropProblem:
     loss_where: tuple = (None, None, None, "loss")
     input_shape: tuple | None = None      # one sample's input as written (None: a vector)
     shapes: tuple = ()                    # each layer's output shape (0: the input), no batch
+    optimizer: object = None   # an ops.optim.Optimizer, or None: plain gradient descent
+    margin: Fraction = Fraction(1)   # Δ of the hinge loss
 
     @property
     def cnn(self) -> bool:
@@ -63,7 +66,7 @@ def _target(doc, loss, units):
     """A target vector; for cross-entropy a whole number is a 0-based class index."""
     import numpy as np
     a = doc.array(ndims=(0, 1), what="a target")
-    if a.ndim == 0 and loss == "cross_entropy" and units > 1:
+    if a.ndim == 0 and loss in CLASS_LOSSES and units > 1:
         k = a[()]
         if not (isinstance(k, Fraction) and k.denominator == 1) or not 0 <= k < units:
             raise doc.error(f"expected a class index 0..{units - 1} (or a one-hot vector of "
@@ -79,7 +82,9 @@ def _where(doc) -> tuple:
 
 def parse(doc) -> BackpropProblem:
     """Build a BackpropProblem from a problem file, checking every field and shape."""
-    doc.keys(FIELDS, required=["layers", "loss", "learning_rate"])
+    od = doc.get("optimizer")
+    lr_in_optimizer = od is not None and od.is_map and od.has("learning_rate")
+    doc.keys(FIELDS, required=["layers", "loss"] + ([] if lr_in_optimizer else ["learning_rate"]))
     title = doc["title"].text(what="a title") if doc.get("title") is not None else None
     layers = []
     layer_docs = doc["layers"].items()
@@ -125,7 +130,13 @@ def parse(doc) -> BackpropProblem:
         X, Y = x.reshape(1, -1), y.reshape(1, -1)
         batch = False
 
-    lr = doc["learning_rate"].number(positive=True, what="a learning rate")
+    lr = doc["learning_rate"].number(positive=True, what="a learning rate") \
+        if doc.get("learning_rate") is not None or not lr_in_optimizer else None
+    optimizer = None
+    if od is not None:
+        from ..optimizer import parse_optimizer
+        optimizer = parse_optimizer(od, lr)
+        lr = optimizer.lr
     steps = doc["steps"].integer(positive=True, what="a number of steps") \
         if doc.get("steps") is not None else 1
     if steps > 1000:
@@ -138,6 +149,11 @@ def parse(doc) -> BackpropProblem:
         rd.keys(["p", "alpha"], required=["p", "alpha"])
         reg = (rd["p"].number(positive=True, what="p"),
                rd["alpha"].number(nonnegative=True, what="alpha"))
+    margin = Fraction(1)
+    if doc.get("margin") is not None:
+        if loss != "hinge":
+            raise doc["margin"].error(f"a margin is for `loss: hinge`, not {loss}")
+        margin = doc["margin"].number(nonnegative=True, what="a margin")
     update_bias = doc["update_bias"].boolean() if doc.get("update_bias") is not None else True
     _check_size(doc, layers, X.shape[0], steps)
     _check_loss_fits(doc, loss, layers, Y)
@@ -148,7 +164,9 @@ def parse(doc) -> BackpropProblem:
         l.W = to_mode(l.W, exact)
         l.b = to_mode(l.b, exact) if l.b is not None else None
     return BackpropProblem(layers=layers, X=to_mode(X, exact), Y=to_mode(Y, exact), loss=loss,
-                           learning_rate=lr, steps=steps, batch=batch, reduction=reduction,
+                           learning_rate=lr, optimizer=optimizer, margin=margin, steps=steps,
+                           batch=batch,
+                           reduction=reduction,
                            regularization=reg, update_bias=update_bias, exact=exact, title=title,
                            where=_where(doc), loss_where=_where(doc["loss"]))
 
@@ -176,6 +194,16 @@ def _check_loss_fits(doc, loss, layers, Y):
     if loss == "binary_cross_entropy" and out != "sigmoid":
         raise doc["loss"].error(f"binary_cross_entropy needs a sigmoid output layer (layer "
                                 f"{len(layers)} is {out})")
+    if loss == "hinge":
+        if out != "linear":
+            raise doc["loss"].error(f"hinge scores the classes with a linear output layer (layer "
+                                    f"{len(layers)} is {out})")
+        if layers[-1].W.shape[0] < 2:
+            raise doc["loss"].error("hinge needs at least 2 classes (output units)")
+        Yf = np.asarray(Y.tolist(), dtype=float)
+        where = doc.get("target") or doc.get("samples")
+        if not (np.all((Yf == 0) | (Yf == 1)) and np.all(Yf.sum(axis=1) == 1)):
+            raise where.error("hinge needs a class index or a one-hot target")
     if loss in ("cross_entropy", "binary_cross_entropy"):
         Yf = np.asarray(Y.tolist(), dtype=float)
         where = doc.get("target") or doc.get("samples")
@@ -213,7 +241,7 @@ def _samples(doc, loss, n_in, n_out):
         Yd = doc["targets"]
         Y = Yd.array(ndims=(1, 2), what="targets (one row per sample)")
         if Y.ndim == 1:
-            if loss == "cross_entropy" and n_out > 1:
+            if loss in CLASS_LOSSES and n_out > 1:
                 Y = _onehot(Yd, Y, n_out)
             else:
                 Y = Y.reshape(-1, 1) if n_out == 1 else Y.reshape(1, -1)
