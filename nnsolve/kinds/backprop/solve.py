@@ -90,6 +90,10 @@ def network(problem: BackpropProblem, params, mistakes=()):
             nodes.append(Node(_swap(layer.op, mistakes), {"K": w, "b": b}))
         elif t == "pool":
             nodes.append(Node(_swap(layer.op, mistakes)))
+        elif t == "batchnorm":
+            from ...ops.batchnorm import BatchNormOp
+            nodes.append(Node(_swap(BatchNormOp(layer.epsilon), mistakes),
+                              {"gamma": w, "beta": b}))
         else:
             nodes.append(Node(Flatten()))
         if t in ("dense", "conv"):
@@ -204,6 +208,19 @@ def compute_step(problem: BackpropProblem, params, mistakes=(), update=None) -> 
                                  dJ_da=lin.g, dJ_dW=dW, dJ_dW_data=dW_data, dJ_db=db,
                                  W_new=W_new, b_new=b_new, type=t, x=lin.x, dJ_dx=lin.gx,
                                  nodes=tuple(nodes[s0:s1]), traces=traces))
+        elif t == "batchnorm":
+            # γ and β are parameters like W and b; β is updated even with update_bias: false
+            dg, dbeta = first.grads["gamma"], first.grads["beta"]
+            traces = {} if update is not None else None
+            if update is not None:
+                g_new, traces["gamma"] = update(li, "gamma", w, dg)
+                beta_new, traces["beta"] = update(li, "beta", b, dbeta)
+            else:
+                g_new, beta_new = rule.step(w, dg), rule.step(b, dbeta)
+            out.append(LayerStep(W=w, b=b, a=None, h=first.y, dJ_dh=first.g, dJ_dW=dg,
+                                 dJ_dW_data=dg, dJ_db=dbeta, W_new=g_new, b_new=beta_new,
+                                 type=t, x=first.x, dJ_dx=first.gx, nodes=(first,),
+                                 traces=traces))
         else:
             out.append(LayerStep(W=None, b=None, a=None, h=first.y, dJ_dh=first.g, type=t,
                                  x=first.x, dJ_dx=first.gx, nodes=(first,)))

@@ -23,6 +23,7 @@ class Layer:
     b: object | None
     activation: Activation
     type: str = "dense"
+    epsilon: object = None     # batch norm's ε (a batchnorm layer holds γ in W and β in b)
 
 
 @dataclass
@@ -54,7 +55,7 @@ class BackpropProblem:
     @property
     def cnn(self) -> bool:
         """The network has conv, pool or flatten layers (its input is C×H×W maps)."""
-        return any(l.type != "dense" for l in self.layers)
+        return any(l.type in ("conv", "pool", "flatten") for l in self.layers)
 
 
 def _vector(doc, what):
@@ -90,7 +91,13 @@ def parse(doc) -> BackpropProblem:
     layer_docs = doc["layers"].items()
     if not layer_docs:
         raise doc["layers"].error("expected at least one layer")
+    bn_docs = []
     for i, ld in enumerate(layer_docs):
+        if ld.is_map and ld.has("batchnorm"):
+            from .batchnorm import parse_layer
+            layers.append(parse_layer(ld, i, layers))
+            bn_docs.append(ld)
+            continue
         if not ld.is_map:
             raise ld.error(f"expected a layer: a mapping with `weights:` (and `activation:`, "
                            f"`bias:`), got {describe(ld.node)}")
@@ -107,12 +114,13 @@ def parse(doc) -> BackpropProblem:
         if act.name == "softmax" and i != len(layer_docs) - 1:
             raise ld["activation"].error("softmax is for the output layer only")
         if i > 0:
-            prev = layers[-1].W.shape[0]
+            prev = layers[-1].W.shape[0]     # (γ's length after a batch norm)
             if W.shape[1] != prev:
                 raise ld["weights"].error(f"expected {prev} column{'s' * (prev != 1)} (layer {i} "
                                           f"has {prev} unit{'s' * (prev != 1)}), got {W.shape[1]}")
         layers.append(Layer(W, b, act))
-    n_in, n_out = layers[0].W.shape[1], layers[-1].W.shape[0]
+    n_in = layers[0].W.shape[0 if layers[0].type == "batchnorm" else 1]
+    n_out = layers[-1].W.shape[0]
     loss = doc["loss"].text(list(losses()), what="loss")   # after the layers, as in a file: errors in order
 
     has_single = doc.has("input") or doc.has("target")
@@ -155,6 +163,10 @@ def parse(doc) -> BackpropProblem:
             raise doc["margin"].error(f"a margin is for `loss: hinge`, not {loss}")
         margin = doc["margin"].number(nonnegative=True, what="a margin")
     update_bias = doc["update_bias"].boolean() if doc.get("update_bias") is not None else True
+    if bn_docs and X.shape[0] < 2:
+        raise bn_docs[0]["batchnorm"].error(
+            f"batch norm normalises over a batch: it needs at least 2 samples (`samples:`), "
+            f"got {X.shape[0]}")
     _check_size(doc, layers, X.shape[0], steps)
     _check_loss_fits(doc, loss, layers, Y)
 
