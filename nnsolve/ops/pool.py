@@ -68,6 +68,10 @@ class Pool:
     stride: Pair                           # (sh, sw); a problem's default is the size
     padding: Pads = ((0, 0), (0, 0))
     ceil_mode: bool = False
+    # a student's swapped rule, for `check` to re-solve with (never set by a problem):
+    # "padding_counted": avg divides by the window's cells in the padded input, padding
+    # included (PyTorch's count_include_pad=True); "zero_padding": max pads with 0, not −∞
+    mistake: str | None = None
 
     # --- sizes ----------------------------------------------------------------------------
 
@@ -109,13 +113,23 @@ class Pool:
             for j in range(Wo):
                 yield self.window(i, j, H, W)
 
-    def value_expr(self, values):
-        """The formula of one window's value from its cells: max(a, b, …) or (a + b + …)/n."""
-        from ..expr import Add, Call, Frac, Num, Seq
+    def value_expr(self, values, terms: int = 12):
+        """The formula of one window's value from its cells: max(a, b, …) or (a + b + …)/n;
+        above ``terms`` cells, max(the n cells) or (their sum)/n, the cells being shown beside."""
+        from ..expr import Add, Call, Frac, Num, Seq, Text
+        values = list(values)
+        n = len(values)
+        if n > terms:
+            if self.type == "max":
+                return Call("max", (Text(f"the {n} cells"),))
+            total = values[0]
+            for v in values[1:]:
+                total = total + v
+            return Frac(Num(total), Num(n))
         nums = tuple(Num(v) for v in values)
         if self.type == "max":
             return Call("max", (Seq(nums),))
-        return Frac(Add(nums), Num(len(nums)))
+        return Frac(Add(nums) if n > 1 else nums[0], Num(n))
 
     # --- forward and backward on whole arrays ------------------------------------------------
 
@@ -153,6 +167,9 @@ class Pool:
         """(Ho, Wo) int array: the input cells (not padding) in each window."""
         (Ho, Wo), _ = self._frame(H, W)
         mask = self._pad(np.ones((H, W), dtype=np.int64), 0)
+        if self.mistake == "padding_counted":
+            (pt, pb), (pl, pr) = self.padding
+            mask[:H + pt + pb, :W + pl + pr] = 1
         total = np.zeros((Ho, Wo), dtype=np.int64)
         for _, sl in self._offsets(Ho, Wo):
             total += mask[sl]
@@ -164,6 +181,12 @@ class Pool:
         H, W = X.shape[-2:]
         (Ho, Wo), _ = self._frame(H, W)
         Xp = self._pad(X, _NEG_INF)
+        if self.mistake == "zero_padding":
+            (pt, pb), (pl, pr) = self.padding
+            frame = np.zeros(Xp.shape[-2:], dtype=bool)
+            frame[:H + pt + pb, :W + pl + pr] = True
+            frame[pt:pt + H, pl:pl + W] = False
+            Xp[..., frame] = _zero(X)
         best = idx = None
         for k, sl in self._offsets(Ho, Wo):
             cand = Xp[sl]
