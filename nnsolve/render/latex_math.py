@@ -399,6 +399,8 @@ class LatexMathPrinter(Printer):
         if e.name.lower() in ("floor", "ceil") and len(e.args) == 1 and not e.prime:
             l, r = (r"\lfloor", r"\rfloor") if e.name.lower() == "floor" else (r"\lceil", r"\rceil")
             return r"\left" + l + " " + self.doprint(e.args[0]) + r" \right" + r
+        if e.name == "sqrt" and len(e.args) == 1 and not e.prime:
+            return r"\sqrt{" + self.doprint(e.args[0]) + "}"
         key = e.name.lower() if e.name.lower() in FUNCTIONS else e.name
         if key in FUNCTIONS:
             name = FUNCTIONS[key]

@@ -6,7 +6,8 @@ import io
 import re
 
 from ..expr import Expr
-from ..solution import Equation, Grid, Network, Note, Paragraph, Section, Solution, Table
+from ..solution import (Circuit, Equation, Grid, Network, Note, Paragraph, Section, Solution,
+                        Table)
 from .base import Printer, RenderOptions
 from .unicode import Box, UnicodePrinter, hcat
 
@@ -317,6 +318,27 @@ class TextRenderer(Printer):
         for label, units in n.layers:
             pieces.append(f"{self._inline([label])} ({', '.join(self._cell(u) for u in units)})")
         self.console.print(Text("  " + "  →  ".join(pieces)))
+
+    def _print_Circuit(self, c: Circuit, depth: int):
+        from rich.text import Text
+        from .circuit import text_pieces
+        pieces = text_pieces(c, circuit_number(self), self.math.line_of_label,
+                             self.options.width - 2)
+        if c.caption:
+            self.console.print(Text(c.caption))
+        for i, lines in enumerate(pieces):
+            if i:
+                self.console.print()
+            for line in lines:
+                if not self._fast("  " + line if line else ""):
+                    self.console.print(Text("  " + line), overflow="ignore", crop=False)
+
+
+def circuit_number(printer):
+    """How a drawing writes a number: to at most 4 significant digits (the table has them all)."""
+    from ..numbers import format_number
+    o = printer.options
+    return lambda x: format_number(x, min(o.precision, 4), o.exact).text
 
 
 def render_text(solution: Solution, options: RenderOptions) -> str:
