@@ -179,10 +179,14 @@ def df_act(name, a):
         return 1.0 if a > 0 else 0.0
     if name == "leaky_relu":
         return 1.0 if a > 0 else 0.01
+    # σ′ and tanh′ from the definitions e^−a/(1 + e^−a)² and (2/(eᵃ + e⁻ᵃ))², not from h:
+    # 1 − h loses the digits of a saturated unit, which a diverging run reaches
     if name == "sigmoid":
-        s = f_act("sigmoid", a)
-        return s * (1 - s)
-    return 1 - math.tanh(a) ** 2
+        e = math.exp(-abs(a))
+        return e / (1 + e) ** 2
+    if abs(a) > 700:
+        return 4 * math.exp(-2 * abs(a))
+    return (2 / (math.exp(a) + math.exp(-a))) ** 2
 
 
 def plain_loop(Ws, bs, acts, X, Y, loss, reduction, reg):
