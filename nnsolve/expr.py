@@ -129,6 +129,12 @@ class Abs(Expr):
     __slots__ = _fields = ('arg',)
 
 
+class Sqrt(Expr):
+    """√a."""
+
+    __slots__ = _fields = ('arg',)
+
+
 class Norm(Expr):
     """‖a‖ with optional subscript p and power."""
 

@@ -18,7 +18,7 @@ import re
 import unicodedata
 
 from ..expr import (Abs, Add, Call, Cases, Deriv, Expr, Frac, Mat, Mul, Neg, Norm, Num, Paren,
-                    Pow, Rel, Seq, Sub, Sum, Sym, Text)
+                    Pow, Rel, Seq, Sqrt, Sub, Sum, Sym, Text)
 from .base import Printer, RenderOptions, is_negative_number
 
 MAX_COLS = 10       # columns shown of a matrix (pmatrix's default MaxMatrixCols is 10)
@@ -404,6 +404,9 @@ class LatexMathPrinter(Printer):
 
     def _print_Abs(self, e: Abs) -> str:
         return r"\left\lvert " + self.doprint(e.arg) + r" \right\rvert"
+
+    def _print_Sqrt(self, e: Sqrt) -> str:
+        return r"\sqrt{" + self.doprint(e.arg) + "}"
 
     def _print_Norm(self, e: Norm) -> str:
         s = r"\left\lVert " + self.doprint(e.arg) + r" \right\rVert"

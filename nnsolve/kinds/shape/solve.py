@@ -43,7 +43,7 @@ def walk(problem) -> list[LayerResult]:
 
 # --- formulas as data -------------------------------------------------------------------------
 
-def _size_general(pool: bool, transposed: bool) -> Equation:
+def _size_general(pool: bool, transposed: bool, ceil_mode: bool = False) -> Equation:
     o, i, k, s, d = Sym("o"), Sym("i"), Sym("k"), Sym("s"), Sym("d")
     pb, pa = Sym("p", sub="before"), Sym("p", sub="after")
     if transposed:
@@ -52,13 +52,14 @@ def _size_general(pool: bool, transposed: bool) -> Equation:
         return Equation([o, rhs])
     inner = Sub(Add((i, pb, pa)), k) if pool else \
         Sub(Sub(Add((i, pb, pa)), Mul((d, Paren(Sub(k, Num(1)))), "juxt")), Num(1))
-    return Equation([o, Add((Call("floor", (Frac(inner, s),)), Num(1)))])
+    rounding = "ceil" if ceil_mode else "floor"
+    return Equation([o, Add((Call(rounding, (Frac(inner, s),)), Num(1)))])
 
 
 def size_equations(axes, sizes, pads, kernel, stride, dilation, outs, *, pool=False,
                    transposed=False, output_padding=(0, 0), ceil_mode=False) -> list:
     """The output-size formula, then each axis with its numbers put in."""
-    eqs = [_size_general(pool, transposed)]
+    eqs = [_size_general(pool, transposed, ceil_mode)]
     for axis, name in enumerate(axes):
         i, p, k, s, d, o = (sizes[axis], pads[axis], kernel[axis], stride[axis],
                             dilation[axis], outs[axis])
