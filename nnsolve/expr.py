@@ -59,6 +59,13 @@ class Num(Expr):
     __slots__ = _fields = ('value',)
 
 
+class Count(Num):
+    """A whole count (parameters, multiply-accumulates), shown with thousands separators:
+    138,357,544 (JSON keeps the plain number)."""
+
+    __slots__ = ()
+
+
 class Mat(Expr):
     """A matrix (2-D) or column vector (1-D) of numbers."""
 

@@ -327,13 +327,17 @@ def pool(seed, input_size, size, stride, padding, type_, ceil_mode, channels, ou
               help="Input channels (default: 1 or 3).")
 @click.option("--size", type=click.IntRange(4, 256), default=None,
               help="Input height and width (default: 8 to 32).")
+@click.option("--residual", is_flag=True,
+              help="Residual blocks (two 3×3 convolutions with batch norm, an identity or 1×1 "
+                   "shortcut) instead of plain ones.")
 @_output_options
-def shape(seed, blocks, channels, size, output, answers_path):
-    """An output-size and parameter-count exercise (seed 2.2 style).
+def shape(seed, blocks, channels, size, residual, output, answers_path):
+    """An output-size and parameter-count exercise (seed 2.2 style), or a residual stack.
 
     \b
     Example:
       nnsolve new shape --seed 1 --blocks 3 --size 32
+      nnsolve new shape --seed 1 --residual --blocks 2
     """
     from ..kinds.shape.generate import new_shape
     seed = _pick_seed(seed)
@@ -342,8 +346,10 @@ def shape(seed, blocks, channels, size, output, answers_path):
                                  ("--size", size, None)):
         if value != default:
             extra += [name, str(value)]
+    if residual:
+        extra.append("--residual")
     command = _command_line("shape", seed, extra)
-    gen = new_shape(seed, blocks, channels, size, command)
+    gen = new_shape(seed, blocks, channels, size, command, residual=residual)
     _write(gen, output, answers_path, command)
 
 

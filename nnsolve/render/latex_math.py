@@ -281,6 +281,9 @@ class LatexMathPrinter(Printer):
     def _print_Num(self, e: Num) -> str:
         return self.number(e.value)
 
+    def _print_Count(self, e) -> str:
+        return f"{int(e.value):,}".replace(",", "{,}")     # {,}: no space after the comma
+
     def _print_Text(self, e: Text) -> str:
         if e.text.strip() in RELATIONS:     # " = " written as words is still a relation
             return self.relation(e.text.strip())

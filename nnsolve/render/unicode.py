@@ -152,6 +152,9 @@ class UnicodePrinter(Printer):
     def _print_Num(self, e: Num) -> Box:
         return Box([self.fmt(e.value).text])
 
+    def _print_Count(self, e) -> Box:
+        return Box([f"{int(e.value):,}"])
+
     def _print_Text(self, e: Text) -> Box:
         return Box([e.text])
 
