@@ -250,6 +250,8 @@ _INTROS = {
                 r"\(W \leftarrow W - \eta\, \partial J / \partial W\).",
     "conv": "Work out the convolution layer below window by window (a cross-correlation "
             "slides the kernel as it is; a convolution flips it first).",
+    "pool": "Work out the pooling below window by window (max: the largest value in each "
+            "window; avg: the mean of its cells that are not padding).",
     "shape": "For the network below, work out each layer's output shape and number of "
              "parameters (weights and biases).",
     "regularize": r"The penalty \(\alpha \|w\|_p^p = \alpha \sum_i |w_i|^p\) is added to a "
@@ -283,6 +285,7 @@ _KIND_LABELS = {
     "conv": {"output": "the output", "output_shape": "the output's height and width",
              "pool.output": "the output after pooling",
              "pool.output_shape": "the height and width after pooling"},
+    "pool": {"output": "the output", "output_shape": "the output's height and width"},
     "shape": {"total_parameters": "the parameters in all",
               "output_shape": "the output shape (channels first)"},
 }

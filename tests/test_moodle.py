@@ -183,6 +183,7 @@ def test_ask_chooses_the_results(tmp_path):
 @pytest.mark.parametrize("kind,keys", [
     ("conv", ["output_shape", "output"]),
     ("regularize", ["penalty", "penalty_gradient", "gradient", "weights_new"]),
+    ("pool", ["output_shape", "output"]),
 ])
 def test_other_kinds_ask_every_result(tmp_path, kind, keys):
     quiz = tmp_path / "quiz.xml"
@@ -281,7 +282,7 @@ def test_every_tex_snippet_typesets(tmp_path):
     \\( ... \\) of a quiz of every kind, compiled by pdflatex with amsmath."""
     snippets = []
     for kind, options in (("backprop", ("--bias", "--activation", "leaky_relu")), ("conv", ()),
-                          ("shape", ()), ("regularize", ())):
+                          ("shape", ()), ("regularize", ()), ("pool", ())):
         quiz = tmp_path / f"{kind}.xml"
         run("new", kind, "--seeds", "1-2", *options, "--moodle", quiz)
         for q in questions(quiz)[1]:
