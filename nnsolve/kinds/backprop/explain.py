@@ -10,6 +10,7 @@ from ...solution import Equation, Network, Note, Paragraph, Section, Solution, T
 from ...ops.activations import activation_op
 from ...ops.registry import losses
 from ..regularize.solve import _zero_note as zero_weight_note
+from . import cnn
 
 J = Sym("J")
 ETA = Sym("eta")
@@ -27,7 +28,10 @@ class Names:
     """Symbols of the network: x, a⁽ˡ⁾ⱼ, h⁽ˡ⁾ⱼ, w⁽ˡ⁾ⱼ,ₖ, b⁽ˡ⁾ⱼ, ŷₖ, yₖ (with [s] for a sample)."""
 
     def __init__(self, problem):
-        self.sizes = [problem.X.shape[1]] + [l.W.shape[0] for l in problem.layers]
+        if problem.cnn:     # a map layer's size is its number of cells
+            self.sizes = [int(np.prod(s)) for s in problem.shapes]
+        else:
+            self.sizes = [problem.X.shape[1]] + [l.W.shape[0] for l in problem.layers]
         self.L = len(problem.layers)
         self.batch = problem.batch and problem.X.shape[0] > 1
 
@@ -76,6 +80,7 @@ def _fname(act) -> str:
 # --- forward ---------------------------------------------------------------------------------
 def forward_full(problem, step, names: Names) -> Section:
     sec = Section("Forward pass")
+    cnn_names = cnn.MapNames(problem.shapes, names.batch) if problem.cnn else None
     N = step.X.shape[0]
     for s in range(N):
         target = sec
@@ -84,6 +89,9 @@ def forward_full(problem, step, names: Names) -> Section:
             sec.add(target)
             target.add(Equation([names.tag(Sym("x"), s), val(step.X[s])]))
         for l, (layer, ls) in enumerate(zip(problem.layers, step.layers), start=1):
+            if layer.type != "dense":
+                cnn.forward_layer(target, cnn_names, l, layer, ls, s, full_windows=True)
+                continue
             h_prev = step.X[s] if l == 1 else step.layers[l - 2].h[s]
             sym_rhs = mul(Sym("W", sup=l), names.tag(names.vec("h", l - 1), s))
             num_rhs = mul(val(ls.W), val(h_prev))
@@ -104,7 +112,7 @@ def forward_full(problem, step, names: Names) -> Section:
         target.add(Paragraph("The prediction:"))
         target.add(Equation([names.tag(Sym("y", hat=True), s), names.tag(names.vec("h", L), s),
                              val(step.layers[-1].h[s])]))
-    if not names.batch:
+    if not names.batch and not problem.cnn:
         units = [(Sym("x"), list(step.X[0]))]
         units += [(names.vec("h", l), list(ls.h[0])) for l, ls in enumerate(step.layers, 1)]
         sec.add(Network(units, caption="The forward values on the network"))
@@ -123,7 +131,11 @@ def forward_summary(problem, step, names: Names) -> Section:
         sec.add(Paragraph("Each row of ", Sym("X"), ", ", Sym("a", sup="l"), " and ",
                           Sym("h", sup="l"), " is one sample."))
         sec.add(Equation([Sym("X"), Mat(step.X)]))
+    cnn_names = cnn.MapNames(problem.shapes, names.batch) if problem.cnn else None
     for l, (layer, ls) in enumerate(zip(problem.layers, step.layers), start=1):
+        if layer.type != "dense":
+            cnn.forward_summary(sec, cnn_names, l, layer, ls, names.batch)
+            continue
         rhs = mul(Sym("W", sup=l), names.vec("h", l - 1))
         if ls.b is not None:
             rhs = Add((rhs, Sym("b", sup=l)))
@@ -227,30 +239,21 @@ def backward_full(problem, step, names: Names) -> Section:
                 out_sec.add(Equation([d(J, names.unit("h", L, k, s)), d(J, p), g_sym, g_num,
                                       Num(step.dJ_dyhat[s][k])]))
 
+    cnn_names = cnn.MapNames(problem.shapes, names.batch) if problem.cnn else None
     for l in range(L, 0, -1):
         layer, ls = problem.layers[l - 1], step.layers[l - 1]
         lsec = Section(f"Layer {l}")
         sec.add(lsec)
         units = names.sizes[l]
+        if layer.type != "dense":
+            if l < L and problem.layers[l].type == "dense":
+                feeds_dense(lsec, names, step, l, N)
+            cnn.backward_layer(lsec, cnn_names, l, layer, ls, problem.regularization)
+            continue
         am = activation_op(layer.activation)
         if not (l == L and step.shortcut):
             if l < L:
-                above = step.layers[l]
-                nxt = names.sizes[l + 1]
-                lsec.add(Paragraph(
-                    f"Each unit of layer {l} feeds " +
-                    ("the unit" if nxt == 1 else f"all {nxt} units") +
-                    f" of layer {l + 1}; ", d(J, Sym("h")), " sums over those paths:"))
-                for s in range(N):
-                    for j in range(units):
-                        sym_terms = tuple(mul(d(J, names.unit("a", l + 1, i, s)),
-                                              names.w(l + 1, i, j)) for i in range(nxt))
-                        num_terms = tuple(mul(Num(above.dJ_da[s][i]), Num(above.W[i][j]))
-                                          for i in range(nxt))
-                        lsec.add(Equation([d(J, names.unit("h", l, j, s)),
-                                           Add(sym_terms) if nxt > 1 else sym_terms[0],
-                                           Add(num_terms) if nxt > 1 else num_terms[0],
-                                           Num(ls.dJ_dh[s][j])]))
+                feeds_dense(lsec, names, step, l, N)
             if layer.activation.name == "softmax":
                 lsec.add(Paragraph("Softmax couples its units: ", Equation_inline([
                     d(J, Sym("a", sub="k")),
@@ -310,6 +313,24 @@ def backward_full(problem, step, names: Names) -> Section:
     return sec
 
 
+def feeds_dense(lsec, names, step, l, N):
+    """∂J/∂h⁽ˡ⁾ⱼ = Σᵢ ∂J/∂a⁽ˡ⁺¹⁾ᵢ · w⁽ˡ⁺¹⁾ᵢ,ⱼ: each unit feeds every unit of the dense layer above."""
+    ls, above = step.layers[l - 1], step.layers[l]
+    units, nxt = names.sizes[l], names.sizes[l + 1]
+    lsec.add(Paragraph(
+        f"Each unit of layer {l} feeds " +
+        ("the unit" if nxt == 1 else f"all {nxt} units") +
+        f" of layer {l + 1}; ", d(J, Sym("h")), " sums over those paths:"))
+    for s in range(N):
+        for j in range(units):
+            def paths(at):      # the formula once: symbols and numbers filled in by ``at``
+                terms = tuple(mul(at(d(J, names.unit("a", l + 1, i, s)), above.dJ_da[s][i]),
+                                  at(names.w(l + 1, i, j), above.W[i][j])) for i in range(nxt))
+                return Add(terms) if nxt > 1 else terms[0]
+            lsec.add(Equation([d(J, names.unit("h", l, j, s)), *cnn.both(paths),
+                               Num(ls.dJ_dh[s][j])]))
+
+
 def sum_over(names, N, term):
     """Σ over samples (written out), or the single sample's term."""
     if N == 1:
@@ -362,8 +383,12 @@ def backward_summary(problem, step, names: Names) -> Section:
     if names.batch:
         sec.add(Paragraph("Rows are samples; ", d(J, Sym("W")),
                           " sums the samples' outer products."))
+    cnn_names = cnn.MapNames(problem.shapes, names.batch) if problem.cnn else None
     for l in range(L, 0, -1):
         layer, ls = problem.layers[l - 1], step.layers[l - 1]
+        if layer.type != "dense":
+            cnn.backward_summary(sec, cnn_names, l, layer, ls, problem.regularization)
+            continue
         h, a = names.vec("h", l), names.vec("a", l)
         if l == L and not step.shortcut:
             sec.add(Equation([d(J, h), d(J, Sym("y", hat=True)), val(pick(ls.dJ_dh))]))
@@ -393,7 +418,7 @@ def backward_summary(problem, step, names: Names) -> Section:
         if ls.b is not None:
             gb = Sum(d(J, a), "s") if names.batch else d(J, a)
             sec.add(Equation([d(J, Sym("b", sup=l)), gb, val(ls.dJ_db)]))
-        if l > 1:
+        if l > 1 and (l == 1 or problem.layers[l - 2].type in ("dense", "flatten")):
             back = mul(d(J, a), Sym("W", sup=l)) if names.batch else \
                 mul(Sym("W", sup=l, power="T"), d(J, a))
             sec.add(Equation([d(J, names.vec("h", l - 1)), back,
@@ -412,13 +437,21 @@ def update_section(problem, step, names: Names, full: bool) -> Section:
     if full:
         changed = []
         for l, ls in enumerate(step.layers, start=1):
-            for (j, k), g in np.ndenumerate(ls.dJ_dW):
-                if g != 0:
-                    changed.append((names.w(l, j, k), ls.W[j][k], g, ls.W_new[j][k]))
+            if ls.type == "conv":
+                for idx, g in np.ndenumerate(ls.dJ_dW):
+                    if g != 0:
+                        changed.append((cnn.MapNames.kernel(None, l, ls.W, *idx), ls.W[idx], g,
+                                        ls.W_new[idx]))
+            elif ls.type == "dense":
+                for (j, k), g in np.ndenumerate(ls.dJ_dW):
+                    if g != 0:
+                        changed.append((names.w(l, j, k), ls.W[j][k], g, ls.W_new[j][k]))
             if ls.b is not None and problem.update_bias:
                 for j, g in enumerate(ls.dJ_db):
                     if g != 0:
-                        changed.append((names.b(l, j), ls.b[j], g, ls.b_new[j]))
+                        sym = cnn.MapNames.bias(None, l, len(ls.b), j) if ls.type == "conv" \
+                            else names.b(l, j)
+                        changed.append((sym, ls.b[j], g, ls.b_new[j]))
         if changed:
             sec.add(Paragraph("Parameters with a zero gradient keep their values; the others:"))
         else:
@@ -430,6 +463,11 @@ def update_section(problem, step, names: Names, full: bool) -> Section:
             sec.add(Note("update_bias is false: the biases keep their values."))
     sec.add(Paragraph("The new parameters:"))
     for l, ls in enumerate(step.layers, start=1):
+        if ls.type in ("pool", "flatten"):
+            continue
+        if ls.type == "conv":
+            cnn.kernels_new(sec, l, ls, full, ETA)
+            continue
         W = Sym("W", sup=l)
         if full:
             sec.add(Equation([W, val(ls.W_new)]))
@@ -459,7 +497,9 @@ def verify_section(names, step, rows) -> Section:
     for li, which, idx, numeric in rows:
         ls = step.layers[li]
         l = li + 1
-        if which == "W":
+        if which == "W" and ls.type == "conv":
+            sym, g = cnn.MapNames.kernel(None, l, ls.W, *idx), ls.dJ_dW[idx]
+        elif which == "W":
             sym, g = names.w(l, idx[0], idx[1]), ls.dJ_dW[idx]
         else:
             sym, g = names.b(l, idx[0]), ls.dJ_db[idx]
@@ -479,6 +519,8 @@ def verify_section(names, step, rows) -> Section:
 
 # --- the whole solution ----------------------------------------------------------------------
 def network_section(problem, names: Names) -> Section:
+    if problem.cnn:
+        return cnn.network_section(problem, names)
     sec = Section("The network")
     rows = []
     for l, layer in enumerate(problem.layers, start=1):
