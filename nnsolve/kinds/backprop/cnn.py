@@ -17,7 +17,8 @@ from ...solution import Equation, Grid, Note, Paragraph, Section, Table
 from ...ops.conv import slid_kernels, window_cells
 
 J = Sym("J")
-TERMS_WRITTEN = 12       # a sum is written term by term up to this many terms
+SYMBOLS_WRITTEN = 3      # a sum of products is written with its symbols up to this many terms
+TERMS_WRITTEN = 12       # and with its numbers up to this many
 
 
 def both(build):
@@ -98,11 +99,12 @@ def layer_words(layer) -> str:
         (pt, pb), (pl, pr) = op.padding
         pad = str(pt) if len({pt, pb, pl, pr}) == 1 else f"{pt} top, {pb} bottom, {pl} left, " \
                                                           f"{pr} right"
-        what = "convolution (the kernel rotated by 180°)" if op.mode == "convolution" else \
-            "cross-correlation (the kernel not flipped, as deep-learning layers compute)"
-        return (f"{F} filter{'s' * (F != 1)} of {C}×{kh}×{kw}, stride {_words(op.stride)}, "
-                f"padding {pad}" + (f" (\"{layer.padding_rule}\")" if layer.padding_rule else "")
-                + f", dilation {_words(op.dilation)}; a {what}")
+        what = "a convolution, the kernel rotated by 180°" if op.mode == "convolution" else \
+            "a cross-correlation, the kernel not flipped (as deep-learning layers compute)"
+        return (f"convolution with {F} filter{'s' * (F != 1)} of {C}×{kh}×{kw}, stride "
+                f"{_words(op.stride)}, padding {pad}"
+                + (f" (\"{layer.padding_rule}\")" if layer.padding_rule else "")
+                + f", dilation {_words(op.dilation)}; {what}")
     if layer.type == "pool":
         pool = layer.op.pool
         extra = "" if pool.padding == ((0, 0), (0, 0)) else ", padding left out of each window"
@@ -122,7 +124,7 @@ def _act(layer):
 
 def forward_layer(sec, names, l, layer, ls, s, full_windows: bool = True):
     """Layer l of a CNN for sample s, window by window."""
-    sec.add(Paragraph(f"Layer {l} ({layer_words(layer)}):"))
+    sec.add(Paragraph(f"Layer {l}, {layer_words(layer)}:"))
     if layer.type == "conv":
         conv_forward(sec, names, l, layer, ls, s, full_windows)
     elif layer.type == "pool":
@@ -346,6 +348,7 @@ def conv_backward(sec, names, l, layer, ls, reg):
     sec.add(Paragraph(
         "Each kernel weight meets one input cell in every window, so its gradient sums ∂J/∂a "
         "times that cell over the windows" + (" and the samples" if N > 1 else "") +
+        " where ∂J/∂a is not 0" +
         " (the cross-correlation of the " + ("padded " if padded else "") + "input with ∂J/∂a)"
         + ("; the kernel was slid rotated by 180°, so the gradient of the kernel as written "
            "pairs each weight with the cells of its rotated position" if flip else "") + ":"))
@@ -354,8 +357,10 @@ def conv_backward(sec, names, l, layer, ls, reg):
             for u in range(kh):
                 for v in range(kw):
                     uu, vv = (kh - 1 - u, kw - 1 - v) if flip else (u, v)   # in the slid kernel
+                    # the windows where ∂J/∂a is 0 add nothing: they are left out
                     leaves = [(s, i, j, i * sh + uu * dh, j * sw + vv * dw)
-                              for s in range(N) for i in range(Ho) for j in range(Wo)]
+                              for s in range(N) for i in range(Ho) for j in range(Wo)
+                              if ls.dJ_da[s, f, i, j] != 0]
 
                     def build(at):
                         return _sum([mul(at(d(J, names.cell("a", l, (f, i, j), s)),
@@ -364,8 +369,10 @@ def conv_backward(sec, names, l, layer, ls, reg):
                                             Xp[s, c, r, q]))
                                      for s, i, j, r, q in leaves])
                     w = MapNames.kernel(l, K, f, c, u, v)
-                    if len(leaves) <= TERMS_WRITTEN:
+                    if len(leaves) <= SYMBOLS_WRITTEN:
                         sym, num = both(build)
+                    elif len(leaves) <= TERMS_WRITTEN:
+                        sym, num = None, both(build)[1]
                     else:
                         sym = None
                         num = _sum([Num(ls.dJ_da[s, f, i, j] * Xp[s, c, r, q])
@@ -385,14 +392,17 @@ def conv_backward(sec, names, l, layer, ls, reg):
         sec.add(Paragraph("Each bias is added in every window of its map, so ",
                           d(J, Sym("b")), " sums ∂J/∂a over them:"))
         for f in range(F):
-            leaves = [(s, i, j) for s in range(N) for i in range(Ho) for j in range(Wo)]
+            leaves = [(s, i, j) for s in range(N) for i in range(Ho) for j in range(Wo)
+                      if ls.dJ_da[s, f, i, j] != 0]
 
             def build_b(at):
                 return _sum([at(d(J, names.cell("a", l, (f, i, j), s)), ls.dJ_da[s, f, i, j])
                              for s, i, j in leaves])
             parts = [d(J, MapNames.bias(l, F, f))]
-            if len(leaves) <= TERMS_WRITTEN:
+            if 1 < len(leaves) <= SYMBOLS_WRITTEN:
                 parts += list(both(build_b))
+            elif 1 < len(leaves) <= TERMS_WRITTEN:
+                parts.append(both(build_b)[1])
             parts.append(Num(ls.dJ_db[f]))
             sec.add(Equation(parts))
 
@@ -420,7 +430,8 @@ def conv_input_gradient(sec, names, l, layer, ls, s, first: bool):
         sec.add(Paragraph(
             "Each input cell meets a kernel weight in every window that contains it; its "
             "gradient sums ∂J/∂a times that weight (the full convolution of ∂J/∂a with the "
-            "flipped kernel):"))
+            "flipped kernel; where ∂J/∂a is 0 the term is left out):"))
+    zero = []
     for c in range(C):
         for r in range(H):
             for q in range(W):
@@ -432,7 +443,7 @@ def conv_input_gradient(sec, names, l, layer, ls, s, first: bool):
                             if ri % sh or qi % sw:
                                 continue
                             i, j = ri // sh, qi // sw
-                            if 0 <= i < Ho and 0 <= j < Wo:
+                            if 0 <= i < Ho and 0 <= j < Wo and ls.dJ_da[s, f, i, j] != 0:
                                 leaves.append((f, i, j, u, v))
 
                 def build(at):
@@ -441,17 +452,22 @@ def conv_input_gradient(sec, names, l, layer, ls, s, first: bool):
                                      at(_slid_weight(l, K, f, c, u, v, op.mode), Kf[f, c, u, v]))
                                  for f, i, j, u, v in leaves])
                 parts = [d(J, names.cell("h", l - 1, (c, r, q), s))]
-                if leaves and len(leaves) <= TERMS_WRITTEN:
+                if leaves and len(leaves) <= SYMBOLS_WRITTEN:
                     parts += list(both(build))
+                elif leaves and len(leaves) <= TERMS_WRITTEN:
+                    parts.append(both(build)[1])
                 elif leaves:
                     parts.append(_sum([Num(ls.dJ_da[s, f, i, j] * Kf[f, c, u, v])
                                        for f, i, j, u, v in leaves
                                        if ls.dJ_da[s, f, i, j] * Kf[f, c, u, v] != 0]))
                 parts.append(Num(ls.dJ_dx[s, c, r, q]))
-                if not leaves:
-                    sec.add(Paragraph(parts[0], " is in no window: 0."))
-                else:
+                if leaves:
                     sec.add(Equation(parts))
+                else:
+                    zero.append(parts[0])
+    if zero:
+        sec.add(Paragraph("The other cells are in no window whose ∂J/∂a is not 0: ",
+                          Seq(tuple(zero)), " are 0."))
     for c in range(C):
         sec.add(Equation([d(J, names.whole("h", l - 1, c, s)), Mat(ls.dJ_dx[s, c])]))
 

@@ -183,7 +183,8 @@ def loss_section(problem, step, names: Names) -> Section:
         sec.add(Equation([lhs, rhs_sym, rhs_num, Num(step.data_loss)]))
     if problem.regularization is not None:
         p, alpha = problem.regularization
-        w_all = [(l, W) for l, W in enumerate((ls.W for ls in step.layers), start=1)]
+        w_all = [(l, W) for l, W in enumerate((ls.W for ls in step.layers), start=1)
+                 if W is not None]
         abs_terms = tuple(Pow(Abs(Num(v)), Num(p)) for _, W in w_all for v in W.ravel())
         sec.add(Paragraph("The penalty ", Equation_inline([
             Sym("R"), mul(Sym("alpha"), Norm(Sym("w", bold=True), "p", "p"), op="juxt"),
@@ -440,7 +441,7 @@ def update_section(problem, step, names: Names, full: bool) -> Section:
             if ls.type == "conv":
                 for idx, g in np.ndenumerate(ls.dJ_dW):
                     if g != 0:
-                        changed.append((cnn.MapNames.kernel(None, l, ls.W, *idx), ls.W[idx], g,
+                        changed.append((cnn.MapNames.kernel(l, ls.W, *idx), ls.W[idx], g,
                                         ls.W_new[idx]))
             elif ls.type == "dense":
                 for (j, k), g in np.ndenumerate(ls.dJ_dW):
@@ -449,7 +450,7 @@ def update_section(problem, step, names: Names, full: bool) -> Section:
             if ls.b is not None and problem.update_bias:
                 for j, g in enumerate(ls.dJ_db):
                     if g != 0:
-                        sym = cnn.MapNames.bias(None, l, len(ls.b), j) if ls.type == "conv" \
+                        sym = cnn.MapNames.bias(l, len(ls.b), j) if ls.type == "conv" \
                             else names.b(l, j)
                         changed.append((sym, ls.b[j], g, ls.b_new[j]))
         if changed:
@@ -498,7 +499,7 @@ def verify_section(names, step, rows) -> Section:
         ls = step.layers[li]
         l = li + 1
         if which == "W" and ls.type == "conv":
-            sym, g = cnn.MapNames.kernel(None, l, ls.W, *idx), ls.dJ_dW[idx]
+            sym, g = cnn.MapNames.kernel(l, ls.W, *idx), ls.dJ_dW[idx]
         elif which == "W":
             sym, g = names.w(l, idx[0], idx[1]), ls.dJ_dW[idx]
         else:
@@ -512,8 +513,8 @@ def verify_section(names, step, rows) -> Section:
     measure = Frac(Abs(Text("difference")), Call("max", (Num(1), Abs(Text("backprop")))))
     sec.add(Paragraph(f"{'All' if ok else 'Not all'} {len(rows)} checked gradients agree: the "
                       "largest ", measure, " over the parameters is ", Num(worst), "."
-                      + ("" if ok else " A difference can come from a kink (ReLU at 0) "
-                         "within ε.")))
+                      + ("" if ok else " A difference can come from a kink within ε "
+                         "(ReLU at 0, a tie in a max pool).")))
     return sec
 
 
