@@ -308,11 +308,11 @@ class FlattenLayer:
 
 def _layer_kind(ld) -> str:
     """`flatten`, or the one key that says what a layer item is (conv, pool, weights)."""
-    if ld.is_scalar and not ld.is_null:
-        return ld.text(["flatten"], what="a layer")
+    if ld.is_scalar and not ld.is_null and ld.node.value == "flatten":
+        return "flatten"
     if not ld.is_map:
         raise ld.error(f"expected a layer: a mapping with `weights:` (and `activation:`, "
-                       f"`bias:`), `conv:`, `pool:`, or `flatten`, got {describe(ld.node)}")
+                       f"`bias:`), `conv:` or `pool:`, or `flatten`; got {describe(ld.node)}")
     for key in ("conv", "pool", "flatten"):
         if ld.has(key):
             return key
