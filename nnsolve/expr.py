@@ -59,6 +59,13 @@ class Num(Expr):
     __slots__ = _fields = ('value',)
 
 
+class Count(Num):
+    """A whole count (parameters, multiply-accumulates), shown with thousands separators:
+    138,357,544 (JSON keeps the plain number)."""
+
+    __slots__ = ()
+
+
 class Mat(Expr):
     """A matrix (2-D) or column vector (1-D) of numbers."""
 
@@ -125,6 +132,12 @@ class Call(Expr):
 
 class Abs(Expr):
     """|a|."""
+
+    __slots__ = _fields = ('arg',)
+
+
+class Sqrt(Expr):
+    """√a."""
 
     __slots__ = _fields = ('arg',)
 

@@ -14,8 +14,10 @@ import numpy as np
 
 from .errors import NnsolveError
 
-# JSON keys that are not answers: bookkeeping, and conv's per-window working (0-based lists)
-NOT_ANSWERS = {"kind", "format_version", "windows", "compare_dense"}
+# JSON keys that are not answers: bookkeeping
+NOT_ANSWERS = {"kind", "format_version", "compare_dense"}
+# lists of records keyed by their 0-based index (conv's and pool's windows), not 1-based
+ZERO_BASED = {"windows"}
 MISSING = object()
 
 
@@ -92,10 +94,16 @@ def field_name(path: tuple) -> str:
     return ".".join(str(p) for p in path)
 
 
+class Indexed(dict):
+    """A list of records in a tree, keyed by its 0-based index (``windows``)."""
+
+
 def to_tree(x):
-    """A solution's data as a tree: dicts; lists of dicts keyed 1..n; numbers as arrays."""
+    """A solution's data as a tree: dicts; lists of dicts keyed 1..n (``windows`` 0..n−1);
+    numbers as arrays."""
     if isinstance(x, dict):
-        return {k: to_tree(v) for k, v in x.items() if k not in NOT_ANSWERS}
+        return {k: Indexed((i, to_tree(v)) for i, v in enumerate(x[k])) if k in ZERO_BASED
+                else to_tree(v) for k, v in x.items() if k not in NOT_ANSWERS}
     if isinstance(x, (list, tuple)) and x and all(isinstance(i, dict) for i in x):
         return {i + 1: to_tree(v) for i, v in enumerate(x)}
     if x is None or isinstance(x, (str, bool)):

@@ -150,6 +150,9 @@ def cloze_numerical(value, tolerance, mark: int = 1) -> str:
 _SYMBOLS = {"input": "x", "target": "y", "learning_rate": r"\eta", "kernel": "K",
             "alpha": r"\alpha", "p": "p", "weights": "W", "bias": "b", "loss_gradient":
             r"\nabla J", "stride": "s", "padding": "p", "dilation": "d"}
+_ACTIVATIONS = {"relu": "ReLU", "leaky_relu": "leaky ReLU (slope 0.01)", "linear": "linear",
+                "identity": "linear", "none": "linear", "sigmoid": "sigmoid", "tanh": "tanh",
+                "softmax": "softmax"}
 _LOSSES = {
     "squared_error": r"J = \sum_k (y_k - \hat y_k)^2",
     "half_squared_error": r"J = \tfrac{1}{2} \sum_k (y_k - \hat y_k)^2",
@@ -205,7 +208,11 @@ def _given_html(key, value, layer: int | None = None, nested: bool = False,
     exercise names one (x, y, W⁽ˡ⁾, b⁽ˡ⁾, η, ...), else the field's name."""
     words = html.escape(str(key).replace("_", " "))
     if key == "loss" and value in _LOSSES:
-        return f"the loss {html.escape(str(value))}: \\({_LOSSES[value]}\\)"
+        return f"the loss: {html.escape(str(value).replace('_', ' '))}, \\({_LOSSES[value]}\\)"
+    if key == "activation" and isinstance(value, str) and value in _ACTIVATIONS:
+        return f"activation: {_ACTIVATIONS[value]}"
+    if key == "activation" and isinstance(value, dict) and value.get("name") == "leaky_relu":
+        return f"activation: leaky ReLU (slope {html.escape(str(value.get('alpha', 0.01)))})"
     if kind == "shape" and key == "input" and _numeric(value):
         dims = value if isinstance(value, list) else [value]
         return "the input shape \\(" + r" \times ".join(str(d) for d in dims) + \

@@ -58,3 +58,11 @@ def same_padding(i: int, k: int, s: int, d: int = 1) -> tuple:
     out = -(-i // s)
     total = max((out - 1) * s + effective_kernel(k, d) - i, 0)
     return (total // 2, total - total // 2)
+
+
+def uncovered(i: int, pads: tuple, k: int, s: int, d: int = 1) -> int:
+    """Input rows (or columns) at the end that no window reaches: the stride does not tile the
+    input (10 wide, k = 3, s = 2: the windows stop at column 9). Trailing padding left over is
+    not counted; 0 when every input cell is used."""
+    r = reach(i, pads, k, d)
+    return max(r % s - pads[1], 0) if r >= 0 else 0

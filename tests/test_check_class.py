@@ -153,6 +153,30 @@ def test_one_file_still_fails_with_its_error_line(tmp_path):
                        f"`loss`?\n"
 
 
+def test_a_folder_or_a_missing_file_in_a_class_is_a_row(tmp_path):
+    files = small_class(tmp_path)
+    (tmp_path / "sub").mkdir()
+    r = CliRunner().invoke(cli, ["check", files[0], str(tmp_path / "sub"),
+                                 str(tmp_path / "gone.yaml"), "--csv", "-"])
+    assert r.exit_code == 1 and r.stderr == ""
+    rows = list(csv.reader(io.StringIO(r.stdout)))
+    assert rows[1][:4] == [files[0], "Ada", "1", "1"]
+    assert rows[2][6] == f"{tmp_path / 'sub'}: is a directory, expected a YAML problem file"
+    assert rows[3][6] == f"{tmp_path / 'gone.yaml'}: no such file"
+    for bad in (str(tmp_path / "sub"), str(tmp_path / "gone.yaml")):    # alone: a usage error
+        r = CliRunner().invoke(cli, ["check", bad])
+        assert r.exit_code == 2 and r.stdout == ""
+        assert "does not exist" in r.stderr or "is a directory" in r.stderr
+
+
+def test_a_gradebook_of_one_broken_file_still_has_its_row(tmp_path):
+    files = small_class(tmp_path)
+    r = CliRunner().invoke(cli, ["check", files[2], "--csv", str(tmp_path / "g.csv")])
+    assert r.exit_code == 1 and r.stderr == "" and "not graded" in r.stdout
+    rows = list(csv.reader(open(tmp_path / "g.csv", newline="")))
+    assert len(rows) == 2 and rows[1][0] == files[2] and "answers.lost" in rows[1][6]
+
+
 def test_a_bug_on_one_file_does_not_stop_the_class(tmp_path, monkeypatch):
     files = small_class(tmp_path)
     import nnsolve.check as check

@@ -253,3 +253,25 @@ def test_progress_bar_for_many_seeds_only_on_a_terminal(tmp_path):
     assert p.returncode == 0 and b"Generating" in seen and b"30/30" in seen
     p = subprocess.run(cmd, env=env, capture_output=True, timeout=300)
     assert p.returncode == 0 and p.stderr == b"" and p.stdout == b""
+
+
+@pytest.mark.skipif(__import__("shutil").which("pdflatex") is None,
+                    reason="pdflatex is not installed")
+def test_every_tex_snippet_typesets(tmp_path):
+    """The maths of the questions (what Moodle's MathJax filter typesets) is valid TeX: each
+    \\( ... \\) of a quiz of every kind, compiled by pdflatex with amsmath."""
+    snippets = []
+    for kind, options in (("backprop", ("--bias", "--activation", "leaky_relu")), ("conv", ()),
+                          ("shape", ()), ("regularize", ())):
+        quiz = tmp_path / f"{kind}.xml"
+        run("new", kind, "--seeds", "1-2", *options, "--moodle", quiz)
+        for q in questions(quiz)[1]:
+            found = re.findall(r"\\\((.*?)\\\)", q["text"], re.S)
+            assert found
+            snippets += found
+    body = "\n\n".join(f"${s}$" for s in snippets)
+    (tmp_path / "m.tex").write_text("\\documentclass{article}\\usepackage{amsmath}"
+                                    "\\begin{document}\n" + body + "\n\\end{document}\n")
+    p = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "m.tex"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout[-2000:]

@@ -134,7 +134,7 @@ def test_a_real_notebook_shows_the_solution_typeset():
     data = out[0]["data"]
     assert set(data) == {"text/markdown", "text/plain"}
     assert data["text/markdown"] == nnsolve.solve(SEED).to("markdown")
-    assert "\\frac{\\partial J}{\\partial w^{(3)}_{1,2}}" in data["text/markdown"]
+    assert "\\frac{\\partial J}{\\partial w^{(3)}_ {1,2}}" in data["text/markdown"]
     assert "∂J/∂w⁽³⁾₁,₂ = ∂J/∂a⁽³⁾ · h⁽²⁾₂ = -6 · 3 = -18" in data["text/plain"]
     out = nb.cells[2].outputs
     assert [o["output_type"] for o in out] == ["display_data"]

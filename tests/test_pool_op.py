@@ -354,3 +354,18 @@ def test_large_float_input_is_vectorised():
             assert np.allclose(dX.sum(axis=(-2, -1)), G.sum(axis=(-2, -1)))
         else:
             assert math.isclose(dX.sum(), G.sum())
+
+
+def test_mistaken_rules_for_check():
+    """The swapped rules `check` re-solves with: avg dividing by the whole padded window
+    (PyTorch's count_include_pad=True) and max padding with 0."""
+    X = exact([[4, 8], [12, 16]])
+    p = Pool("avg", (2, 2), (2, 2), ((1, 1), (1, 1)), mistake="padding_counted")
+    assert p.forward(X).tolist() == [[1, 2], [3, 4]]
+    X = exact([[-5, -6], [-7, -8]])
+    p = Pool("max", (2, 2), (1, 1), ((1, 1), (1, 1)), mistake="zero_padding")
+    assert p.forward(X).tolist() == [[0, 0, 0], [0, -5, 0], [0, 0, 0]]
+    # ceil mode: the cells past the padded input are not padding, PyTorch leaves them out too
+    X = exact(np.arange(9).reshape(3, 3))
+    p = Pool("avg", (2, 2), (2, 2), ceil_mode=True, mistake="padding_counted")
+    assert p.forward(X).tolist() == [[2, Fraction(7, 2)], [Fraction(13, 2), 8]]

@@ -183,10 +183,29 @@ def test_no_bias_and_dilation():
 def test_json_contract():
     d = json.loads(run("shape", PROBLEMS / "cnn-stack.yaml", "--format", "json").stdout)
     assert set(d) == {"kind", "format_version", "input_shape", "layers", "output_shape",
-                      "total_parameters"}
+                      "total_parameters", "total_macs"}
     assert d["kind"] == "shape" and d["format_version"] == 1
-    assert d["layers"][0] == {"type": "conv", "output_shape": [16, 32, 32], "parameters": 448}
-    assert all(set(l) == {"type", "output_shape", "parameters"} for l in d["layers"])
+    # 32·32 positions × 16·3·3·3 weights = 442,368 multiply-accumulates; r = 1 + (3 − 1)·1·1
+    assert d["layers"][0] == {"type": "conv", "output_shape": [16, 32, 32], "parameters": 448,
+                              "macs": 442368, "receptive_field": [3, 3], "jump": [1, 1]}
+    layer_keys = {"type", "output_shape", "parameters", "macs", "receptive_field", "jump"}
+    assert all(set(l) == layer_keys for l in d["layers"])
+    assert d["total_macs"] == sum(l["macs"] for l in d["layers"])
+
+
+def test_json_contract_residual():
+    d = json.loads(run("shape", PROBLEMS / "resnet18.yaml", "--format", "json").stdout)
+    layer_keys = {"type", "output_shape", "parameters", "macs", "receptive_field", "jump"}
+    blocks = [l for l in d["layers"] if l["type"] == "residual"]
+    assert len(blocks) == 8
+    for b in blocks:
+        assert set(b) == layer_keys | {"layers", "shortcut"}
+        assert all(set(l) == layer_keys for l in b["layers"])
+        assert b["shortcut"] is None or all(set(l) == layer_keys for l in b["shortcut"])
+        assert b["parameters"] == sum(l["parameters"] for l in
+                                      b["layers"] + (b["shortcut"] or []))
+    assert [b["shortcut"] is None for b in blocks] == [True, True, False, True, False, True,
+                                                       False, True]
 
 
 # --- errors -----------------------------------------------------------------------------------

@@ -6,9 +6,17 @@ from .common import (make_output, output_dir_exists, output_options, progress, r
                      write_output)
 
 
+def _answers_paths(ctx, param, value):
+    """One answers file must exist (a usage error otherwise, as click reports it); in a class
+    run a missing file or a folder among the files is a row of the summary, as a broken file."""
+    if len(value) == 1 and value[0] != "-":
+        click.Path(exists=True, dir_okay=False).convert(value[0], param, ctx)
+    return value
+
+
 @click.command(short_help="Grade claimed answers against the computed solution.")
-@click.argument("answers", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.argument("answers", nargs=-1, required=True, callback=_answers_paths,
+                type=click.Path(allow_dash=True))
 @click.option("--abs", "abs_tol", metavar="X",
               help="Absolute tolerance for every file (default: the file's, else 0.001).")
 @click.option("--rel", "rel_tol", metavar="X",
@@ -75,7 +83,9 @@ def check(ctx, answers, abs_tol, rel_tol, csv_path, json_path, **kwargs):
         raise click.UsageError(f"{' and '.join(to_stdout + (['-o'] if out.output == '-' else []))}"
                                f" cannot all write to standard output")
     with progress(len(answers), "Grading") as step:
-        reports = grade_files(answers, tolerance, on_file=step)
+        reports = grade_files(answers, tolerance, on_file=step,
+                              class_run=len(answers) > 1 or csv_path is not None
+                              or json_path is not None)
     if not to_stdout or out.output is not None:
         write_output(render_solution(report(reports), out), out.output)
     if csv_path is not None:

@@ -280,6 +280,41 @@ def conv(seed, input_size, kernel_size, stride, padding, mode, activation, pool,
     _write(gen, output, answers_path, command)
 
 
+@new.command(short_help="Max or average pooling of small whole numbers.")
+@_seed_option
+@click.option("--input-size", default="4", show_default=True, help="n or HxW.")
+@click.option("--size", default="2", show_default=True, help="The window: n or HxW.")
+@click.option("--stride", default=None, help="n or HxW.  [default: the size]")
+@click.option("--padding", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--type", "type_", type=click.Choice(["max", "avg"]), default=None,
+              help="Default: drawn from the seed.")
+@click.option("--ceil-mode", is_flag=True, help="Round the output size up (PyTorch's rule).")
+@click.option("--channels", type=click.IntRange(1, 4), default=1, show_default=True)
+@_output_options
+def pool(seed, input_size, size, stride, padding, type_, ceil_mode, channels, output,
+         answers_path):
+    """A pooling exercise, window by window (means with at most two decimals).
+
+    \b
+    Example:
+      nnsolve new pool --seed 4 --type avg --input-size 5 --padding 1 --ceil-mode
+    """
+    from ..kinds.pool.generate import new_pool
+    seed = _pick_seed(seed)
+    extra = []
+    for name, value, default in (("--input-size", input_size, "4"), ("--size", size, "2"),
+                                 ("--stride", stride, None), ("--padding", padding, 0),
+                                 ("--type", type_, None), ("--channels", channels, 1)):
+        if value != default:
+            extra += [name, str(value)]
+    extra += ["--ceil-mode"] * ceil_mode
+    command = _command_line("pool", seed, extra)
+    gen = new_pool(seed, _pair(input_size, "--input-size"), _pair(size, "--size"),
+                   _pair(stride, "--stride") if stride is not None else None, padding, type_,
+                   ceil_mode, channels, command)
+    _write(gen, output, answers_path, command)
+
+
 @new.command(short_help="A small CNN stack: output shapes and parameter counts.")
 @_seed_option
 @click.option("--blocks", type=click.IntRange(1, 4), default=2, show_default=True,
@@ -288,13 +323,17 @@ def conv(seed, input_size, kernel_size, stride, padding, mode, activation, pool,
               help="Input channels (default: 1 or 3).")
 @click.option("--size", type=click.IntRange(4, 256), default=None,
               help="Input height and width (default: 8 to 32).")
+@click.option("--residual", is_flag=True,
+              help="Residual blocks (two 3×3 convolutions with batch norm, an identity or 1×1 "
+                   "shortcut) instead of plain ones.")
 @_output_options
-def shape(seed, blocks, channels, size, output, answers_path):
-    """An output-size and parameter-count exercise (seed 2.2 style).
+def shape(seed, blocks, channels, size, residual, output, answers_path):
+    """An output-size and parameter-count exercise (seed 2.2 style), or a residual stack.
 
     \b
     Example:
       nnsolve new shape --seed 1 --blocks 3 --size 32
+      nnsolve new shape --seed 1 --residual --blocks 2
     """
     from ..kinds.shape.generate import new_shape
     seed = _pick_seed(seed)
@@ -303,8 +342,10 @@ def shape(seed, blocks, channels, size, output, answers_path):
                                  ("--size", size, None)):
         if value != default:
             extra += [name, str(value)]
+    if residual:
+        extra.append("--residual")
     command = _command_line("shape", seed, extra)
-    gen = new_shape(seed, blocks, channels, size, command)
+    gen = new_shape(seed, blocks, channels, size, command, residual=residual)
     _write(gen, output, answers_path, command)
 
 

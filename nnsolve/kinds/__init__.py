@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-KINDS = ["backprop", "conv", "shape", "regularize"]
+KINDS = ["backprop", "conv", "shape", "regularize", "pool"]
 
 # Questions asked of another kind's spec, solved by their own solver module; no problem file
 # declares them (`nnsolve backprop --cost` solves a backprop spec with kind "backprop_cost").

@@ -68,6 +68,10 @@ class Pool:
     stride: Pair                           # (sh, sw); a problem's default is the size
     padding: Pads = ((0, 0), (0, 0))
     ceil_mode: bool = False
+    # a student's swapped rule, for `check` to re-solve with (never set by a problem):
+    # "padding_counted": avg divides by the window's cells in the padded input, padding
+    # included (PyTorch's count_include_pad=True); "zero_padding": max pads with 0, not −∞
+    mistake: str | None = None
 
     # --- sizes ----------------------------------------------------------------------------
 
@@ -115,7 +119,7 @@ class Pool:
         nums = tuple(Num(v) for v in values)
         if self.type == "max":
             return Call("max", (Seq(nums),))
-        return Frac(Add(nums), Num(len(nums)))
+        return Frac(Add(nums) if len(nums) > 1 else nums[0], Num(len(nums)))
 
     # --- forward and backward on whole arrays ------------------------------------------------
 
@@ -153,6 +157,9 @@ class Pool:
         """(Ho, Wo) int array: the input cells (not padding) in each window."""
         (Ho, Wo), _ = self._frame(H, W)
         mask = self._pad(np.ones((H, W), dtype=np.int64), 0)
+        if self.mistake == "padding_counted":
+            (pt, pb), (pl, pr) = self.padding
+            mask[:H + pt + pb, :W + pl + pr] = 1
         total = np.zeros((Ho, Wo), dtype=np.int64)
         for _, sl in self._offsets(Ho, Wo):
             total += mask[sl]
@@ -164,6 +171,12 @@ class Pool:
         H, W = X.shape[-2:]
         (Ho, Wo), _ = self._frame(H, W)
         Xp = self._pad(X, _NEG_INF)
+        if self.mistake == "zero_padding":
+            (pt, pb), (pl, pr) = self.padding
+            frame = np.zeros(Xp.shape[-2:], dtype=bool)
+            frame[:H + pt + pb, :W + pl + pr] = True
+            frame[pt:pt + H, pl:pl + W] = False
+            Xp[..., frame] = _zero(X)
         best = idx = None
         for k, sl in self._offsets(Ho, Wo):
             cand = Xp[sl]

@@ -3,7 +3,9 @@
 ``LatexMathPrinter(options).doprint(expr)`` is the math-mode LaTeX of a formula. With
 ``markdown=True`` it writes LaTeX that survives GitHub's Markdown pass over ``$``/``$$`` math,
 which removes the backslash of ``\\`` ``\\{`` ``\\,`` and reads ``<`` as HTML: rows end with
-``\\cr``, braces are ``\\lbrace``, and ``<``/``>`` are ``\\lt``/``\\gt``.
+``\\cr``, braces are ``\\lbrace``, ``<``/``>`` are ``\\lt``/``\\gt``,
+and a ``_`` after a brace or parenthesis is followed by a space (``markdown_safe``): no ``_``
+opens emphasis.
 
 Matrices wider than ``MAX_COLS`` or taller than ``MAX_ROWS`` are shown with their first and last
 rows/columns and ``\\cdots``/``\\vdots`` between (pmatrix's default limit is 10 columns, and a page
@@ -16,7 +18,7 @@ import re
 import unicodedata
 
 from ..expr import (Abs, Add, Call, Cases, Deriv, Expr, Frac, Mat, Mul, Neg, Norm, Num, Paren,
-                    Pow, Rel, Seq, Sub, Sum, Sym, Text)
+                    Pow, Rel, Seq, Sqrt, Sub, Sum, Sym, Text)
 from .base import Printer, RenderOptions, is_negative_number
 
 MAX_COLS = 10       # columns shown of a matrix (pmatrix's default MaxMatrixCols is 10)
@@ -128,6 +130,17 @@ def _math_char(ch: str) -> str:
     return _ascii_fallback(ch)
 
 
+# a `_` after a brace, parenthesis or space (`w^{(3)}_{1}`, `\\hat{y}_{1}`) can open emphasis in
+# CommonMark and pair with the next subscript's; followed by a space it cannot, and TeX reads
+# `_ {1}` as `_{1}`
+_OPENING_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9\\])_(?=\S)")
+
+
+def markdown_safe(tex: str) -> str:
+    """Maths that a Markdown pass before the maths pass (CommonMark) leaves as it is."""
+    return _OPENING_UNDERSCORE.sub("_ ", tex)
+
+
 class LatexMathPrinter(Printer):
     """Expr → LaTeX math (the body of ``$...$``)."""
 
@@ -140,12 +153,14 @@ class LatexMathPrinter(Printer):
     def doprint(self, e) -> str:
         """The LaTeX of a formula part: an Expr, a number, or a string (shown upright)."""
         if isinstance(e, Expr):
-            return self.print(e)
-        if isinstance(e, str):
-            return self.text(e)
-        if e is None:
+            tex = self.print(e)
+        elif isinstance(e, str):
+            tex = self.text(e)
+        elif e is None:
             return ""
-        return self.number(e)
+        else:
+            tex = self.number(e)
+        return markdown_safe(tex) if self.markdown else tex
 
     def relation(self, rel: str) -> str:
         """'=' '≈' '←' ... as LaTeX."""
@@ -265,6 +280,9 @@ class LatexMathPrinter(Printer):
     # --- nodes ----------------------------------------------------------------------------
     def _print_Num(self, e: Num) -> str:
         return self.number(e.value)
+
+    def _print_Count(self, e) -> str:
+        return f"{int(e.value):,}".replace(",", "{,}")     # {,}: no space after the comma
 
     def _print_Text(self, e: Text) -> str:
         if e.text.strip() in RELATIONS:     # " = " written as words is still a relation
@@ -389,6 +407,9 @@ class LatexMathPrinter(Printer):
 
     def _print_Abs(self, e: Abs) -> str:
         return r"\left\lvert " + self.doprint(e.arg) + r" \right\rvert"
+
+    def _print_Sqrt(self, e: Sqrt) -> str:
+        return r"\sqrt{" + self.doprint(e.arg) + "}"
 
     def _print_Norm(self, e: Norm) -> str:
         s = r"\left\lVert " + self.doprint(e.arg) + r" \right\rVert"

@@ -149,15 +149,57 @@ class TextRenderer(Printer):
 
     def _print_Table(self, t: Table, depth: int):
         from rich import box
+        from rich.cells import cell_len
         from rich.table import Table as RichTable
+        cells = [[self._cell(c) for c in row] for row in t.rows]
+        aligns = [(t.align[j] if t.align and j < len(t.align) else None) or
+                  ("left" if j == 0 else "right") for j in range(len(t.header))]
+        widths = [max([cell_len(h)] + [cell_len(r[j]) for r in cells if j < len(r)])
+                  for j, h in enumerate(t.header)]
+        gap = 3
+        rest = sum(widths[1:]) + gap * (len(widths) - 1)     # the columns after the first
+        # stacked when the first column would keep less than half its width beside the others
+        if len(t.header) >= 3 and self.console.width - rest < widths[0] / 2 \
+                and rest + 1 <= self.console.width:
+            self._stacked_table(t, cells, widths, aligns)
+            return
         rt = RichTable(box=box.SIMPLE_HEAD, title=t.caption, title_justify="left",
                        show_edge=False, pad_edge=False)
         for j, h in enumerate(t.header):
-            align = (t.align[j] if t.align else None) or ("left" if j == 0 else "right")
-            rt.add_column(h, justify=align)
-        for row in t.rows:
-            rt.add_row(*[self._cell(c) for c in row])
+            rt.add_column(h, justify=aligns[j])
+        for row in cells:
+            rt.add_row(*row)
         self.console.print(rt)
+
+    def _stacked_table(self, t: Table, cells, widths, aligns):
+        """A table too wide for the terminal whose first column is words (a layer's name): each
+        row is that name on a line, and the other columns below it, indented, so that no cell
+        is broken across lines."""
+        from rich.cells import cell_len, set_cell_size
+        from rich.text import Text
+        indent = 4
+
+        def line(row) -> str:
+            parts = []
+            for j in range(1, len(widths)):
+                c = row[j] if j < len(row) else ""
+                pad = widths[j] - cell_len(c)
+                parts.append(" " * pad + c if aligns[j] == "right" else c + " " * pad)
+            return (" " * indent + "   ".join(parts)).rstrip()
+
+        out = [t.header[0], line(t.header), "─" * min(self.console.width,
+                                                      cell_len(line(t.header)))]
+        if t.caption:
+            out.insert(0, t.caption)
+        for row in cells:
+            out.append(row[0] if row else "")
+            values = line(row)
+            if values.strip():
+                out.append(values)
+        for text in out:
+            for piece in Text(text).wrap(self.console, self.console.width):
+                self.console.print(set_cell_size(piece.plain, cell_len(piece.plain)),
+                                   overflow="ignore", crop=False, no_wrap=True)
 
     def _print_Grid(self, g: Grid, depth: int):
         from rich.text import Text
@@ -189,3 +231,4 @@ class TextRenderer(Printer):
 def render_text(solution: Solution, options: RenderOptions) -> str:
     """The terminal rendering of a solution."""
     return TextRenderer(options).render(solution)
+

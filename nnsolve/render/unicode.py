@@ -5,12 +5,12 @@ from __future__ import annotations
 import unicodedata
 
 from ..expr import (Abs, Add, Call, Cases, Deriv, Expr, Frac, Mat, Mul, Neg, Norm, Num, Paren,
-                    Pow, Rel, Seq, Sub, Sum, Sym, Text)
+                    Pow, Rel, Seq, Sqrt, Sub, Sum, Sym, Text)
 from .base import Printer, is_negative_number, visible
 
 GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "eta": "η", "lambda": "λ",
-         "mu": "μ", "sigma": "σ", "nabla": "∇", "epsilon": "ε", "theta": "θ", "partial": "∂",
-         "Sigma": "Σ", "Delta": "Δ"}
+         "mu": "μ", "tau": "τ", "sigma": "σ", "nabla": "∇", "epsilon": "ε", "theta": "θ",
+         "partial": "∂", "Sigma": "Σ", "Delta": "Δ"}
 _SUP = dict(zip("0123456789+-=()nipTklLjxyabcdefghmorstuvwz−,",
                 "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵖᵀᵏˡᴸʲˣʸᵃᵇᶜᵈᵉᶠᵍʰᵐᵒʳˢᵗᵘᵛʷᶻ⁻'"))
 _SUB = dict(zip("0123456789+-=()aehijklmnoprstuvx−",
@@ -143,12 +143,17 @@ class UnicodePrinter(Printer):
 
     def _wrap_neg(self, e) -> Box:
         b = self.box(e)
-        if is_negative_number(e) or isinstance(e, Neg):
+        # a/b written inline starts with its numerator's sign: 0.1 · (-8.75/2), not 0.1 · -8.75/2
+        if is_negative_number(e) or isinstance(e, Neg) or (
+                isinstance(e, Frac) and (is_negative_number(e.num) or isinstance(e.num, Neg))):
             return bracket(b, "(", ")")
         return b
 
     def _print_Num(self, e: Num) -> Box:
         return Box([self.fmt(e.value).text])
+
+    def _print_Count(self, e) -> Box:
+        return Box([f"{int(e.value):,}"])
 
     def _print_Text(self, e: Text) -> Box:
         return Box([e.text])
@@ -259,6 +264,12 @@ class UnicodePrinter(Printer):
 
     def _print_Abs(self, e: Abs) -> Box:
         return hcat("|", self.box(e.arg), "|")
+
+    def _print_Sqrt(self, e: Sqrt) -> Box:
+        inner = self.box(e.arg)
+        if not isinstance(e.arg, (Sym, Num, Paren, Abs, Norm, Call)) or inner.height > 1:
+            inner = bracket(inner, "(", ")")
+        return hcat("√", inner)
 
     def _print_Norm(self, e: Norm) -> Box:
         s = hcat("‖", self.box(e.arg), "‖")

@@ -15,7 +15,7 @@ from ...expr import Add, Call, Mat, Mul, Num, Paren, Rel, Seq, Sym
 from ...ops.activations import activation_op
 from ...sizes import conv_out
 from ...solution import Equation, Grid, Note, Paragraph, Section, Solution
-from ..shape.solve import size_equations
+from ..shape.solve import coverage_note, size_equations, size_symbols
 from .spec import ConvProblem
 
 FULL_WINDOWS = 36        # default detail: every window while there are at most this many
@@ -252,8 +252,13 @@ def solve(p: ConvProblem, options) -> Solution:
     blocks.append(setup)
 
     size = Section("Output size")
-    size.add(*size_equations(("H", "W"), p.input.shape[1:], p.padding, (kh, kw), p.stride,
-                             p.dilation, (Ho, Wo)))
+    eqs = size_equations(("H", "W"), p.input.shape[1:], p.padding, (kh, kw), p.stride,
+                         p.dilation, (Ho, Wo))
+    size.add(eqs[0], size_symbols(), *eqs[1:])
+    uncovered = coverage_note(("H", "W"), p.input.shape[1:], p.padding, (kh, kw), p.stride,
+                              p.dilation)
+    if uncovered is not None:
+        size.add(uncovered)
     shape_words = f"{Ho} × {Wo}" if p.single else f"{F} × {Ho} × {Wo}"
     size.add(Paragraph(f"The output is {shape_words}" +
                        (f" (one {Ho} × {Wo} map per filter)." if not p.single else ".")))

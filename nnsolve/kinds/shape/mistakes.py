@@ -11,20 +11,57 @@ define("floor_instead_of_ceil", "floor for ceil", "⌊…⌋ instead of ⌈…�
 define("bias_not_counted", "biases not counted", "the biases not counted as parameters")
 
 
+define("batchnorm_buffers_counted", "buffers counted",
+       "batch norm's running mean and variance counted as parameters (4C instead of 2C)")
+define("groups_ignored", "groups ignored", "a grouped (depthwise) convolution counted as a full "
+       "one: every filter given all C input channels")
+define("jump_ignored", "jump ignored", "the receptive field grown by (k − 1)·d without the "
+       "jump j (the strides before the layer)")
+define("flops_for_macs", "FLOPs for MACs", "floating-point operations (2 per "
+       "multiply-accumulate) given as multiply-accumulates")
+
+
+def _only(tree, keys: set):
+    """The part of a solution's tree under ``keys``, through blocks' layers and shortcuts."""
+    out = {}
+    for k, v in tree.items():
+        if k in keys:
+            out[k] = v
+        elif isinstance(v, dict) and (k in ("layers", "shortcut") or isinstance(k, int)):
+            inner = _only(v, keys)
+            if inner:
+                out[k] = inner
+    return out
+
+
+def _scaled(tree, key: str, factor: int):
+    """Every ``key`` of the tree times ``factor`` (FLOPs: two per multiply-accumulate)."""
+    out = {}
+    for k, v in tree.items():
+        if k == key or k == "total_" + key:
+            out[k] = v * factor
+        elif isinstance(v, dict):
+            inner = _scaled(v, key, factor)
+            if inner:
+                out[k] = inner
+    return out
+
+
 def variants(problem, right: dict) -> list:
-    from .solve import walk
+    from .solve import leaves, rebuild, walk
     out = []
     results = walk(problem)
+    every = list(leaves(results))
 
-    def with_layers(fn):
-        layers = [fn(r.layer, r) for r in results]
-        return solved_tree(replace(problem, layers=layers))
+    def with_layers(fn, **changes):
+        return solved_tree(replace(problem, layers=rebuild(problem.layers, results, fn),
+                                   strict=False, **changes))
 
     def unpadded(layer, r):
         if layer.type in ("conv", "pool") and r.pads != ((0, 0), (0, 0)):
             return replace(layer, padding=((0, 0), (0, 0)))
         return layer
-    if any(r.layer.type in ("conv", "pool") and r.pads != ((0, 0), (0, 0)) for r in results):
+    if any(r.layer.type in ("conv", "pool") and r.pads != ((0, 0), (0, 0)) for r in every):
         t = with_layers(unpadded)
         if t is not None:
             out.append(Variant(("padding_forgotten",), t))
@@ -38,27 +75,40 @@ def variants(problem, right: dict) -> list:
             return replace(layer, ceil_mode=True)
         return layer
     if any((r.layer.type == "conv" and r.layer.stride != (1, 1)) or
-           (r.layer.type == "pool" and not r.layer.ceil_mode) for r in results):
+           (r.layer.type == "pool" and not r.layer.ceil_mode) for r in every):
         t = with_layers(ceiled)
         if t is not None:
             out.append(Variant(("ceil_instead_of_floor",), t))
-    if any(r.layer.type == "pool" and r.layer.ceil_mode for r in results):
+    if any(r.layer.type == "pool" and r.layer.ceil_mode for r in every):
         t = with_layers(lambda l, r: replace(l, ceil_mode=False) if l.type == "pool" else l)
         if t is not None:
             out.append(Variant(("floor_instead_of_ceil",), t))
+    counts = {"parameters", "total_parameters"}
     if any(r.layer.type in ("conv", "conv_transpose", "dense") and r.layer.bias
-           for r in results):
+           for r in every):
         t = with_layers(lambda l, r: replace(l, bias=False)
                         if l.type in ("conv", "conv_transpose", "dense") else l)
         if t is not None:
-            out.append(Variant(("bias_not_counted",),
-                               {"total_parameters": t["total_parameters"],
-                                "layers": {k: {"parameters": v["parameters"]}
-                                           for k, v in t["layers"].items()}}))
+            out.append(Variant(("bias_not_counted",), _only(t, counts)))
+    if any(r.layer.type == "batchnorm" for r in every):
+        t = with_layers(lambda l, r: replace(l, per_channel=4) if l.type == "batchnorm" else l)
+        if t is not None:
+            out.append(Variant(("batchnorm_buffers_counted",), _only(t, counts)))
+    if any(r.layer.type == "conv" and r.layer.groups != 1 for r in every):
+        t = with_layers(lambda l, r: replace(l, groups=1) if l.type == "conv" else l)
+        if t is not None:
+            out.append(Variant(("groups_ignored",),
+                               _only(t, counts | {"macs", "total_macs"})))
+    if any(r.jump_in is not None and r.jump_in != (1, 1) and r.rf != r.rf_in for r in every):
+        t = with_layers(lambda l, r: l, rf_rule="no_jump")
+        if t is not None:
+            out.append(Variant(("jump_ignored",), _only(t, {"receptive_field"})))
+    if right.get("total_macs"):
+        out.append(Variant(("flops_for_macs",), _scaled(right, "macs", 2)))
     return out
 
 
-ORDER = ["input_shape", "layers", "output_shape", "total_parameters"]
+ORDER = ["input_shape", "layers", "output_shape", "total_parameters", "total_macs"]
 
 
 def rank(path: tuple):

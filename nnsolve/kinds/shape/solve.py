@@ -1,49 +1,173 @@
-"""Output sizes and parameter counts of a stack of layers, each with its formula and numbers."""
+"""Output sizes, parameter counts, receptive fields and multiply-accumulates of a stack of
+layers, each with its formula and numbers."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from ...expr import Add, Call, Frac, Mul, Num, Paren, Seq, Sub, Sym, Text
+from ...expr import Add, Call, Count, Frac, Mul, Num, Paren, Rel, Seq, Sub, Sym, Text
 from ...sizes import positions, reach
 from ...solution import Equation, Note, Paragraph, Section, Solution, Table
-from .spec import layer_shapes
+from .spec import Residual, channels_first_hint, count_layers, layer_shapes, \
+    looks_channels_last
 
 FULL_LAYERS = 10     # default detail: every layer's working while the stack is this short
+WEIGHTED = ("conv", "conv_transpose", "dense")
+WINDOWED = ("conv", "pool", "global_avg_pool")     # what moves the receptive field
 
 
 # --- the arithmetic ---------------------------------------------------------------------------
 
 @dataclass
 class LayerResult:
-    """A layer's input and output shapes, its resolved padding and its parameter count."""
+    """A layer's shapes, resolved padding, parameters, multiply-accumulates, and the receptive
+    field and jump of its output cells on the input (None where they are not a window: after
+    flatten or a transposed convolution); ``rf_in``/``jump_in`` are its input's. A residual
+    block holds the results of its layers, its shortcut (None: identity) and its activation."""
 
     layer: object
     in_shape: tuple
     out_shape: tuple
     params: int
     pads: tuple = ((0, 0), (0, 0))
+    label: str = ""
+    macs: int = 0
+    rf: tuple | None = (1, 1)
+    jump: tuple | None = (1, 1)
+    rf_in: tuple | None = (1, 1)
+    jump_in: tuple | None = (1, 1)
+    whole: bool = False               # after flatten or dense: each output sees all the input
+    main: list = field(default_factory=list)
+    shortcut: list | None = None
+    activation: "LayerResult | None" = None
 
 
 def parameters(layer, in_shape: tuple) -> int:
-    """Weights and biases: F·C·kh·kw (+ F) for a convolution, n·units (+ units) for dense."""
+    """Weights and biases: F·(C/G)·kh·kw (+ F) for a convolution, n·units (+ units) for dense,
+    2C for batch norm (γ and β)."""
     if layer.type in ("conv", "conv_transpose"):
-        return layer.filters * in_shape[0] * layer.kernel[0] * layer.kernel[1] + \
-            (layer.filters if layer.bias else 0)
+        return layer.filters * (in_shape[0] // layer.groups) * layer.kernel[0] * \
+            layer.kernel[1] + (layer.filters if layer.bias else 0)
     if layer.type == "dense":
         return in_shape[0] * layer.units + (layer.units if layer.bias else 0)
+    if layer.type == "batchnorm":
+        return layer.per_channel * in_shape[0]
     return 0
 
 
+def macs(layer, in_shape: tuple, out_shape: tuple) -> int:
+    """Multiply-accumulates of the weights: each output of a convolution takes (C/G)·kh·kw of
+    them, each input of a transposed one scatters F·kh·kw, each dense unit takes n."""
+    if layer.type == "conv":
+        F, Ho, Wo = out_shape
+        return F * Ho * Wo * (in_shape[0] // layer.groups) * layer.kernel[0] * layer.kernel[1]
+    if layer.type == "conv_transpose":
+        C, H, W = in_shape
+        return C * H * W * layer.filters * layer.kernel[0] * layer.kernel[1]
+    if layer.type == "dense":
+        return in_shape[0] * layer.units
+    return 0
+
+
+def window(layer, in_shape: tuple) -> tuple:
+    """Per axis (k, d, s) of what moves the receptive field; a global pool is one window of the
+    whole map."""
+    if layer.type == "global_avg_pool":
+        return tuple((n, 1, n) for n in in_shape[1:])
+    d = layer.dilation if layer.type == "conv" else (1, 1)
+    return tuple(zip(layer.kernel, d, layer.stride))
+
+
+def receptive(layer, in_shape, rf, jump, rule: str = "jump") -> tuple:
+    """r ← r + (k − 1)·d·j, j ← j·s on each axis; None once the cells are no window of the
+    input (flatten, dense, a transposed convolution)."""
+    if rf is None or layer.type in ("flatten", "dense", "conv_transpose"):
+        return None, None
+    if layer.type not in WINDOWED:
+        return rf, jump
+    w = window(layer, in_shape)
+    step = (1, 1) if rule == "no_jump" else jump    # the slip: the strides before forgotten
+    return (tuple(r + (k - 1) * d * j for r, j, (k, d, _s) in zip(rf, step, w)),
+            tuple(j * s for j, (_k, _d, s) in zip(jump, w)))
+
+
+def _results(layers, shapes, rf, jump, whole=False, rule="jump") -> list[LayerResult]:
+    out = []
+    for layer, s in zip(layers, shapes):
+        if isinstance(layer, Residual):
+            main = _results(layer.layers, s.main, rf, jump, whole, rule)
+            short = None if layer.shortcut is None else \
+                _results(layer.shortcut, s.shortcut, rf, jump, whole, rule)
+            end = main[-1]
+            act = None
+            if layer.activation is not None:
+                act = LayerResult(layer.activation, s.out_shape, s.out_shape, 0,
+                                  label=s.activation.label, rf=end.rf, jump=end.jump,
+                                  rf_in=end.rf, jump_in=end.jump, whole=end.whole)
+            parts = main + (short or [])
+            out.append(LayerResult(layer, s.in_shape, s.out_shape,
+                                   sum(r.params for r in parts), label=s.label,
+                                   macs=sum(r.macs for r in parts), rf=end.rf, jump=end.jump,
+                                   rf_in=rf, jump_in=jump, whole=end.whole, main=main,
+                                   shortcut=short, activation=act))
+            rf, jump, whole = end.rf, end.jump, end.whole
+            continue
+        r_out, j_out = receptive(layer, s.in_shape, rf, jump, rule)
+        whole = whole or layer.type in ("flatten", "dense")
+        out.append(LayerResult(layer, s.in_shape, s.out_shape, parameters(layer, s.in_shape),
+                               s.pads, s.label, macs(layer, s.in_shape, s.out_shape), r_out,
+                               j_out, rf, jump, whole))
+        rf, jump = r_out, j_out
+    return out
+
+
 def walk(problem) -> list[LayerResult]:
-    """Every layer's shapes and parameters; a layer that does not fit is a ProblemError."""
-    return [LayerResult(layer, s.in_shape, s.out_shape, parameters(layer, s.in_shape), s.pads)
-            for layer, s in zip(problem.layers, layer_shapes(problem))]
+    """Every layer's shapes, parameters, MACs and receptive field; a layer that does not fit is
+    a ProblemError. Blocks hold their own layers' results."""
+    return _results(problem.layers, layer_shapes(problem), (1, 1), (1, 1),
+                    rule=getattr(problem, "rf_rule", "jump"))
+
+
+def _all(results):
+    """Every result, blocks and their layers."""
+    for r in results:
+        yield r
+        if isinstance(r.layer, Residual):
+            yield from _all(r.main)
+            yield from _all(r.shortcut or [])
+
+
+def leaves(results):
+    """Every layer's result in table order, a block's layers, shortcut and activation included
+    (not the block itself)."""
+    for r in results:
+        if isinstance(r.layer, Residual):
+            yield from leaves(r.main)
+            yield from leaves(r.shortcut or [])
+            if r.activation is not None:
+                yield r.activation
+        else:
+            yield r
+
+
+def rebuild(layers, results, fn) -> list:
+    """The stack with each layer replaced by ``fn(layer, result)``, inside blocks too (for the
+    variants that `check` re-solves)."""
+    from dataclasses import replace
+    out = []
+    for layer, r in zip(layers, results):
+        if isinstance(layer, Residual):
+            out.append(replace(layer, layers=rebuild(layer.layers, r.main, fn),
+                               shortcut=None if layer.shortcut is None else
+                               rebuild(layer.shortcut, r.shortcut, fn)))
+        else:
+            out.append(fn(layer, r))
+    return out
 
 
 # --- formulas as data -------------------------------------------------------------------------
 
-def _size_general(pool: bool, transposed: bool) -> Equation:
+def _size_general(pool: bool, transposed: bool, ceil_mode: bool = False) -> Equation:
     o, i, k, s, d = Sym("o"), Sym("i"), Sym("k"), Sym("s"), Sym("d")
     pb, pa = Sym("p", sub="before"), Sym("p", sub="after")
     if transposed:
@@ -52,13 +176,14 @@ def _size_general(pool: bool, transposed: bool) -> Equation:
         return Equation([o, rhs])
     inner = Sub(Add((i, pb, pa)), k) if pool else \
         Sub(Sub(Add((i, pb, pa)), Mul((d, Paren(Sub(k, Num(1)))), "juxt")), Num(1))
-    return Equation([o, Add((Call("floor", (Frac(inner, s),)), Num(1)))])
+    rounding = "ceil" if ceil_mode else "floor"
+    return Equation([o, Add((Call(rounding, (Frac(inner, s),)), Num(1)))])
 
 
 def size_equations(axes, sizes, pads, kernel, stride, dilation, outs, *, pool=False,
                    transposed=False, output_padding=(0, 0), ceil_mode=False) -> list:
     """The output-size formula, then each axis with its numbers put in."""
-    eqs = [_size_general(pool, transposed)]
+    eqs = [_size_general(pool, transposed, ceil_mode)]
     for axis, name in enumerate(axes):
         i, p, k, s, d, o = (sizes[axis], pads[axis], kernel[axis], stride[axis],
                             dilation[axis], outs[axis])
@@ -87,11 +212,40 @@ def size_equations(axes, sizes, pads, kernel, stride, dilation, outs, *, pool=Fa
     return eqs
 
 
+def size_symbols(pool: bool = False, transposed: bool = False) -> Paragraph:
+    """What the letters of the size formula stand for (said once in a solution)."""
+    parts = ["Here ", Sym("i"), " is the input size on the axis, ", Sym("k"), " the "
+             + ("window" if pool else "kernel") + " size, ", Sym("s"), " the stride, "]
+    if not pool:
+        parts += [Sym("d"), " the dilation (1: no gaps), "]
+    parts += [Sym("p", sub="before"), " and ", Sym("p", sub="after"), " the padding on each "
+              "side, "]
+    if transposed:
+        parts += [Sym("p", sub="out"), " the output padding, "]
+    parts += [Sym("o"), " the output size."]
+    return Paragraph(*parts)
+
+
+def coverage_note(axes, sizes, pads, kernel, stride, dilation) -> Note | None:
+    """A note when the stride does not tile the input: the last rows or columns are unused."""
+    from ...sizes import uncovered
+    parts = []
+    for name, i, p, k, s, d in zip(axes, sizes, pads, kernel, stride, dilation):
+        n = uncovered(i, p, k, s, d)
+        if n:
+            what = ("row" if name == "H" else "column") + ("s" if n != 1 else "")
+            parts.append(f"the last {n} {what} of the {i}")
+    if not parts:
+        return None
+    return Note("The stride does not tile the input: no window covers " + " and ".join(parts)
+                + " (the floor in the formula drops them).")
+
+
 def _params_expr(r: LayerResult):
     """The parameter count as a product of numbers: 16 · (3 · 3 · 3 + 1)."""
     L = r.layer
     if L.type in ("conv", "conv_transpose"):
-        C = r.in_shape[0]
+        C = r.in_shape[0] // L.groups
         weights = Mul((Num(C), Num(L.kernel[0]), Num(L.kernel[1])))
         if L.bias:
             return Mul((Num(L.filters), Paren(Add((weights, Num(1))))))
@@ -101,15 +255,94 @@ def _params_expr(r: LayerResult):
         if L.bias:
             return Mul((Num(L.units), Paren(Add((Num(n), Num(1))))))
         return Mul((Num(L.units), Num(n)))
+    if L.type == "batchnorm":
+        return Mul((Num(2), Num(r.in_shape[0])))
     return None
 
 
-def _describe(r: LayerResult) -> str:
+def weights(r: LayerResult) -> int:
+    """The weights of a layer, without biases: each is used once per output position."""
+    return r.params - (r.layer.filters if r.layer.bias else 0) \
+        if r.layer.type in ("conv", "conv_transpose") else r.params - (
+            r.layer.units if r.layer.bias else 0)
+
+
+def _macs_expr(r: LayerResult):
+    """The multiply-accumulates as positions × weights: each weight multiplies once per output
+    position of a convolution (per input position of a transposed one), once for dense."""
+    L = r.layer
+    if L.type == "conv":
+        return Mul((Num(r.out_shape[1]), Num(r.out_shape[2]), Count(weights(r))))
+    if L.type == "conv_transpose":
+        return Mul((Num(r.in_shape[1]), Num(r.in_shape[2]), Count(weights(r))))
+    if L.type == "dense":
+        return Mul((Num(r.in_shape[0]), Num(L.units)))
+    return None
+
+
+def _axes_same(pairs) -> bool:
+    return all(p is not None and p[0] == p[1] for p in pairs)
+
+
+def _rf_parts(r: LayerResult, show_d: bool = True) -> list:
+    """Per axis (or once when both axes agree) the receptive-field formula with its numbers:
+    [(r_in + (k − 1) · d · j_in, r)]; [] when it does not move. Without ``show_d`` (no layer of
+    the stack is dilated) the factor d = 1 is left out."""
+    L = r.layer
+    if r.rf is None or L.type not in WINDOWED:
+        return []
+    w = window(L, r.in_shape)
+    axes = [(r.rf_in[a], w[a][0], w[a][1], r.jump_in[a], r.rf[a]) for a in range(2)]
+    if axes[0] == axes[1]:
+        axes = axes[:1]
+    return [Add((Num(ri), Mul((Paren(Sub(Num(k), Num(1))),) + ((Num(d),) if show_d else ())
+                              + (Num(j),)))) for ri, k, d, j, _ in axes], \
+        [ro for *_x, ro in axes]
+
+
+def _rf_cell(r: LayerResult, show_d: bool = True):
+    if r.rf is None:
+        return "all" if r.whole else "—"
+    parts = _rf_parts(r, show_d)
+    if not parts:
+        return _pair_expr(r.rf)
+    exprs, values = parts
+    if len(exprs) == 1:
+        return Rel(exprs[0], "=", Num(values[0]))
+    return Seq((Rel(exprs[0], "=", Num(values[0])), Rel(exprs[1], "=", Num(values[1]))), "; ")
+
+
+def _jump_cell(r: LayerResult):
+    if r.jump is None:
+        return "—"
+    if r.layer.type not in WINDOWED or isinstance(r.layer, Residual):
+        return _pair_expr(r.jump)
+    s = tuple(x for _k, _d, x in window(r.layer, r.in_shape))
+    if s == (1, 1):
+        return _pair_expr(r.jump)
+    if r.jump_in[0] == r.jump_in[1] and s[0] == s[1]:
+        return Rel(Mul((Num(r.jump_in[0]), Num(s[0]))), "=", Num(r.jump[0]))
+    return Seq(tuple(Rel(Mul((Num(r.jump_in[a]), Num(s[a]))), "=", Num(r.jump[a]))
+                     for a in range(2)), "; ")
+
+
+def _pair_expr(p):
+    return Num(p[0]) if p[0] == p[1] else Seq((Num(p[0]), Num(p[1])), " × ")
+
+
+def _pair(p) -> str:
+    return str(p[0]) if p[0] == p[1] else f"{p[0]}×{p[1]}"
+
+
+def _table_name(r: LayerResult) -> str:
+    """A layer in the parameters table: what _describe says but its bias (the formula shows
+    it)."""
+    return _describe(r, table=True)
+
+
+def _describe(r: LayerResult, table: bool = False) -> str:
     L = r.layer
     t = L.type
-
-    def pair(p):
-        return str(p[0]) if p[0] == p[1] else f"{p[0]}×{p[1]}"
 
     def padding():
         if isinstance(L.padding, str):
@@ -121,143 +354,367 @@ def _describe(r: LayerResult) -> str:
             return f", padding {a}"
         return f", padding {a},{b},{c},{d}"
 
+    if t == "residual":
+        return "residual block" + (" (identity shortcut)" if L.shortcut is None else "")
+    depthwise = t == "conv" and L.groups != 1 and L.groups == r.in_shape[0]
     if t in ("conv", "conv_transpose"):
-        s = f"{'conv' if t == 'conv' else 'conv transpose'} {L.kernel[0]}×{L.kernel[1]}, " \
-            f"{L.filters} filter{'s' if L.filters != 1 else ''}"
+        s = f"{'conv' if t == 'conv' else 'conv transpose'} {L.kernel[0]}×{L.kernel[1]}"
+        if depthwise:       # one filter per channel (or a few): the filters are the groups'
+            s = "depthwise " + s + ("" if L.filters == L.groups else
+                                    f", {L.filters:,} filters")
+        else:
+            s += f", {L.filters:,} filter{'s' if L.filters != 1 else ''}"
         if L.stride != (1, 1):
-            s += f", stride {pair(L.stride)}"
+            s += f", stride {_pair(L.stride)}"
         s += padding()
         if L.dilation != (1, 1):
-            s += f", dilation {pair(L.dilation)}"
+            s += f", dilation {_pair(L.dilation)}"
+        if L.groups != 1 and not depthwise:
+            s += f", {L.groups} groups"
         if t == "conv_transpose" and L.output_padding != (0, 0):
-            s += f", output padding {pair(L.output_padding)}"
-        if not L.bias:
+            s += f", output padding {_pair(L.output_padding)}"
+        if not L.bias and not table:
             s += ", no bias"
         return s
     if t == "pool":
         s = f"{L.pool_type} pool {L.kernel[0]}×{L.kernel[1]}"
         if L.stride != L.kernel:
-            s += f", stride {pair(L.stride)}"
+            s += f", stride {_pair(L.stride)}"
         s += padding()
         if L.ceil_mode:
             s += ", ceil mode"
         return s
     if t == "dense":
-        return f"dense, {L.units} unit{'s' if L.units != 1 else ''}" + \
-            ("" if L.bias else ", no bias")
+        return f"dense, {L.units:,} unit{'s' if L.units != 1 else ''}" + \
+            ("" if L.bias or table else ", no bias")
+    if t == "global_avg_pool":
+        return "global avg pool"
+    if t == "dropout" and L.p is not None:
+        from ...numbers import format_number
+        return f"dropout p = {format_number(L.p).text}"
     return t
 
 
-def _shape_expr(shape) -> Seq:
-    return Seq(tuple(Num(n) for n in shape), " × ")
-
-
-def _layer_section(n: int, r: LayerResult) -> Section:
+def _short(r: LayerResult) -> str:
+    """What moves the receptive field: kernel, stride, dilation (table 2's layer names)."""
     L = r.layer
-    s = Section(f"Layer {n}: {_describe(r)}")
+    if L.type == "residual":
+        return "residual block"
+    if L.type == "conv" or L.type == "conv_transpose" or L.type == "pool":
+        s = ("conv" if L.type == "conv" else "conv transpose" if L.type == "conv_transpose"
+             else f"{L.pool_type} pool") + f" {L.kernel[0]}×{L.kernel[1]}"
+        if L.type == "conv" and L.groups != 1 and L.groups == r.in_shape[0]:
+            s = "depthwise " + s
+        if L.stride != (1, 1):
+            s += f", stride {_pair(L.stride)}"
+        if L.type != "pool" and L.dilation != (1, 1):
+            s += f", dilation {_pair(L.dilation)}"
+        if L.type == "conv" and L.groups != 1 and L.groups != r.in_shape[0]:
+            s += f", {L.groups} groups"
+        return s
+    if L.type == "dense":
+        return f"dense, {L.units:,} units"
+    return _describe(r)
+
+
+def _shape_expr(shape) -> Seq:
+    return Seq(tuple(Count(n) for n in shape), " × ")
+
+
+class _Said:
+    """What a solution has explained already (the size formula's letters, once)."""
+
+    def __init__(self):
+        self.symbols = False
+
+
+def _layer_section(r: LayerResult, said: _Said) -> Section:
+    L = r.layer
+    s = Section(f"Layer {r.label}: {_describe(r)}")
+    if isinstance(L, Residual):
+        s.add(Paragraph("Input ", _shape_expr(r.in_shape), "; the block adds its layers' "
+                        "output to " + ("its input (the identity shortcut)."
+                                        if L.shortcut is None else "its shortcut's output.")))
+        for sub in r.main:
+            s.add(_layer_section(sub, said))
+        if r.shortcut is not None:
+            short = Section(f"Layer {r.label}, shortcut")
+            for sub in r.shortcut:
+                short.add(_layer_section(sub, said))
+            s.add(short)
+        s.add(Paragraph("The sum: layers ", _shape_expr(r.main[-1].out_shape), " + shortcut ",
+                        _shape_expr(r.out_shape if r.shortcut is None else
+                                    r.shortcut[-1].out_shape),
+                        f"; {r.params:,} parameters in the block. The receptive field and jump "
+                        "follow the layers (the main path)."))
+        if r.activation is not None:
+            s.add(_layer_section(r.activation, said))
+        return s
     s.add(Paragraph("Input ", _shape_expr(r.in_shape), "."))
     if L.type in ("conv", "conv_transpose", "pool"):
         C, H, W = r.in_shape
+        pool, transposed = L.type == "pool", L.type == "conv_transpose"
+        dil = L.dilation if not pool else (1, 1)
         if isinstance(L.padding, str):
             (a, b), (c, d) = r.pads
             s.add(Paragraph(f'Padding "{L.padding}" is {a} on top, {b} at the bottom, {c} on '
                             f'the left, {d} on the right'
                             + (" (output ⌈i/s⌉)." if L.padding == "same" else ".")))
-        s.add(*size_equations(("H", "W"), (H, W), r.pads, L.kernel, L.stride,
-                              L.dilation if L.type != "pool" else (1, 1), r.out_shape[1:],
-                              pool=L.type == "pool", transposed=L.type == "conv_transpose",
-                              output_padding=L.output_padding, ceil_mode=L.ceil_mode))
+        eqs = size_equations(("H", "W"), (H, W), r.pads, L.kernel, L.stride, dil,
+                             r.out_shape[1:], pool=pool, transposed=transposed,
+                             output_padding=L.output_padding, ceil_mode=L.ceil_mode)
+        s.add(eqs[0])
+        if not said.symbols:
+            s.add(size_symbols(pool, transposed))
+            said.symbols = True
+        s.add(*eqs[1:])
+        if not transposed and not L.ceil_mode:
+            note = coverage_note(("H", "W"), (H, W), r.pads, L.kernel, L.stride, dil)
+            if note is not None:
+                s.add(note)
     if L.type in ("conv", "conv_transpose"):
-        s.add(Paragraph(f"Each of the {L.filters} filters has a weight per input channel and "
-                        "kernel cell"
-                        + (", and one bias:" if L.bias else ":")))
-        s.add(Equation([Text("parameters"), _params_expr(r), Num(r.params)]))
+        per = "a weight per input channel and kernel cell" if L.groups == 1 else \
+            f"a weight per channel of its group ({r.in_shape[0] // L.groups} of the " \
+            f"{r.in_shape[0]}: {L.groups} groups) and kernel cell"
+        s.add(Paragraph(f"Each of the {L.filters:,} filter{'s' if L.filters != 1 else ''} has "
+                        f"{per}" + (", and one bias:" if L.bias else ":")))
+        s.add(Equation([Text("parameters"), _params_expr(r), Count(r.params)]))
     elif L.type == "dense":
         s.add(Paragraph("Each unit has a weight per input" + (" and one bias:" if L.bias
                                                                 else ":")))
-        s.add(Equation([Text("parameters"), _params_expr(r), Num(r.params)]))
+        s.add(Equation([Text("parameters"), _params_expr(r), Count(r.params)]))
+    elif L.type == "batchnorm":
+        s.add(Paragraph("Batch norm learns a scale γ and a shift β per channel; its running "
+                        "mean and variance are buffers (kept, not trained), not parameters:"))
+        s.add(Equation([Text("parameters"), _params_expr(r), Count(r.params)]))
     elif L.type == "flatten":
         s.add(Equation([Text("units"), Mul(tuple(Num(d) for d in r.in_shape)),
-                        Num(r.out_shape[0])]))
+                        Count(r.out_shape[0])]))
+    elif L.type == "global_avg_pool":
+        s.add(Paragraph(f"Each channel's {r.in_shape[1]}×{r.in_shape[2]} map is averaged to "
+                        "one value: no parameters."))
+    elif L.type == "dropout":
+        s.add(Paragraph("Dropout zeroes random values while training: the shape stays, no "
+                        "parameters."))
     elif L.type != "pool":
         s.add(Paragraph(f"{L.type} acts on each value: the shape stays, no parameters."))
     if L.type == "pool":
         s.add(Paragraph("Pooling has no parameters and keeps the channels."))
+    parts = _rf_parts(r)
+    if parts:
+        exprs, values = parts
+        names = (None,) if len(exprs) == 1 else ("H", "W")
+        s.add(Paragraph("Receptive field ", Sym("r"), " and jump ", Sym("j"), " on the input (",
+                        Rel(Sym("r"), "←", Add((Sym("r"), Mul((Paren(Sub(Sym("k"), Num(1))),
+                                                               Sym("d"), Sym("j")))))),
+                        ", ", Rel(Sym("j"), "←", Mul((Sym("j"), Sym("s")))), "):"))
+        for name, e, v in zip(names, exprs, values):
+            s.add(Equation([Sym("r", sub=name), e, Num(v)]))
+        strides = [x for _k, _d, x in window(L, r.in_shape)]
+        for a, name in enumerate(names):
+            s.add(Equation([Sym("j", sub=name), Mul((Num(r.jump_in[a]), Num(strides[a]))),
+                            Num(r.jump[a])]))
+    elif L.type in ("flatten", "dense"):
+        s.add(Paragraph("Each output now depends on the whole input: the receptive field is "
+                        "all of it."))
+    mx = _macs_expr(r)
+    if mx is not None:
+        if L.type == "dense":
+            s.add(Paragraph("Each weight multiplies once:"))
+        else:
+            pos = r.out_shape[1:] if L.type == "conv" else r.in_shape[1:]
+            s.add(Paragraph(f"Each of the {weights(r):,} weights multiplies once per "
+                            + ("output" if L.type == "conv" else "input")
+                            + f" position ({pos[0]}×{pos[1]}):"))
+        s.add(Equation([Text("MACs"), mx, Count(r.macs)]))
     s.add(Paragraph("Output ", _shape_expr(r.out_shape), "."))
     return s
 
 
 def _compare_dense(results) -> tuple[list, list]:
     blocks, data = [], []
-    for n, r in enumerate(results, start=1):
+    for r in leaves(results):
         L = r.layer
         if L.type not in ("conv", "conv_transpose"):
             continue
         n_in = r.in_shape[0] * r.in_shape[1] * r.in_shape[2]
         F, Ho, Wo = r.out_shape
         n_out = F * Ho * Wo
-        C, kh, kw = r.in_shape[0], L.kernel[0], L.kernel[1]
+        C, kh, kw = r.in_shape[0] // L.groups, L.kernel[0], L.kernel[1]
         b = 1 if L.bias else 0
         dense = n_in * n_out + b * n_out
         local = n_out * C * kh * kw + b * n_out
-        s = Section(f"Layer {n}: convolution versus a fully connected layer")
+        s = Section(f"Layer {r.label}: convolution versus a fully connected layer")
 
         def with_bias(weights):
             return Paren(Add((weights, Num(1)))) if b else weights
         rows = [
-            ["fully connected", Mul((Num(n_out), with_bias(Num(n_in)))), Num(dense)],
+            ["fully connected", Mul((Num(n_out), with_bias(Num(n_in)))), Count(dense)],
             ["locally connected (no sharing)",
-             Mul((Num(n_out), with_bias(Mul((Num(C), Num(kh), Num(kw)))))), Num(local)],
-            ["convolution", _params_expr(r), Num(r.params)],
+             Mul((Num(n_out), with_bias(Mul((Num(C), Num(kh), Num(kw)))))), Count(local)],
+            ["convolution", _params_expr(r), Count(r.params)],
         ]
-        s.add(Paragraph("Between the same input ", _shape_expr(r.in_shape), f" ({n_in} values) "
-                        "and output ", _shape_expr(r.out_shape), f" ({n_out} values):"))
+        s.add(Paragraph("Between the same input ", _shape_expr(r.in_shape),
+                        f" ({n_in:,} values) and output ", _shape_expr(r.out_shape),
+                        f" ({n_out:,} values):"))
         s.add(Table(["Layer", "Computed as", "Parameters"], rows, align=["left", "left",
                                                                          "right"]))
+        window_ = f"{C}×{kh}×{kw}"
+        grouped = "" if L.groups == 1 else \
+            f" (its group's {C} of the {r.in_shape[0]} channels: {L.groups} groups)"
         s.add(Paragraph(
-            f"A fully connected layer joins each of the {n_out} outputs to all {n_in} inputs. "
-            f"A convolution has local connectivity: each output sees only a {C}×{kh}×{kw} "
-            "window of the input, which leaves the locally connected count. And it shares "
-            f"weights: the {Ho * Wo} positions of a filter use the same {C * kh * kw} weights"
-            + (" and bias" if b else "") + f", so only the {F} filters' own parameters remain."))
+            f"A fully connected layer joins each of the {n_out:,} outputs to all {n_in:,} "
+            f"inputs. A convolution has local connectivity: each output sees only a {window_} "
+            f"window of the input{grouped}, which leaves the locally connected count. And it "
+            f"shares weights: the {Ho * Wo:,} positions of a filter use the same "
+            f"{C * kh * kw:,} weights" + (" and bias" if b else "")
+            + f", so only the {F:,} filters' own parameters remain."))
         blocks.append(s)
-        data.append({"layer": n - 1, "dense": dense, "locally_connected": local,
+        data.append({"layer": _json_index(r.label), "dense": dense, "locally_connected": local,
                      "conv": r.params})
     return blocks, data
 
 
+def _json_index(label: str):
+    """0-based position of a top-level layer (as in 0.1); a block's layer keeps its label."""
+    return int(label) - 1 if label.isdigit() else label
+
+
+def _rows(results, depth: int, describe=None) -> list:
+    """The table rows of a list of results, a block's own layers indented under it."""
+    describe = describe or _describe
+    rows = []
+    pad = " " * depth
+    for r in results:
+        name = f"{pad}{r.label}{'.' if depth == 0 else ''} {describe(r)}"
+        if isinstance(r.layer, Residual):
+            rows.append((r, name, Text("its layers' sum")))
+            rows.extend(_rows(r.main, depth + 1, describe))
+            if r.shortcut is not None:
+                rows.extend(_rows(r.shortcut, depth + 1, describe))
+            else:
+                rows.append((None, f"{pad} {r.label}.s shortcut: identity", None))
+            if r.activation is not None:
+                rows.append((r.activation, f"{pad} {r.activation.label} "
+                             f"{_describe(r.activation)}"
+                             + (" (on the sum)" if describe is _table_name else ""), None))
+        else:
+            rows.append((r, name, None))
+    return rows
+
+
+def _entry(r: LayerResult) -> dict:
+    """A layer's JSON entry; a block's holds its own ``layers`` and ``shortcut``."""
+    d = {"type": r.layer.type, "output_shape": list(r.out_shape), "parameters": r.params,
+         "macs": r.macs, "receptive_field": None if r.rf is None else list(r.rf),
+         "jump": None if r.jump is None else list(r.jump)}
+    if isinstance(r.layer, Residual):
+        d["layers"] = [_entry(x) for x in r.main] + \
+            ([_entry(r.activation)] if r.activation is not None else [])
+        d["shortcut"] = None if r.shortcut is None else [_entry(x) for x in r.shortcut]
+    return d
+
+
 def solve(problem, options) -> Solution:
-    """A table of output shapes and parameter counts, each layer's working, and the total."""
+    """A table of output shapes and parameter counts, one of receptive fields and MACs, each
+    layer's working, and the totals."""
     results = walk(problem)
     total = sum(r.params for r in results)
+    total_macs = sum(r.macs for r in results)
     compare = problem.compare_dense
-    detail = options.detail or ("full" if len(results) <= FULL_LAYERS else "summary")
+    detail = options.detail or ("full" if count_layers(problem.layers) <= FULL_LAYERS
+                                else "summary")
+    table_rows = _rows(results, 0, _table_name)
 
     blocks = []
+    if looks_channels_last(problem.input_shape):
+        C, H, W = problem.input_shape
+        blocks.append(Note(f"The input {C}×{H}×{W} is read as {C} channels of {H}×{W}: "
+                           f"{channels_first_hint(problem.input_shape)}."))
     rows = [["input", _shape_expr(problem.input_shape), "", ""]]
-    for n, r in enumerate(results, start=1):
-        formula = _params_expr(r)
-        rows.append([f"{n}. {_describe(r)}", _shape_expr(r.out_shape), Num(r.params),
+    for r, name, how in table_rows:
+        if r is None:
+            rows.append([name, "", "", ""])
+            continue
+        formula = _params_expr(r) if how is None else how
+        rows.append([name, _shape_expr(r.out_shape), Count(r.params),
                      formula if formula is not None else ""])
-    rows.append(["total", "", Num(total), ""])
+    rows.append(["total", "", Count(total), ""])
     if detail == "full":
         work = Section("Layer by layer")
-        for n, r in enumerate(results, start=1):
-            work.add(_layer_section(n, r))
+        said = _Said()
+        for r in results:
+            work.add(_layer_section(r, said))
         blocks.append(work)
     summary = Section("Output shapes and parameters")
     summary.add(Table(["Layer", "Output shape", "Parameters", "Computed as"], rows,
                       align=["left", "left", "right", "left"]))
     out = results[-1].out_shape
-    summary.add(Paragraph("Output ", _shape_expr(out), f"; {total} parameter"
+    summary.add(Paragraph("Output ", _shape_expr(out), f"; {total:,} parameter"
                           f"{'s' if total != 1 else ''} in all."))
+    bn = [r for r in leaves(results) if r.layer.type == "batchnorm"]
+    if bn:
+        buffers = sum(r.params for r in bn)
+        summary.add(Note(f"Batch norm's running mean and variance ({buffers:,} numbers here) "
+                         "are buffers, not parameters, as PyTorch counts them (Keras lists them "
+                         "as non-trainable parameters)."))
     blocks.append(summary)
+
+    show_d = any(x.layer.type == "conv" and x.layer.dilation != (1, 1)
+                 for x in leaves(results))
+    types = {x.layer.type for x in leaves(results)}
+    residual = any(isinstance(r.layer, Residual) for r in _all(results))
+    grouped = any(x.layer.type == "conv" and x.layer.groups != 1 for x in leaves(results))
+    field_ = Section("Receptive field and jump")
+    field_.add(Paragraph(
+        "The receptive field r of an output cell is the span of input cells it depends on; "
+        "the jump j is the distance, in input cells, between neighbouring output cells. From "
+        "r = j = 1 on the input, each layer with a window of k cells, dilation d and stride s "
+        "gives r ← r + (k − 1)·d·j, then j ← j·s"
+        + ("" if show_d else " (no layer here is dilated: d = 1, left out below)") + "."
+        + (" A residual block follows its main path (its layers)." if residual else "")
+        + (" A global pool is one window of the whole map." if "global_avg_pool" in types
+           else "")
+        + (" After a transposed convolution the cells are no window of the input (—)."
+           if "conv_transpose" in types else "")))
+    frows = [["input", Num(1), Num(1)]]
+    mrows = []
+    for r, name, how in _rows(results, 0, _short):
+        if r is None:
+            continue
+        frows.append([name, _rf_cell(r, show_d), _jump_cell(r)])
+        mx = _macs_expr(r) if how is None else how
+        if r.macs or how is not None:
+            mrows.append([name, Count(r.macs), mx if mx is not None else ""])
+    field_.add(Table(["Layer", "Receptive field", "Jump"], frows,
+                     align=["left", "left", "left"]))
+    blocks.append(field_)
+    cost = Section("Multiply-accumulates")
+    free = [w for w, there in (("batch norm", "batchnorm" in types),
+                               ("pooling", bool(types & {"pool", "global_avg_pool"})),
+                               ("activations", bool(types - set(WEIGHTED) - {
+                                   "batchnorm", "pool", "global_avg_pool", "flatten",
+                                   "dropout"})),
+                               ("the sums of residual blocks", residual)) if there]
+    cost.add(Paragraph(
+        "A multiply-accumulate (MAC) is one weight times one input, added to a sum. Each "
+        "weight of a convolution is used once per output position (H_out × W_out)"
+        + (", of a transposed convolution once per input position" if "conv_transpose" in types
+           else "")
+        + (", of a dense layer once" if "dense" in types else "") + "."
+        + (" A grouped filter has weights for the C/G channels of its group only." if grouped
+           else "") + " Biases"
+        + "".join(", " + w for w in free[:-1]) + (" and " + free[-1] if free else "")
+        + " are not counted, as in torchvision's figures; the layers without weights are left "
+        "out of the table."))
+    mrows.append(["total", Count(total_macs), ""])
+    cost.add(Table(["Layer", "MACs", "Computed as"], mrows, align=["left", "right", "left"]))
+    blocks.append(cost)
 
     data = {
         "kind": "shape", "format_version": 1, "input_shape": list(problem.input_shape),
-        "layers": [{"type": r.layer.type, "output_shape": list(r.out_shape),
-                    "parameters": r.params} for r in results],
-        "output_shape": list(out), "total_parameters": total,
+        "layers": [_entry(r) for r in results],
+        "output_shape": list(out), "total_parameters": total, "total_macs": total_macs,
     }
     if compare:
         cblocks, cdata = _compare_dense(results)
