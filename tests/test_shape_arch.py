@@ -544,6 +544,17 @@ def test_stride_that_does_not_tile_the_input():
         assert "does not tile" not in t
 
 
+def test_a_window_narrower_than_the_stride_skips_cells():
+    # ResNet's 1×1 shortcut with stride 2 on 9×9: windows at 0, 2, …, 8 skip every other cell
+    t = " ".join(run("shape", "--input", "1x9x9", "--kernel", "1", "--stride", "2").stdout.split())
+    assert "the windows, 1 wide with stride 2, skip 1 row and 1 column after each." in t
+    assert "no window covers the last" not in t
+    t = " ".join(run("shape", "--input", "1x9x9", "--kernel", "1", "--stride", "2,1").stdout
+                 .split())
+    assert "skip 1 row after each." in t
+    assert "The filter has a weight" in t
+
+
 def test_channels_last_input_gets_a_hint():
     r = run("shape", "--input", "28x28x1", "--kernel", "5")
     assert error_of(r) == (

@@ -57,6 +57,7 @@ def shape(problem, input_, kernel, filters, stride, padding, dilation, transpose
       nnsolve shape --input 1x4x4 --kernel 2x2 --filters 2 --stride 1
       nnsolve shape --input 3x32x32 --kernel 3 --filters 16 --padding same --pool max
       nnsolve shape problems/cnn-stack.yaml --compare-dense
+      nnsolve shape problems/resnet18.yaml
     """
     out = make_output(kwargs)
     values = locals()

@@ -227,18 +227,36 @@ def size_symbols(pool: bool = False, transposed: bool = False) -> Paragraph:
 
 
 def coverage_note(axes, sizes, pads, kernel, stride, dilation) -> Note | None:
-    """A note when the stride does not tile the input: the last rows or columns are unused."""
-    from ...sizes import uncovered
-    parts = []
+    """A note when the stride does not tile the input: the last rows or columns are unused, or
+    (a window narrower than the stride) the cells between windows."""
+    from ...sizes import effective_kernel, uncovered
+    parts, gaps = [], []
     for name, i, p, k, s, d in zip(axes, sizes, pads, kernel, stride, dilation):
         n = uncovered(i, p, k, s, d)
+        what = "row" if name == "H" else "column"
         if n:
-            what = ("row" if name == "H" else "column") + ("s" if n != 1 else "")
-            parts.append(f"the last {n} {what} of the {i}")
-    if not parts:
+            parts.append(f"the last {n} {what}{'s' if n != 1 else ''} of the {i}")
+        w = effective_kernel(k, d)
+        if w < s:
+            gaps.append((what, s - w, w, s))
+    if not parts and not gaps:
         return None
-    return Note("The stride does not tile the input: no window covers " + " and ".join(parts)
-                + " (the floor in the formula drops them).")
+    text = "The stride does not tile the input: "
+    if parts:
+        text += "no window covers " + " and ".join(parts) + " (the floor in the formula drops " \
+            "them)"
+    if gaps:
+        skipped = " and ".join(f"{n} {what}{'s' if n != 1 else ''}" for what, n, _w, _s in gaps)
+        how = {(w, s) for _what, _n, w, s in gaps}
+        if len(how) == 1:
+            w, s = how.pop()
+            text += ("; and " if parts else "") + f"the windows, {w} wide with stride {s}, " \
+                f"skip {skipped} after each"
+        else:
+            text += ("; and " if parts else "") + "the windows skip " + " and ".join(
+                f"{n} {what}{'s' if n != 1 else ''} after each ({w} wide, stride {s})"
+                for what, n, w, s in gaps)
+    return Note(text + ".")
 
 
 def _params_expr(r: LayerResult):
@@ -476,8 +494,8 @@ def _layer_section(r: LayerResult, said: _Said) -> Section:
         per = "a weight per input channel and kernel cell" if L.groups == 1 else \
             f"a weight per channel of its group ({r.in_shape[0] // L.groups} of the " \
             f"{r.in_shape[0]}: {L.groups} groups) and kernel cell"
-        s.add(Paragraph(f"Each of the {L.filters:,} filter{'s' if L.filters != 1 else ''} has "
-                        f"{per}" + (", and one bias:" if L.bias else ":")))
+        who = "The filter has" if L.filters == 1 else f"Each of the {L.filters:,} filters has"
+        s.add(Paragraph(f"{who} {per}" + (", and one bias:" if L.bias else ":")))
         s.add(Equation([Text("parameters"), _params_expr(r), Count(r.params)]))
     elif L.type == "dense":
         s.add(Paragraph("Each unit has a weight per input" + (" and one bias:" if L.bias
