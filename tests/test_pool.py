@@ -363,3 +363,38 @@ def test_check_conv_windows_too(tmp_path):
     assert r.exit_code == 1
     assert fields["windows.1.sum"]["correct"] and fields["windows.1.products"]["correct"]
     assert not fields["windows.2.sum"]["correct"] and fields["windows.2.sum"]["right"] == 9
+
+
+def test_long_windows_are_summed_not_listed():
+    """Above 12 cells a window's mean is (its sum)/n and its max is max(the n cells); the grid
+    beside shows the cells."""
+    X = [[5 * r + c + 1 for c in range(5)] for r in range(5)]
+    for kind, want in (("avg", "P₁,₁ = 325/25 = 13"), ("max", "P₁,₁ = max(the 25 cells) = 25")):
+        sol = solve(problem(f"input: {X}\ntype: {kind}\nsize: 5\n"))
+        assert want in render(sol, "text", RenderOptions())
+        assert sol.data["windows"][0]["value"] == (13 if kind == "avg" else 25)
+
+
+@settings(max_examples=40, deadline=None)
+@given(pool_problems())
+def test_check_grades_the_whole_right_json_right(case):
+    """An answers file holding every value of the JSON output, windows included (as the whole
+    list), is graded all right, every window field one claim."""
+    import tempfile
+    from nnsolve.check import grade, load_answers
+    from nnsolve.generating import yaml_value
+    text = case[0]
+    data = solve(problem(text), SolveOptions(detail="full")).data
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "p.yaml"), "w") as fh:
+            fh.write(text)
+        windows = ", ".join("{" + ", ".join(f"{k}: {yaml_value(np.asarray(w[k]).tolist())}"
+                                            for k in ("channel", "row", "col", "patch", "value"))
+                            + "}" for w in data["windows"])
+        answers = (f"problem: p.yaml\nanswers:\n  output_shape: {yaml_value(data['output_shape'])}\n"
+                   f"  output: {yaml_value(np.asarray(data['output']).tolist())}\n"
+                   f"  windows: [{windows}]\n")
+        with open(os.path.join(d, "a.yaml"), "w") as fh:
+            fh.write(answers)
+        rep = grade(load_answers(os.path.join(d, "a.yaml")))
+        assert rep.n_wrong == 0 and rep.n_right == 2 + 5 * len(data["windows"])

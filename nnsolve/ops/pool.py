@@ -113,13 +113,23 @@ class Pool:
             for j in range(Wo):
                 yield self.window(i, j, H, W)
 
-    def value_expr(self, values):
-        """The formula of one window's value from its cells: max(a, b, …) or (a + b + …)/n."""
-        from ..expr import Add, Call, Frac, Num, Seq
+    def value_expr(self, values, terms: int = 12):
+        """The formula of one window's value from its cells: max(a, b, …) or (a + b + …)/n;
+        above ``terms`` cells, max(the n cells) or (their sum)/n, the cells being shown beside."""
+        from ..expr import Add, Call, Frac, Num, Seq, Text
+        values = list(values)
+        n = len(values)
+        if n > terms:
+            if self.type == "max":
+                return Call("max", (Text(f"the {n} cells"),))
+            total = values[0]
+            for v in values[1:]:
+                total = total + v
+            return Frac(Num(total), Num(n))
         nums = tuple(Num(v) for v in values)
         if self.type == "max":
             return Call("max", (Seq(nums),))
-        return Frac(Add(nums) if len(nums) > 1 else nums[0], Num(len(nums)))
+        return Frac(Add(nums) if n > 1 else nums[0], Num(n))
 
     # --- forward and backward on whole arrays ------------------------------------------------
 

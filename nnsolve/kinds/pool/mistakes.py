@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ...grading import Variant, define, field_name, rank_by_order, right_tree
+from ...grading import Variant, define, field_name, rank_by_order, to_tree
 from ...sizes import positions, reach
 
 define("pool_padding_averaged", "padding averaged", "the padding counted in the mean (divided "
@@ -29,11 +29,11 @@ define("max_for_mean", "max for mean", "the maximum of each window taken instead
 def _tree(problem, pool) -> dict | None:
     """The JSON tree (windows included) of the problem with another pooling, or None when that
     pooling does not fit the input."""
-    from ...solve import SolveOptions
-    from .solve import solve
+    from .solve import data_of
     if pool.misfit(*problem.input.shape[1:]) is not None:
         return None
-    return right_tree(solve(replace(problem, pool=pool), SolveOptions(detail="full")))
+    swapped = replace(problem, pool=pool)
+    return to_tree(data_of(swapped, pool.forward(problem.input), windows=True))
 
 
 def variants(problem, right: dict) -> list:

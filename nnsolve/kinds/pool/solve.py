@@ -104,7 +104,7 @@ def _coverage(p: PoolProblem, H: int, W: int, Ho: int, Wo: int) -> list:
     return [Note(text[0].upper() + text[1:])]
 
 
-def _window_blocks(p: PoolProblem, c: int, w, value) -> tuple[list, dict]:
+def _window_blocks(p: PoolProblem, c: int, w, value) -> list:
     X = p.input[c]
     cells = X[w.rows.start:w.rows.stop, w.cols.start:w.cols.stop]
     sym = _out_sym(p, c, (w.row + 1, w.col + 1))
@@ -115,10 +115,34 @@ def _window_blocks(p: PoolProblem, c: int, w, value) -> tuple[list, dict]:
         words.append(f"; its other {w.outside} cell{'s' if w.outside != 1 else ''} "
                      f"lie{'s' if w.outside == 1 else ''} outside the input ({lost})")
     words.append(":")
-    blocks = [Paragraph(*words), Grid(X, frozenset(w.cells)),
-              Equation([sym, p.pool.value_expr(cells.ravel()), Num(value)])]
-    data = {"channel": c, "row": w.row, "col": w.col, "patch": cells, "value": value}
-    return blocks, data
+    return [Paragraph(*words), Grid(X, frozenset(w.cells)),
+            Equation([sym, p.pool.value_expr(cells.ravel()), Num(value)])]
+
+
+def window_records(p: PoolProblem, Y) -> list:
+    """The JSON's ``windows``: channel by channel, row by row, each window's input cells and
+    its value."""
+    C, H, W = p.input.shape
+    return [{"channel": c, "row": w.row, "col": w.col,
+             "patch": p.input[c, w.rows.start:w.rows.stop, w.cols.start:w.cols.stop],
+             "value": Y[c, w.row, w.col]}
+            for c in range(C) for w in p.pool.windows(H, W)]
+
+
+def data_of(p: PoolProblem, Y, windows: bool) -> dict:
+    """The solution's JSON data (``windows`` when asked)."""
+    pool = p.pool
+    data = {
+        "kind": "pool", "format_version": 1, "type": pool.type,
+        "input_shape": list(p.input_shape), "size": list(pool.size),
+        "stride": list(pool.stride),
+        "padding": [list(pool.padding[0]), list(pool.padding[1])],
+        "output_shape": list(Y.shape) if p.channels_given else list(Y.shape[1:]),
+        "output": Y if p.channels_given else Y[0],
+    }
+    if windows:
+        data["windows"] = window_records(p, Y)
+    return data
 
 
 def solve(p: PoolProblem, options) -> Solution:
@@ -153,7 +177,6 @@ def solve(p: PoolProblem, options) -> Solution:
     size.add(*_coverage(p, H, W, Ho, Wo))
     blocks.append(size)
 
-    windows_data = []
     if full:
         win = Section("Window by window")
         for c in range(C):
@@ -162,9 +185,7 @@ def solve(p: PoolProblem, options) -> Solution:
                 target = Section(f"Channel {c + 1}")
                 win.add(target)
             for w in pool.windows(H, W):
-                wb, wd = _window_blocks(p, c, w, Y[c, w.row, w.col])
-                target.add(*wb)
-                windows_data.append(wd)
+                target.add(*_window_blocks(p, c, w, Y[c, w.row, w.col]))
         blocks.append(win)
     else:
         s = Section("Windows")
@@ -183,15 +204,6 @@ def solve(p: PoolProblem, options) -> Solution:
                              "range from ", Num(Y.min()), " to ", Num(Y.max()), "."))
     blocks.append(result)
 
-    data = {
-        "kind": "pool", "format_version": 1, "type": pool.type,
-        "input_shape": list(p.input_shape), "size": list(pool.size),
-        "stride": list(pool.stride),
-        "padding": [list(pool.padding[0]), list(pool.padding[1])],
-        "output_shape": [C, Ho, Wo] if p.channels_given else [Ho, Wo],
-        "output": Y if p.channels_given else Y[0],
-    }
-    if full:
-        data["windows"] = windows_data
+    data = data_of(p, Y, windows=full)
     title = p.title or ("Max pooling" if pool.type == "max" else "Average pooling")
     return Solution("pool", title, blocks, data)
