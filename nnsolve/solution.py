@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["Solution", "Section", "Paragraph", "Equation", "Table", "Grid", "Network", "Note",
-           "Block", "Inline"]
+           "Circuit", "CircuitNode", "Block", "Inline"]
 
 Inline = Any    # a piece of running text: a str, or an Expr shown as inline maths
 
@@ -103,6 +103,36 @@ class Network(Block):
 
     def __init__(self, layers: list, caption: str | None = None):
         self.layers = layers          # [(label, [unit values...]), ...] input first
+        self.caption = caption
+
+
+class CircuitNode:
+    """One input or gate of a Circuit. ``inputs``: per argument, (source name or None for a
+    constant, the constant or None, the gradient flowing back along that wire or None)."""
+
+    __slots__ = ("name", "label", "gate", "value", "gradient", "inputs")
+
+    def __init__(self, name: str, label, gate: str | None, value, gradient, inputs=()):
+        self.name = name              # its key among the circuit's nodes
+        self.label = label            # how it is named (an Expr)
+        self.gate = gate              # the gate's symbol (+, ×, exp, σ, ...); None: an input
+        self.value = value
+        self.gradient = gradient      # ∂f/∂node
+        self.inputs = list(inputs)
+
+    def __repr__(self) -> str:
+        return f"CircuitNode({self.name!r}, {self.gate!r})"
+
+
+class Circuit(Block):
+    """A computational graph drawn as wires between gates, each wire with the value it carries
+    above it and the gradient that flows back along it below (CS231n's circuit diagrams)."""
+
+    __slots__ = ("nodes", "output", "caption")
+
+    def __init__(self, nodes: list, output: str, caption: str | None = None):
+        self.nodes = nodes            # CircuitNode, inputs first, each gate after its inputs
+        self.output = output          # the name of the output node
         self.caption = caption
 
 

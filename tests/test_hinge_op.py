@@ -77,7 +77,7 @@ def test_written_out():
     from nnsolve.solution import Equation, Section, Solution
     h = hinge(F(1))
     s, y = exact([3.2, 5.1, -1.7]), onehot(0, 3)
-    eq = Equation([Sym("L"), h.formula(), h.terms(y, s), h.values(y, s), h.value(y, s)])
+    eq = Equation([Sym("L"), h.hinge_formula(), h.terms(y, s), h.values(y, s), h.value(y, s)])
     text = render(Solution("x", None, [Section("s", [eq])], {}), "text")
     assert ("L = Σ_(j≠y) max(0, sⱼ − s_y + Δ) = max(0, 5.1 − 3.2 + 1) + "
             "max(0, -1.7 − 3.2 + 1) = 2.9 + 0 = 2.9") in text, text

@@ -10,7 +10,7 @@ import click
 from .. import __version__
 
 # command name -> module in nnsolve.cli holding a click command of the same name
-COMMANDS = ["backprop", "conv", "pool", "shape", "regularize", "solve", "check", "new"]
+COMMANDS = ["backprop", "conv", "pool", "shape", "regularize", "graph", "solve", "check", "new"]
 
 
 class NnsolveGroup(click.Group):

@@ -370,3 +370,26 @@ def regularize(seed, p, count, output, answers_path):
     command = _command_line("regularize", seed, extra)
     gen = new_regularize(seed, int(p) if p else None, count, command)
     _write(gen, output, answers_path, command)
+
+
+@new.command(short_help="A computational graph of scalars (a circuit) to backpropagate.")
+@_seed_option
+@click.option("--circuit", type=click.IntRange(1, 8), default=None,
+              help="Which circuit: 1 (x + y)·z, 2 (x·y + z)·w, 3 max(x·y, z)·w, 4 (x − y)² + z, "
+                   "5 x·y·(x + z), 6 ReLU(w·x + b)·y, 7 (x + y)/z − x, 8 min(x, y)·z + x·x "
+                   "(default: drawn).")
+@_output_options
+def graph(seed, circuit, output, answers_path):
+    """A computational graph exercise with small whole inputs, every value and gradient clean,
+    no max or min at a tie and no ReLU at 0.
+
+    \b
+    Example:
+      nnsolve new graph --seed 3 --circuit 3 -o g.yaml --answers key.yaml
+    """
+    from ..kinds.graph.generate import new_graph
+    seed = _pick_seed(seed)
+    extra = ["--circuit", str(circuit)] if circuit else []
+    command = _command_line("graph", seed, extra)
+    gen = new_graph(seed, circuit, command)
+    _write(gen, output, answers_path, command)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from importlib import import_module
 
-KINDS = ["backprop", "conv", "shape", "regularize", "pool"]
+KINDS = ["backprop", "conv", "shape", "regularize", "pool", "graph"]
 
 # Questions asked of another kind's spec, solved by their own solver module; no problem file
 # declares them (`nnsolve backprop --cost` solves a backprop spec with kind "backprop_cost").
 QUESTIONS = {
     "backprop_cost": "nnsolve.kinds.backprop.cost",
+    "graph_cost": "nnsolve.kinds.graph.cost",
 }
 
 

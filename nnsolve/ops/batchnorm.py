@@ -263,7 +263,10 @@ def is_small_unit(bn: BatchNorm) -> bool:
 
 # --- the operation, for the engine's chain of nodes ------------------------------------------
 
-class BatchNormOp:
+from .engine import Op  # noqa: E402  (the engine's base class, below the maths it needs none of)
+
+
+class BatchNormOp(Op):
     """Batch norm as an operation of a network: parameters γ and β (one per unit or channel).
 
     ``forward(x, p)`` returns (y, the BatchNorm record); ``backward(g, x, y, cache, p)`` returns

@@ -19,17 +19,28 @@ import numpy as np
 
 from ..expr import Add, Call, Cases, Deriv, Expr, Neg, Num, Rel, Seq, Sub, Sum, Sym, Text
 
-__all__ = ["HingeMath", "hinge"]
+from .losses import Loss
+from .registry import loss
+
+__all__ = ["Hinge", "hinge"]
 
 
-class HingeMath:
-    """The hinge loss with margin Δ, in the shape of the other losses (``value``, ``gradient``
-    on one sample's target vector y, one-hot, and its scores ŷ = s)."""
+@loss
+class Hinge(Loss):
+    """The hinge loss with margin Δ (``with_margin``; 1 by default), as the other losses:
+    ``value`` and ``gradient`` of one sample's one-hot target y and scores ŷ = s."""
 
-    name = "hinge"
+    key = "hinge"
 
-    def __init__(self, margin):
+    def __init__(self, margin=Fraction(1)):
         self.margin = margin
+
+    def with_margin(self, margin):
+        """This loss with margin Δ."""
+        import copy
+        out = copy.copy(self)
+        out.margin = margin
+        return out
 
     def target_class(self, y) -> int:
         """The class index of a one-hot target."""
@@ -49,7 +60,7 @@ class HingeMath:
         zero = m[k]
         return sum((x if x > 0 else zero for j, x in enumerate(m.tolist()) if j != k), zero)
 
-    def gradient(self, y, s):
+    def _gradient(self, y, s):
         k = self.target_class(y)
         m = self.margins(y, s)
         one = Fraction(1) if s.dtype == object else 1.0
@@ -64,7 +75,7 @@ class HingeMath:
         return any(x == 0 for j, x in enumerate(self.margins(y, s).tolist()) if j != k)
 
     # --- written out ---------------------------------------------------------------------------
-    def formula(self) -> Expr:
+    def hinge_formula(self) -> Expr:
         """L = Σ_{j≠y} max(0, s_j − s_y + Δ)."""
         return Sum(Call("max", (Num(0), Add((Sub(Sym("s", sub="j"), Sym("s", sub="y")),
                                              Sym("Delta"))))), "j≠y")
@@ -95,6 +106,7 @@ class HingeMath:
         return Neg(Sum(Deriv(Sym("L"), Sym("s", sub="j")), "j≠y"))
 
 
-def hinge(margin) -> HingeMath:
-    """The hinge loss with margin Δ (CS231n's default is 1)."""
-    return HingeMath(margin)
+def hinge(margin):
+    """The hinge loss with margin Δ (CS231n's default is 1). (``@loss`` made ``Hinge`` the
+    registered instance.)"""
+    return Hinge.with_margin(margin)

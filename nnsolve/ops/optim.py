@@ -252,7 +252,7 @@ def _adamw(h, t, mistake=None):
 
 def _check_sgd(h) -> tuple | None:
     if h["nesterov"] and (h["momentum"] <= 0 or h["dampening"] != 0):
-        return ("nesterov", "nesterov needs momentum > 0 and dampening 0 (as PyTorch)")
+        return ("nesterov", "nesterov needs momentum > 0 and dampening 0 (as in PyTorch)")
     return None
 
 

@@ -64,7 +64,7 @@ def activation_class(name: str):
 
 def losses() -> dict:
     """Every loss by name."""
-    from . import losses as _  # noqa: F401
+    from . import hinge, losses  # noqa: F401
     return _LOSSES
 
 

@@ -8,7 +8,8 @@ a convolution's Grid is a tabular with the window's cells shaded, a Network a Ti
 from __future__ import annotations
 
 from ..expr import Expr
-from ..solution import Equation, Grid, Network, Note, Paragraph, Section, Solution, Table
+from ..solution import (Circuit, Equation, Grid, Network, Note, Paragraph, Section, Solution,
+                        Table)
 from .base import LinePrinter, RenderOptions
 from .latex_math import LatexMathPrinter, latex_text
 
@@ -231,6 +232,72 @@ class LatexRenderer(LinePrinter):
             lines.append(r"\\[0.5ex]" + latex_text(n.caption))
         lines.append(r"\end{center}")
         self.emit(*lines, "")
+
+    def _print_Circuit(self, c: Circuit, depth: int):
+        from .circuit import positions
+        from .text import circuit_number
+        num = circuit_number(self)
+        pos = positions(c)
+        nodes = {n.name: n for n in c.nodes}
+        cols = max(x for x, _ in pos.values()) + 1
+        rows = max(y for _, y in pos.values()) + 1
+        wide = cols > 6 or rows > 9
+        lines = [r"\begin{center}"]
+        if wide:
+            lines.append(r"\resizebox{\linewidth}{!}{%")
+        lines.append(r"\begin{tikzpicture}[x=2.8cm,y=1.7cm,"
+                     r"gate/.style={circle,draw,thick,fill=blue!6,minimum size=8mm,"
+                     r"inner sep=1pt,font=\small},"
+                     r"leaf/.style={inner sep=2pt,font=\small},"
+                     r"wire/.style={->,thick,gray!80!black},"
+                     r"value/.style={font=\scriptsize,text=green!40!black,above,sloped},"
+                     r"grad/.style={font=\scriptsize,text=red!75!black,below,sloped}]")
+        ids = {name: f"n{i}" for i, name in enumerate(nodes)}
+        label = self.math.doprint
+        for name, n in nodes.items():
+            x, y = pos[name]
+            at = f"({x},{-y:.2f})"
+            if n.gate is None:
+                lines.append(f"\\node[leaf] ({ids[name]}) at {at} {{${label(n.label)}$}};")
+            else:
+                lines.append(f"\\node[gate,label={{[font=\\scriptsize]above:${label(n.label)}$}}] "
+                             f"({ids[name]}) at {at} {{${_gate_tex(n.gate)}$}};")
+        k = 0
+        for name, n in nodes.items():
+            for slot, (src, const, grad) in enumerate(n.inputs):
+                if src is None:
+                    x, y = pos[name]
+                    off = 0.45 if slot == 0 else -0.45
+                    lines.append(f"\\node[leaf] (k{k}) at ({x - 0.55},{-y + off:.2f}) "
+                                 f"{{${self.math.number_text(num(const))}$}};")
+                    lines.append(f"\\draw[wire] (k{k}) -- ({ids[name]});")
+                    k += 1
+                    continue
+                v = self.math.number_text(num(nodes[src].value))
+                g = "" if grad is None else self.math.number_text(num(grad))
+                lines.append(f"\\draw[wire] ({ids[src]}) -- node[value] {{${v}$}} "
+                             f"node[grad] {{${g}$}} ({ids[name]});")
+        out = nodes[c.output]
+        x, y = pos[c.output]
+        lines.append(f"\\draw[wire] ({ids[c.output]}) -- node[value] "
+                     f"{{${self.math.number_text(num(out.value))}$}} node[grad] "
+                     f"{{${self.math.number_text(num(out.gradient))}$}} ({x + 0.8},{-y:.2f});")
+        lines.append(r"\end{tikzpicture}" + ("}" if wide else ""))
+        if c.caption:
+            lines.append(r"\\[0.5ex]" + latex_text(c.caption))
+        lines.append(r"\end{center}")
+        self.emit(*lines, "")
+
+
+_GATES_TEX = {"+": "+", "−": "-", "×": r"\times", "÷": r"\div", "^": r"x^{y}", "exp": r"\exp",
+              "log": r"\log", "√": r"\surd", "|·|": r"\lvert\cdot\rvert", "max": r"\max",
+              "min": r"\min", "σ": r"\sigma", "tanh": r"\tanh", "ReLU": r"\mathrm{ReLU}",
+              "=": "="}
+
+
+def _gate_tex(symbol: str) -> str:
+    """A gate's symbol in LaTeX maths."""
+    return _GATES_TEX.get(symbol) or r"\mathrm{" + latex_text(symbol) + "}"
 
 
 def render_latex(solution: Solution, options: RenderOptions) -> str:

@@ -112,7 +112,15 @@ def latex_text(s: str) -> str:
             while i < len(chars) and chars[i] in table:
                 run += table[chars[i]]
                 i += 1
-            out.append(r"\ensuremath{" + mark + "{" + run + "}}")
+            layer = re.match(r"(\([^()]*\))(.+)$", run) if mark == "^" else None
+            if layer and out and re.fullmatch(r"[A-Za-z]|\\ensuremath\{\\[A-Za-z]+\}", out[-1]):
+                # W⁽ˡ⁾ᵀ: the transpose (or power) is of the whole symbol, not in its layer mark
+                base = out.pop()
+                base = base[len(r"\ensuremath{"):-1] if base.startswith("\\") else base
+                out.append(r"\ensuremath{{" + base + "^{" + layer.group(1) + "}}^{"
+                           + layer.group(2) + "}}")
+            else:
+                out.append(r"\ensuremath{" + mark + "{" + run + "}}")
         elif ord(ch) < 128:
             out.append(ch if ch.isprintable() or ch in "\n\t" else " ")
         elif ord(ch) < 256 and ch.isalpha():
@@ -391,6 +399,8 @@ class LatexMathPrinter(Printer):
         if e.name.lower() in ("floor", "ceil") and len(e.args) == 1 and not e.prime:
             l, r = (r"\lfloor", r"\rfloor") if e.name.lower() == "floor" else (r"\lceil", r"\rceil")
             return r"\left" + l + " " + self.doprint(e.args[0]) + r" \right" + r
+        if e.name == "sqrt" and len(e.args) == 1 and not e.prime:
+            return r"\sqrt{" + self.doprint(e.args[0]) + "}"
         key = e.name.lower() if e.name.lower() in FUNCTIONS else e.name
         if key in FUNCTIONS:
             name = FUNCTIONS[key]

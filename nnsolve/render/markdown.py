@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from ..solution import Equation, Grid, Network, Note, Paragraph, Section, Solution, Table
+from ..solution import (Circuit, Equation, Grid, Network, Note, Paragraph, Section, Solution,
+                        Table)
 from .base import LinePrinter, RenderOptions
 from .latex import equation_rows, join_row
 from .latex_math import LatexMathPrinter
@@ -125,6 +126,23 @@ class MarkdownRenderer(LinePrinter):
             rows.append([self._unit(list(units)[i]) if i < len(list(units)) else ""
                          for _, units in layers])
         self.emit(*self._table(header, rows, ["center"] * len(layers)), "")
+
+    def _print_Circuit(self, c: Circuit, depth: int):
+        from .circuit import text_pieces
+        from .text import circuit_number
+        from .unicode import UnicodePrinter
+        line = UnicodePrinter(self.options).line
+        pieces = text_pieces(c, circuit_number(self), lambda n: line(n.label),
+                             self.options.width - 2)
+        if c.caption:
+            self.emit(md_text(c.caption), "")
+        lines = []
+        for i, piece in enumerate(pieces):
+            if i:
+                lines.append("")
+            lines.extend(piece)
+        # an indented code block: monospace on GitHub, and nothing in it is read as Markdown
+        self.emit(*[("    " + l) if l else "" for l in lines], "")
 
 
 def render_markdown(solution: Solution, options: RenderOptions) -> str:

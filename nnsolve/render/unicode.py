@@ -141,6 +141,10 @@ class UnicodePrinter(Printer):
             return b.lines[0].rstrip()
         return " ".join(l.strip() for l in b.lines)
 
+    def line_of_label(self, node) -> str:
+        """A circuit node's name on one line."""
+        return self.line(node.label)
+
     def _wrap_neg(self, e) -> Box:
         b = self.box(e)
         # a/b written inline starts with its numerator's sign: 0.1 · (-8.75/2), not 0.1 · -8.75/2
@@ -257,6 +261,8 @@ class UnicodePrinter(Printer):
         if e.name in ("floor", "ceil") and len(e.args) == 1 and not e.prime:
             left, right = ("⌊", "⌋") if e.name == "floor" else ("⌈", "⌉")
             return hcat(left, self.box(e.args[0]), right)
+        if e.name == "sqrt" and len(e.args) == 1 and not e.prime:
+            return hcat("√", bracket(self.box(e.args[0]), "(", ")"))
         name = GREEK.get(e.name, e.name) + ("′" if e.prime else "")
         args = [self.box(a) for a in e.args]
         inner = hcat(*[p for a in args for p in (a, ", ")][:-1]) if args else Box([""])

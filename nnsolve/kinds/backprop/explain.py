@@ -10,7 +10,8 @@ from ...solution import Equation, Network, Note, Paragraph, Section, Solution, T
 from ...ops.activations import activation_op
 from ...ops.registry import losses
 from ..regularize.solve import _zero_note as zero_weight_note
-from . import cnn
+from . import batchnorm as bn_explain, cnn, svm, training
+from .solve import loss_math
 
 J = Sym("J")
 ETA = Sym("eta")
@@ -34,6 +35,8 @@ class Names:
             self.sizes = [problem.X.shape[1]] + [l.W.shape[0] for l in problem.layers]
         self.L = len(problem.layers)
         self.batch = problem.batch and problem.X.shape[0] > 1
+        self.types = [l.type for l in problem.layers]
+        self.layers = problem.layers
 
     def _ix(self, size, j):
         return None if size == 1 or j is None else j + 1
@@ -63,6 +66,21 @@ class Names:
     def b(self, l, j):
         return Sym("b", sup=l, sub=self._ix(self.sizes[l], j))
 
+    def param(self, l, which, idx=None):
+        """A parameter of layer l (``W``/``b``; a batch norm's γ/β), one element or the whole."""
+        if self.types[l - 1] == "batchnorm":
+            return Sym("gamma" if which == "W" else "beta", sup=l,
+                       sub=None if idx is None else idx[0] + 1)
+        if self.types[l - 1] == "conv":      # kernels K and one bias per filter
+            K = self.layers[l - 1].W
+            if idx is None:
+                return Sym("K" if which == "W" else "b", sup=l)
+            return cnn.MapNames.kernel(l, K, *idx) if which == "W" else \
+                cnn.MapNames.bias(l, K.shape[0], idx[0])
+        if idx is None:
+            return Sym(which, sup=l)
+        return self.w(l, *idx) if which == "W" else self.b(l, idx[0])
+
 
 def one_over(n) -> Frac:
     """1/n, written as a fraction."""
@@ -78,7 +96,46 @@ def _fname(act) -> str:
 
 
 # --- forward ---------------------------------------------------------------------------------
+def _dense_forward(target, problem, step, names: Names, l: int, s: int) -> None:
+    """Layer l's a = W h + b and h = f(a) for sample s, with the numbers."""
+    layer, ls = problem.layers[l - 1], step.layers[l - 1]
+    h_prev = step.X[s] if l == 1 else step.layers[l - 2].h[s]
+    sym_rhs = mul(Sym("W", sup=l), names.tag(names.vec("h", l - 1), s))
+    num_rhs = mul(val(ls.W), val(h_prev))
+    if ls.b is not None:
+        sym_rhs = Add((sym_rhs, Sym("b", sup=l)))
+        num_rhs = Add((num_rhs, val(ls.b)))
+    a_sym = names.tag(names.vec("a", l), s)
+    h_sym = names.tag(names.vec("h", l), s)
+    target.add(Equation([a_sym, sym_rhs, num_rhs, val(ls.a[s])]))
+    fn = _fname(layer.activation)
+    if layer.activation.name == "linear":
+        target.add(Equation([h_sym, a_sym, val(ls.h[s])]))
+    else:
+        target.add(Equation([h_sym, Call(fn, (a_sym,)), Call(fn, (val(ls.a[s]),)),
+                             val(ls.h[s])]))
+
+
+def _forward_by_layer(problem, step, names: Names) -> Section:
+    """Layer after layer (a batch norm needs the whole batch), each dense layer per sample."""
+    sec = Section("Forward pass")
+    sec.add(Equation([Sym("X"), Mat(step.X)]))
+    for l, ls in enumerate(step.layers, start=1):
+        if ls.type == "batchnorm":
+            sec.add(bn_explain.forward_section(problem, step, l, True))
+            continue
+        lsec = Section(f"Layer {l}")
+        sec.add(lsec)
+        for s in range(step.X.shape[0]):
+            _dense_forward(lsec, problem, step, names, l, s)
+    sec.add(Paragraph("The prediction is the last layer's output, one row per sample:"))
+    sec.add(Equation([Sym("Y", hat=True), Mat(step.layers[-1].h)]))
+    return sec
+
+
 def forward_full(problem, step, names: Names) -> Section:
+    if any(ls.type == "batchnorm" for ls in step.layers):
+        return _forward_by_layer(problem, step, names)
     sec = Section("Forward pass")
     cnn_names = cnn.MapNames(problem.shapes, names.batch) if problem.cnn else None
     N = step.X.shape[0]
@@ -88,26 +145,13 @@ def forward_full(problem, step, names: Names) -> Section:
             target = Section(f"Sample {s + 1}")
             sec.add(target)
             target.add(Equation([names.tag(Sym("x"), s), val(step.X[s])]))
-        for l, (layer, ls) in enumerate(zip(problem.layers, step.layers), start=1):
-            if layer.type != "dense":
+        for l in range(1, len(problem.layers) + 1):
+            layer, ls = problem.layers[l - 1], step.layers[l - 1]
+            if layer.type in ("conv", "pool", "flatten"):
                 cnn.forward_layer(target, cnn_names, l, layer, ls, s, full_windows=True)
                 continue
-            h_prev = step.X[s] if l == 1 else step.layers[l - 2].h[s]
-            sym_rhs = mul(Sym("W", sup=l), names.tag(names.vec("h", l - 1), s))
-            num_rhs = mul(val(ls.W), val(h_prev))
-            if ls.b is not None:
-                sym_rhs = Add((sym_rhs, Sym("b", sup=l)))
-                num_rhs = Add((num_rhs, val(ls.b)))
-            a_sym = names.tag(names.vec("a", l), s)
-            h_sym = names.tag(names.vec("h", l), s)
             target.add(Paragraph(f"Layer {l}:"))
-            target.add(Equation([a_sym, sym_rhs, num_rhs, val(ls.a[s])]))
-            fn = _fname(layer.activation)
-            if layer.activation.name == "linear":
-                target.add(Equation([h_sym, a_sym, val(ls.h[s])]))
-            else:
-                target.add(Equation([h_sym, Call(fn, (a_sym,)), Call(fn, (val(ls.a[s]),)),
-                                     val(ls.h[s])]))
+            _dense_forward(target, problem, step, names, l, s)
         L = names.L
         target.add(Paragraph("The prediction:"))
         target.add(Equation([names.tag(Sym("y", hat=True), s), names.tag(names.vec("h", L), s),
@@ -133,8 +177,11 @@ def forward_summary(problem, step, names: Names) -> Section:
         sec.add(Equation([Sym("X"), Mat(step.X)]))
     cnn_names = cnn.MapNames(problem.shapes, names.batch) if problem.cnn else None
     for l, (layer, ls) in enumerate(zip(problem.layers, step.layers), start=1):
-        if layer.type != "dense":
+        if layer.type in ("conv", "pool", "flatten"):
             cnn.forward_summary(sec, cnn_names, l, layer, ls, names.batch)
+            continue
+        if ls.type == "batchnorm":
+            sec.add(bn_explain.forward_section(problem, step, l, False))
             continue
         rhs = mul(Sym("W", sup=l), names.vec("h", l - 1))
         if ls.b is not None:
@@ -152,7 +199,7 @@ def forward_summary(problem, step, names: Names) -> Section:
 # --- loss ------------------------------------------------------------------------------------
 def loss_section(problem, step, names: Names) -> Section:
     sec = Section("Loss")
-    lm = losses()[problem.loss]
+    lm = loss_math(problem)
     K = names.sizes[-1]
     N = step.X.shape[0]
     sym_pairs = [(Sym("y", sub="k"), Sym("y", hat=True, sub="k")) if K > 1 else
@@ -161,10 +208,13 @@ def loss_section(problem, step, names: Names) -> Section:
     if problem.loss == "cross_entropy":
         sec.add(Paragraph("Cross-entropy with the softmax output: the loss is −log of the "
                           "probability given to the target class."))
-    symbolic = lm.formula(sym_pairs, K, symbolic=True)
-    if names.batch:
-        sec.add(Equation([data_sym, symbolic]))
-    for s in range(N):
+    if problem.loss == "hinge":
+        sec.add(*svm.loss_blocks(problem, step, names))
+    else:
+        symbolic = lm.formula(sym_pairs, K, symbolic=True)
+        if names.batch:
+            sec.add(Equation([data_sym, symbolic]))
+    for s in range(N if problem.loss != "hinge" else 0):
         pairs = [(Num(step.Y[s][k]), Num(step.layers[-1].h[s][k])) for k in range(K)]
         lhs = J if not names.batch else Sym("L", sub=s + 1)
         if problem.regularization is not None and not names.batch:
@@ -183,8 +233,8 @@ def loss_section(problem, step, names: Names) -> Section:
         sec.add(Equation([lhs, rhs_sym, rhs_num, Num(step.data_loss)]))
     if problem.regularization is not None:
         p, alpha = problem.regularization
-        w_all = [(l, W) for l, W in enumerate((ls.W for ls in step.layers), start=1)
-                 if W is not None]
+        w_all = [(l, ls.W) for l, ls in enumerate(step.layers, start=1)
+                 if ls.type in ("dense", "conv")]     # weights and kernels, not γ
         abs_terms = tuple(Pow(Abs(Num(v)), Num(p)) for _, W in w_all for v in W.ravel())
         sec.add(Paragraph("The penalty ", Equation_inline([
             Sym("R"), mul(Sym("alpha"), Norm(Sym("w", bold=True), "p", "p"), op="juxt"),
@@ -204,7 +254,7 @@ def backward_full(problem, step, names: Names) -> Section:
     sec = Section("Backward pass")
     sec.add(Paragraph("We start at the loss and pass the gradient back layer by layer, reusing ",
                       d(J, Sym("a")), " of the layer above (backpropagation)."))
-    lm = losses()[problem.loss]
+    lm = loss_math(problem)
     L, K = names.L, names.sizes[-1]
     N = step.X.shape[0]
     mean = names.batch and problem.reduction == "mean"
@@ -227,7 +277,9 @@ def backward_full(problem, step, names: Names) -> Section:
             " together, the gradient at the output layer's input simplifies to ",
             Equation_inline([d(J, Sym("a", sup=L, sub="k")),
                              Sub(Sym("y", hat=True, sub="k"), Sym("y", sub="k"))]), "."))
-    for s in range(N):
+    if problem.loss == "hinge":
+        out_sec.add(*svm.gradient_blocks(problem, step, names, one_over(N) if mean else None))
+    for s in range(N if problem.loss != "hinge" else 0):
         for k in range(K):
             y, p = names.out("y", k, s), names.out("yhat", k, s)
             y_n, p_n = Num(step.Y[s][k]), Num(step.layers[-1].h[s][k])
@@ -243,17 +295,27 @@ def backward_full(problem, step, names: Names) -> Section:
     cnn_names = cnn.MapNames(problem.shapes, names.batch) if problem.cnn else None
     for l in range(L, 0, -1):
         layer, ls = problem.layers[l - 1], step.layers[l - 1]
+        if ls.type == "batchnorm":
+            sec.add(bn_explain.backward_section(problem, step, l, True))
+            continue
         lsec = Section(f"Layer {l}")
         sec.add(lsec)
         units = names.sizes[l]
-        if layer.type != "dense":
+        if layer.type in ("conv", "pool", "flatten"):
             if l < L and problem.layers[l].type == "dense":
                 feeds_dense(lsec, names, step, l, N)
             cnn.backward_layer(lsec, cnn_names, l, layer, ls, problem.regularization)
             continue
         am = activation_op(layer.activation)
         if not (l == L and step.shortcut):
-            if l < L:
+            if l < L and step.layers[l].type == "batchnorm":
+                lsec.add(Paragraph(f"Layer {l} feeds the batch norm of layer {l + 1}, whose "
+                                   "∂J/∂x is this layer's ∂J/∂h (computed above):"))
+                for s in range(N):
+                    for j in range(units):
+                        lsec.add(Equation([d(J, names.unit("h", l, j, s)),
+                                           Num(ls.dJ_dh[s][j])]))
+            elif l < L:
                 feeds_dense(lsec, names, step, l, N)
             if layer.activation.name == "softmax":
                 lsec.add(Paragraph("Softmax couples its units: ", Equation_inline([
@@ -387,12 +449,20 @@ def backward_summary(problem, step, names: Names) -> Section:
     cnn_names = cnn.MapNames(problem.shapes, names.batch) if problem.cnn else None
     for l in range(L, 0, -1):
         layer, ls = problem.layers[l - 1], step.layers[l - 1]
-        if layer.type != "dense":
+        if layer.type in ("conv", "pool", "flatten"):
             cnn.backward_summary(sec, cnn_names, l, layer, ls, problem.regularization)
             continue
         h, a = names.vec("h", l), names.vec("a", l)
         if l == L and not step.shortcut:
             sec.add(Equation([d(J, h), d(J, Sym("y", hat=True)), val(pick(ls.dJ_dh))]))
+            if problem.loss == "hinge" and svm.at_kink(problem, step):
+                sec.add(svm.KINK_NOTE)
+        if ls.type == "batchnorm":
+            sec.add(bn_explain.backward_section(problem, step, l, False))
+            if l > 1:
+                sec.add(Equation([d(J, names.vec("h", l - 1)), d(J, Sym("x")),
+                                  val(pick(step.layers[l - 2].dJ_dh))]))
+            continue
         am = activation_op(layer.activation)
         if l == L and step.shortcut:
             rhs = Sub(Sym("y", hat=True), Sym("y"))
@@ -419,7 +489,7 @@ def backward_summary(problem, step, names: Names) -> Section:
         if ls.b is not None:
             gb = Sum(d(J, a), "s") if names.batch else d(J, a)
             sec.add(Equation([d(J, Sym("b", sup=l)), gb, val(ls.dJ_db)]))
-        if l > 1 and (l == 1 or problem.layers[l - 2].type in ("dense", "flatten")):
+        if l > 1 and (l == 1 or problem.layers[l - 2].type in ("dense", "flatten", "batchnorm")):
             back = mul(d(J, a), Sym("W", sup=l)) if names.batch else \
                 mul(Sym("W", sup=l, power="T"), d(J, a))
             sec.add(Equation([d(J, names.vec("h", l - 1)), back,
@@ -438,21 +508,13 @@ def update_section(problem, step, names: Names, full: bool) -> Section:
     if full:
         changed = []
         for l, ls in enumerate(step.layers, start=1):
-            if ls.type == "conv":
-                for idx, g in np.ndenumerate(ls.dJ_dW):
-                    if g != 0:
-                        changed.append((cnn.MapNames.kernel(l, ls.W, *idx), ls.W[idx], g,
-                                        ls.W_new[idx]))
-            elif ls.type == "dense":
-                for (j, k), g in np.ndenumerate(ls.dJ_dW):
-                    if g != 0:
-                        changed.append((names.w(l, j, k), ls.W[j][k], g, ls.W_new[j][k]))
-            if ls.b is not None and problem.update_bias:
+            for idx, g in np.ndenumerate(ls.dJ_dW):
+                if g != 0:
+                    changed.append((names.param(l, "W", idx), ls.W[idx], g, ls.W_new[idx]))
+            if ls.b is not None and (problem.update_bias or ls.type == "batchnorm"):
                 for j, g in enumerate(ls.dJ_db):
                     if g != 0:
-                        sym = cnn.MapNames.bias(l, len(ls.b), j) if ls.type == "conv" \
-                            else names.b(l, j)
-                        changed.append((sym, ls.b[j], g, ls.b_new[j]))
+                        changed.append((names.param(l, "b", (j,)), ls.b[j], g, ls.b_new[j]))
         if changed:
             sec.add(Paragraph("Parameters with a zero gradient keep their values; the others:"))
         else:
@@ -461,22 +523,24 @@ def update_section(problem, step, names: Names, full: bool) -> Section:
             sec.add(Equation([sym, Sub(Num(old), mul(Num(eta), Num(g))), Num(new)],
                              rels=["←", "="]))
         if any(ls.b is not None for ls in step.layers) and not problem.update_bias:
-            sec.add(Note("update_bias is false: the biases keep their values."))
+            sec.add(Note("update_bias is false: the biases keep their values."
+                         + (" (A batch norm's β is updated all the same.)"
+                            if "batchnorm" in names.types else "")))
     sec.add(Paragraph("The new parameters:"))
     for l, ls in enumerate(step.layers, start=1):
-        if ls.type in ("pool", "flatten"):
+        if ls.W is None:
             continue
         if ls.type == "conv":
             cnn.kernels_new(sec, l, ls, full, ETA)
             continue
-        W = Sym("W", sup=l)
+        W = names.param(l, "W")
         if full:
             sec.add(Equation([W, val(ls.W_new)]))
         else:
             sec.add(Equation([W, Sub(W, mul(ETA, d(J, W))), val(ls.W_new)], rels=["←", "="]))
         if ls.b is not None:
-            b = Sym("b", sup=l)
-            if full or not problem.update_bias:
+            b = names.param(l, "b")
+            if full or not (problem.update_bias or ls.type == "batchnorm"):
                 sec.add(Equation([b, val(ls.b_new)]))
             else:
                 sec.add(Equation([b, Sub(b, mul(ETA, d(J, b))), val(ls.b_new)],
@@ -498,12 +562,8 @@ def verify_section(names, step, rows) -> Section:
     for li, which, idx, numeric in rows:
         ls = step.layers[li]
         l = li + 1
-        if which == "W" and ls.type == "conv":
-            sym, g = cnn.MapNames.kernel(l, ls.W, *idx), ls.dJ_dW[idx]
-        elif which == "W":
-            sym, g = names.w(l, idx[0], idx[1]), ls.dJ_dW[idx]
-        else:
-            sym, g = names.b(l, idx[0]), ls.dJ_db[idx]
+        sym = names.param(l, which, idx)
+        g = ls.dJ_dW[idx] if which == "W" else ls.dJ_db[idx]
         diff = abs(float(g) - numeric)
         worst = max(worst, diff / max(1.0, abs(float(g))))
         table_rows.append([sym, Num(g), Num(numeric), Num(diff)])
@@ -528,13 +588,17 @@ def network_section(problem, names: Names) -> Section:
         act = layer.activation
         name = Seq((Text(act.name), Paren(Rel(Sym("alpha"), "=", Num(act.alpha)))), sep=" ") \
             if act.name == "leaky_relu" else act.name
+        if layer.type == "batchnorm":
+            n = str(layer.W.shape[0])
+            rows.append([f"{l}", n, n, "batch norm", "β"])
+            continue
         rows.append([f"{l}", str(layer.W.shape[1]), str(layer.W.shape[0]), name,
                      "yes" if layer.b is not None else "no"])
     sec.add(Table(["layer", "inputs", "units", "activation", "bias"], rows))
     for l, layer in enumerate(problem.layers, start=1):
-        sec.add(Equation([Sym("W", sup=l), val(layer.W)]))
+        sec.add(Equation([names.param(l, "W"), val(layer.W)]))
         if layer.b is not None:
-            sec.add(Equation([Sym("b", sup=l), val(layer.b)]))
+            sec.add(Equation([names.param(l, "b"), val(layer.b)]))
     parts = [f"Loss: {problem.loss.replace('_', ' ')}"
              + (f", {problem.reduction} over {problem.X.shape[0]} samples" if names.batch else "")]
     if problem.regularization:
@@ -561,6 +625,8 @@ def step_data(problem, step) -> dict:
                 "dJ_dh": per_sample(ls.dJ_dh), "dJ_da": per_sample(ls.dJ_da),
                 "dJ_dW": ls.dJ_dW, "dJ_db": ls.dJ_db, "W_new": ls.W_new, "b_new": ls.b_new,
             })
+        elif ls.type == "batchnorm":
+            layers.append(bn_explain.layer_data(ls, per_sample))
         elif ls.type == "conv":
             layers.append({
                 "type": "conv",
@@ -571,6 +637,8 @@ def step_data(problem, step) -> dict:
         else:
             layers.append({"type": ls.type, "h": per_sample(ls.h),
                            "dJ_dh": per_sample(ls.dJ_dh)})
+        if problem.optimizer is not None and ls.traces is not None:
+            layers[-1]["state"] = training.state_data(problem.optimizer, ls.traces)
     dJ_dx = step.dJ_dx
     if problem.input_shape is not None:      # as the input was written (H×W for one map)
         dJ_dx = dJ_dx.reshape((dJ_dx.shape[0],) + tuple(problem.input_shape))
@@ -589,7 +657,8 @@ def explain(problem, steps, checks, detail: str) -> Solution:
             loss_section(problem, step, names),
             backward_full(problem, step, names) if full else backward_summary(problem, step,
                                                                                names),
-            update_section(problem, step, names, full),
+            update_section(problem, step, names, full) if problem.optimizer is None else
+            training.update_section(problem, step, names, full, i + 1),
         ]
         if checks:
             parts.append(verify_section(names, step, checks[i]))

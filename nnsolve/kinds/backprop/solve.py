@@ -47,6 +47,7 @@ class LayerStep:
     x: object = None               # the layer's input (rows of samples)
     dJ_dx: object = None           # ∂J/∂(the layer's input)
     nodes: tuple = ()              # the engine's nodes of the layer (for the explanation)
+    traces: dict = None            # the optimizer's rule per parameter ("W", "b"), if any
 
 
 @dataclass
@@ -89,6 +90,10 @@ def network(problem: BackpropProblem, params, mistakes=()):
             nodes.append(Node(_swap(layer.op, mistakes), {"K": w, "b": b}))
         elif t == "pool":
             nodes.append(Node(_swap(layer.op, mistakes)))
+        elif t == "batchnorm":
+            from ...ops.batchnorm import BatchNormOp
+            nodes.append(Node(_swap(BatchNormOp(layer.epsilon), mistakes),
+                              {"gamma": w, "beta": b}))
         else:
             nodes.append(Node(Flatten()))
         if t in ("dense", "conv"):
@@ -106,11 +111,18 @@ def _scale(problem, N):
 
 def _loss(problem, mistakes):
     loss = losses()[problem.loss]
+    if problem.loss == "hinge":
+        loss = loss.with_margin(problem.margin)
     K = problem.Y.shape[1]
     for m in mistakes:
         if m in loss.mistakes_for(K):
             loss = loss.swapped(m, K)
     return loss
+
+
+def loss_math(problem):
+    """The problem's loss (the hinge loss with the problem's margin)."""
+    return _loss(problem, ())
 
 
 def learning_rate(problem, mistakes=()):
@@ -120,12 +132,14 @@ def learning_rate(problem, mistakes=()):
     return lr if problem.exact else float(lr)
 
 
-def compute_step(problem: BackpropProblem, params, mistakes=()) -> Step:
+def compute_step(problem: BackpropProblem, params, mistakes=(), update=None) -> Step:
     """One step: forward, loss, backward, update, for parameters [(W or K, b), ...].
 
     ``mistakes`` names student's mistakes to inject (``nnsolve check``): each operation that
     knows one swaps in the wrong rule (the loss's factor 2, the ReLU gate, the gradient's sign,
-    η ×10, the kernel flip, the padding), and the step is computed as always."""
+    η ×10, the kernel flip, the padding), and the step is computed as always. ``update(layer
+    index, name, θ, g)`` → (new θ, trace) is an optimizer's rule (training.py); without it,
+    plain gradient descent."""
     nodes, spans = network(problem, params, mistakes)
     X, Y = problem.X, problem.Y
     N = X.shape[0]
@@ -165,7 +179,7 @@ def compute_step(problem: BackpropProblem, params, mistakes=()) -> Step:
     from ...ops.update import GradientDescent
     rule = GradientDescent(learning_rate(problem, mistakes))
     out = []
-    for layer, (w, b), (s0, s1) in zip(problem.layers, params, spans):
+    for li, (layer, (w, b), (s0, s1)) in enumerate(zip(problem.layers, params, spans)):
         t = getattr(layer, "type", "dense")
         first, lastn = nodes[s0], nodes[s1 - 1]
         if t in ("dense", "conv"):
@@ -177,14 +191,36 @@ def compute_step(problem: BackpropProblem, params, mistakes=()) -> Step:
                 p, alpha = problem.regularization
                 dW = dW_data + pnorm.gradient(w, p, alpha)
             db = lin.grads["b"]
-            W_new = rule.step(w, dW)
+            traces = {} if update is not None else None
+            if update is not None:
+                W_new, traces[name] = update(li, name, w, dW)
+            else:
+                W_new = rule.step(w, dW)
             b_new = None
             if b is not None:
-                b_new = rule.step(b, db) if problem.update_bias else b.copy()
+                if not problem.update_bias:
+                    b_new = b.copy()
+                elif update is not None:
+                    b_new, traces["b"] = update(li, "b", b, db)
+                else:
+                    b_new = rule.step(b, db)
             out.append(LayerStep(W=w, b=b, a=lin.y, h=act.y, dJ_dh=act.g, fprime=act.cache,
                                  dJ_da=lin.g, dJ_dW=dW, dJ_dW_data=dW_data, dJ_db=db,
                                  W_new=W_new, b_new=b_new, type=t, x=lin.x, dJ_dx=lin.gx,
-                                 nodes=tuple(nodes[s0:s1])))
+                                 nodes=tuple(nodes[s0:s1]), traces=traces))
+        elif t == "batchnorm":
+            # γ and β are parameters like W and b; β is updated even with update_bias: false
+            dg, dbeta = first.grads["gamma"], first.grads["beta"]
+            traces = {} if update is not None else None
+            if update is not None:
+                g_new, traces["gamma"] = update(li, "gamma", w, dg)
+                beta_new, traces["beta"] = update(li, "beta", b, dbeta)
+            else:
+                g_new, beta_new = rule.step(w, dg), rule.step(b, dbeta)
+            out.append(LayerStep(W=w, b=b, a=None, h=first.y, dJ_dh=first.g, dJ_dW=dg,
+                                 dJ_dW_data=dg, dJ_db=dbeta, W_new=g_new, b_new=beta_new,
+                                 type=t, x=first.x, dJ_dx=first.gx, nodes=(first,),
+                                 traces=traces))
         else:
             out.append(LayerStep(W=None, b=None, a=None, h=first.y, dJ_dh=first.g, type=t,
                                  x=first.x, dJ_dx=first.gx, nodes=(first,)))
@@ -201,7 +237,7 @@ def loss_at(problem: BackpropProblem, params) -> float:
     nodes, _ = network(replace(problem, exact=False), fparams)
     X, Y = as_float(problem.X), as_float(problem.Y)
     yhat = forward(nodes, X)
-    lm = losses()[problem.loss]
+    lm = _loss(problem, ())
     total = sum(float(lm.value(Y[s], yhat[s])) for s in range(X.shape[0]))
     scale = 1.0 / X.shape[0] if problem.reduction == "mean" else 1.0
     J = scale * total
@@ -265,6 +301,9 @@ def _finite(step: Step) -> bool:
     for l in step.layers:
         arrays += [a for a in (l.a, l.h, l.dJ_dh, l.dJ_da, l.dJ_dW, l.dJ_db, l.W_new, l.b_new)
                    if a is not None]
+        if l.traces:
+            from .training import state_arrays
+            arrays += list(state_arrays(l.traces))
     try:
         return all(np.all(np.isfinite(as_float(np.asarray(a)))) for a in arrays)
     except OverflowError:     # a Fraction beyond the largest float
@@ -276,8 +315,9 @@ _MAX_BITS = 2048   # exact fractions this long grow without end over the steps: 
 
 def _too_long(step: Step) -> bool:
     """The updated parameters' fractions have grown too long to go on exactly."""
+    from .training import state_arrays
     for l in step.layers:
-        for a in (l.W_new, l.b_new):
+        for a in (l.W_new, l.b_new, *state_arrays(l.traces or {})):
             # an exact problem's parameters turn float once a float operation (σ, tanh,
             # softmax, logarithms) has touched their gradient: only Fractions can grow
             if a is not None and exact(a) and any(
@@ -312,10 +352,15 @@ def solve(problem: BackpropProblem, options):
     params = [(l.W, l.b) for l in problem.layers]
     steps = []
     checks = []
+    training = None
+    if problem.optimizer is not None:
+        from .training import Training
+        training = Training(problem.optimizer)
     for k in range(1, problem.steps + 1):
         try:
             with np.errstate(over="ignore", invalid="ignore"):
-                step = compute_step(problem, params)
+                update = training.begin().update if training is not None else None
+                step = compute_step(problem, params, update=update)
                 if options.verify:
                     checks.append(_checked(problem, params, k))
         except (OverflowError, ZeroDivisionError):
@@ -330,6 +375,8 @@ def solve(problem: BackpropProblem, options):
                 "is computed in floating point (values marked ≈ are rounded)."))
             return solution
         steps.append(step)
+        if training is not None:
+            training.finish()
         params = [(l.W_new, l.b_new) for l in step.layers]
     detail = options.detail or ("full" if is_small(problem) else "summary")
     return explain(problem, steps, checks, detail)

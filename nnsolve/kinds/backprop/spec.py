@@ -10,8 +10,9 @@ from ...numbers import format_number
 from ...ops.registry import losses
 from ..common import Activation, choose_exact, parse_activation, to_mode
 
+CLASS_LOSSES = ("cross_entropy", "hinge")     # a target may be a class index
 FIELDS = ["kind", "title", "input", "target", "samples", "layers", "loss", "learning_rate",
-          "steps", "reduction", "regularization", "update_bias"]
+          "steps", "reduction", "regularization", "update_bias", "optimizer", "margin"]
 
 
 @dataclass
@@ -22,6 +23,7 @@ class Layer:
     b: object | None
     activation: Activation
     type: str = "dense"
+    epsilon: object = None     # batch norm's ε (a batchnorm layer holds γ in W and β in b)
 
 
 @dataclass
@@ -47,11 +49,13 @@ class BackpropProblem:
     loss_where: tuple = (None, None, None, "loss")
     input_shape: tuple | None = None      # one sample's input as written (None: a vector)
     shapes: tuple = ()                    # each layer's output shape (0: the input), no batch
+    optimizer: object = None   # an ops.optim.Optimizer, or None: plain gradient descent
+    margin: Fraction = Fraction(1)   # Δ of the hinge loss
 
     @property
     def cnn(self) -> bool:
         """The network has conv, pool or flatten layers (its input is C×H×W maps)."""
-        return any(l.type != "dense" for l in self.layers)
+        return any(l.type in ("conv", "pool", "flatten") for l in self.layers)
 
 
 def _vector(doc, what):
@@ -63,7 +67,7 @@ def _target(doc, loss, units):
     """A target vector; for cross-entropy a whole number is a 0-based class index."""
     import numpy as np
     a = doc.array(ndims=(0, 1), what="a target")
-    if a.ndim == 0 and loss == "cross_entropy" and units > 1:
+    if a.ndim == 0 and loss in CLASS_LOSSES and units > 1:
         k = a[()]
         if not (isinstance(k, Fraction) and k.denominator == 1) or not 0 <= k < units:
             raise doc.error(f"expected a class index 0..{units - 1} (or a one-hot vector of "
@@ -79,18 +83,23 @@ def _where(doc) -> tuple:
 
 def parse(doc) -> BackpropProblem:
     """Build a BackpropProblem from a problem file, checking every field and shape."""
-    doc.keys(FIELDS, required=["layers", "loss", "learning_rate"])
+    od = doc.get("optimizer")
+    lr_in_optimizer = od is not None and od.is_map and od.has("learning_rate")
+    doc.keys(FIELDS, required=["layers", "loss"] + ([] if lr_in_optimizer else ["learning_rate"]))
     title = doc["title"].text(what="a title") if doc.get("title") is not None else None
     layers = []
     layer_docs = doc["layers"].items()
     if not layer_docs:
         raise doc["layers"].error("expected at least one layer")
-    if any(_layer_kind(ld) != "dense" for ld in layer_docs):
+    if any(_layer_kind(ld) in ("conv", "pool", "flatten") for ld in layer_docs):
         return _parse_cnn(doc, layer_docs, title)
+    bn_docs = []
     for i, ld in enumerate(layer_docs):
-        if not ld.is_map:
-            raise ld.error(f"expected a layer: a mapping with `weights:` (and `activation:`, "
-                           f"`bias:`), got {describe(ld.node)}")
+        if ld.is_map and ld.has("batchnorm"):
+            from .batchnorm import parse_layer
+            layers.append(parse_layer(ld, i, layers))
+            bn_docs.append(ld)
+            continue
         ld.keys(["weights", "bias", "activation"], required=["weights"])
         W = ld["weights"].array(ndims=(2,), what="a weight matrix (one row per unit)")
         b = None
@@ -104,12 +113,13 @@ def parse(doc) -> BackpropProblem:
         if act.name == "softmax" and i != len(layer_docs) - 1:
             raise ld["activation"].error("softmax is for the output layer only")
         if i > 0:
-            prev = layers[-1].W.shape[0]
+            prev = layers[-1].W.shape[0]     # (γ's length after a batch norm)
             if W.shape[1] != prev:
                 raise ld["weights"].error(f"expected {prev} column{'s' * (prev != 1)} (layer {i} "
                                           f"has {prev} unit{'s' * (prev != 1)}), got {W.shape[1]}")
         layers.append(Layer(W, b, act))
-    n_in, n_out = layers[0].W.shape[1], layers[-1].W.shape[0]
+    n_in = layers[0].W.shape[0 if layers[0].type == "batchnorm" else 1]
+    n_out = layers[-1].W.shape[0]
     loss = doc["loss"].text(list(losses()), what="loss")   # after the layers, as in a file: errors in order
 
     has_single = doc.has("input") or doc.has("target")
@@ -127,7 +137,11 @@ def parse(doc) -> BackpropProblem:
         X, Y = x.reshape(1, -1), y.reshape(1, -1)
         batch = False
 
-    lr, steps, reduction, reg, update_bias = _settings(doc)
+    lr, optimizer, margin, steps, reduction, reg, update_bias = _settings(doc, loss)
+    if bn_docs and X.shape[0] < 2:
+        raise bn_docs[0]["batchnorm"].error(
+            f"batch norm normalises over a batch: it needs at least 2 samples (`samples:`), "
+            f"got {X.shape[0]}")
     _check_size(doc, layers, X.shape[0], steps)
     _check_loss_fits(doc, loss, layers, Y)
 
@@ -137,14 +151,25 @@ def parse(doc) -> BackpropProblem:
         l.W = to_mode(l.W, exact)
         l.b = to_mode(l.b, exact) if l.b is not None else None
     return BackpropProblem(layers=layers, X=to_mode(X, exact), Y=to_mode(Y, exact), loss=loss,
-                           learning_rate=lr, steps=steps, batch=batch, reduction=reduction,
+                           learning_rate=lr, optimizer=optimizer, margin=margin, steps=steps,
+                           batch=batch,
+                           reduction=reduction,
                            regularization=reg, update_bias=update_bias, exact=exact, title=title,
                            where=_where(doc), loss_where=_where(doc["loss"]))
 
 
-def _settings(doc):
-    """learning_rate, steps, reduction, regularization, update_bias."""
-    lr = doc["learning_rate"].number(positive=True, what="a learning rate")
+def _settings(doc, loss):
+    """learning_rate (or the optimizer's), optimizer, margin, steps, reduction,
+    regularization, update_bias."""
+    od = doc.get("optimizer")
+    lr_in_optimizer = od is not None and od.is_map and od.has("learning_rate")
+    lr = doc["learning_rate"].number(positive=True, what="a learning rate") \
+        if doc.get("learning_rate") is not None or not lr_in_optimizer else None
+    optimizer = None
+    if od is not None:
+        from ..optimizer import parse_optimizer
+        optimizer = parse_optimizer(od, lr)
+        lr = optimizer.lr
     steps = doc["steps"].integer(positive=True, what="a number of steps") \
         if doc.get("steps") is not None else 1
     if steps > 1000:
@@ -157,8 +182,13 @@ def _settings(doc):
         rd.keys(["p", "alpha"], required=["p", "alpha"])
         reg = (rd["p"].number(positive=True, what="p"),
                rd["alpha"].number(nonnegative=True, what="alpha"))
+    margin = Fraction(1)
+    if doc.get("margin") is not None:
+        if loss != "hinge":
+            raise doc["margin"].error(f"a margin is for `loss: hinge`, not {loss}")
+        margin = doc["margin"].number(nonnegative=True, what="a margin")
     update_bias = doc["update_bias"].boolean() if doc.get("update_bias") is not None else True
-    return lr, steps, reduction, reg, update_bias
+    return lr, optimizer, margin, steps, reduction, reg, update_bias
 
 
 def _check_size(doc, layers, n, steps):
@@ -177,13 +207,23 @@ def _check_size(doc, layers, n, steps):
 
 def _check_loss_fits(doc, loss, layers, Y):
     import numpy as np
-    out = layers[-1].activation.name if hasattr(layers[-1], "activation") else "linear"
+    out = layers[-1].activation.name
     if loss == "cross_entropy" and out != "softmax":
         raise doc["loss"].error(f"cross_entropy needs a softmax output layer (layer "
                                 f"{len(layers)} is {out})")
     if loss == "binary_cross_entropy" and out != "sigmoid":
         raise doc["loss"].error(f"binary_cross_entropy needs a sigmoid output layer (layer "
                                 f"{len(layers)} is {out})")
+    if loss == "hinge":
+        if out != "linear":
+            raise doc["loss"].error(f"hinge scores the classes with a linear output layer (layer "
+                                    f"{len(layers)} is {out})")
+        if layers[-1].W.shape[0] < 2:
+            raise doc["loss"].error("hinge needs at least 2 classes (output units)")
+        Yf = np.asarray(Y.tolist(), dtype=float)
+        where = doc.get("target") or doc.get("samples")
+        if not (np.all((Yf == 0) | (Yf == 1)) and np.all(Yf.sum(axis=1) == 1)):
+            raise where.error("hinge needs a class index or a one-hot target")
     if loss in ("cross_entropy", "binary_cross_entropy"):
         Yf = np.asarray(Y.tolist(), dtype=float)
         where = doc.get("target") or doc.get("samples")
@@ -221,7 +261,7 @@ def _samples(doc, loss, n_in, n_out):
         Yd = doc["targets"]
         Y = Yd.array(ndims=(1, 2), what="targets (one row per sample)")
         if Y.ndim == 1:
-            if loss == "cross_entropy" and n_out > 1:
+            if loss in CLASS_LOSSES and n_out > 1:
                 Y = _onehot(Yd, Y, n_out)
             else:
                 Y = Y.reshape(-1, 1) if n_out == 1 else Y.reshape(1, -1)
@@ -526,7 +566,7 @@ def _parse_cnn(doc, layer_docs, title) -> BackpropProblem:
         Yd = doc["samples"]["targets"]
         Y = Yd.array(ndims=(1, 2), what="targets (one row per sample)")
         if Y.ndim == 1:
-            if loss == "cross_entropy" and n_out > 1:
+            if loss in CLASS_LOSSES and n_out > 1:
                 Y = _onehot(Yd, Y, n_out)
             else:
                 Y = Y.reshape(-1, 1) if n_out == 1 else Y.reshape(1, -1)
@@ -549,7 +589,7 @@ def _parse_cnn(doc, layer_docs, title) -> BackpropProblem:
                      else float)
         for i, y in enumerate(ys):
             Y[i] = y
-    lr, steps, reduction, reg, update_bias = _settings(doc)
+    lr, optimizer, margin, steps, reduction, reg, update_bias = _settings(doc, loss)
     _check_cnn_size(doc, layers, shapes, X.shape[0], steps)
     _check_loss_fits(doc, loss, layers, Y)
     arrays = [X, Y] + [l.W for l in layers if l.W is not None] + \
@@ -561,8 +601,9 @@ def _parse_cnn(doc, layer_docs, title) -> BackpropProblem:
         if l.b is not None:
             l.b = to_mode(l.b, exact)
     return BackpropProblem(layers=layers, X=to_mode(X, exact), Y=to_mode(Y, exact), loss=loss,
-                           learning_rate=lr, steps=steps, batch=batch, reduction=reduction,
-                           regularization=reg, update_bias=update_bias, exact=exact, title=title,
+                           learning_rate=lr, optimizer=optimizer, margin=margin, steps=steps,
+                           batch=batch, reduction=reduction, regularization=reg,
+                           update_bias=update_bias, exact=exact, title=title,
                            where=_where(doc), loss_where=_where(doc["loss"]),
                            input_shape=input_shape, shapes=tuple(shapes))
 

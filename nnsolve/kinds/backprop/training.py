@@ -1,0 +1,216 @@
+"""The optimizer's part of a backprop step: the update of each parameter by its rule, the state
+carried from step to step, and how both are written out and put in the JSON.
+
+Without ``optimizer:`` a problem keeps plain gradient descent (explain.py's update section);
+with one, every parameter array (W, b of each layer; γ, β of a batch norm) is updated by
+``ops.optim``'s rule, its state (PyTorch's: exp_avg, momentum_buffer, ...) starting at zero and
+carried into the next step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...expr import Deriv, Num, Seq, Sym, Text
+from ...ops import optim
+from ...solution import Equation, Note, Paragraph, Section, Table
+
+J = Sym("J")
+
+
+class Training:
+    """Updates parameters step after step with one optimizer, keeping each parameter's state.
+
+    ``update(layer index, name, θ, g)`` is what a step calls for each parameter array; it returns
+    θ's new value and the trace of the rule (kept on the step for the explanation)."""
+
+    def __init__(self, optimizer, mistake: str | None = None):
+        self.opt = optimizer
+        self.mistake = mistake
+        self.states: dict = {}       # (layer index, name) -> state after the last finished step
+        self.t = 0
+
+    def begin(self) -> "Training":
+        """Start the next step (t counts from 1)."""
+        self.t += 1
+        self._pending = {}
+        return self
+
+    def update(self, li: int, name: str, theta, g):
+        state = self.states.get((li, name))
+        if state is None:
+            state = self.opt.init_state(theta)
+        trace = self.opt.step(theta, g, state, self.t, self.mistake)
+        self._pending[(li, name)] = trace.state
+        return trace.theta_new, trace
+
+    def finish(self) -> None:
+        """The step is kept: its states carry into the next one."""
+        self.states.update(self._pending)
+
+
+def state_data(opt, traces: dict) -> dict:
+    """A layer's JSON ``state``: per parameter, the state after the step under PyTorch's names."""
+    return {name: opt.torch_state(tr.state, tr.t) for name, tr in traces.items()}
+
+
+def state_arrays(traces: dict):
+    """Every state array of a layer's traces (for the finiteness and length checks)."""
+    for tr in traces.values():
+        yield from tr.state.values()
+
+
+_TITLES = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam",
+           "adamw": "AdamW"}
+_HYPER = [("lr", "eta"), ("momentum", "mu"), ("dampening", "tau"), ("alpha", "alpha"),
+          ("beta1", ("beta", 1)), ("beta2", ("beta", 2)), ("epsilon", "epsilon"),
+          ("weight_decay", "lambda")]
+
+
+def _sym(s):
+    return Sym(s[0], sub=s[1]) if isinstance(s, tuple) else Sym(s)
+
+
+def describe(opt) -> list:
+    """The optimizer in words and its hyper-parameters: Adam (torch.optim.Adam) with η = 0.1, …"""
+    parts = [f"{_TITLES[opt.name]}, as torch.optim.{opt.defn.torch} computes it, with "]
+    first = True
+    for key, s in _HYPER:
+        if key not in opt.hyper:
+            continue
+        if not first:
+            parts.append(", ")
+        parts.append(Seq((_sym(s), Text(" = "), Num(opt.hyper[key])), sep=""))
+        first = False
+    if opt.hyper.get("nesterov"):
+        parts.append(", Nesterov momentum")
+    return parts
+
+
+def _state_words(opt, t: int) -> str:
+    names = opt.state_names()
+    if not names:
+        return "Plain SGD keeps no state between steps."
+    keys = " = ".join(f"{k}₀" for k in names)
+    if t == 1:
+        return (f"The state starts at zero ({keys} = 0) and t counts the steps from 1; "
+                "this is step t = 1.")
+    return f"This is step t = {t}: the state comes from step {t - 1}."
+
+
+def update_section(problem, step, names, full: bool, t: int) -> Section:
+    """The update of every parameter by the optimizer's rule, with the state it carries."""
+    opt = problem.optimizer
+    sec = Section("Update")
+    sec.add(Paragraph(*describe(opt), "."))
+    sec.add(Paragraph(_state_words(opt, t), " The rule for each parameter θ with gradient ",
+                      Seq((Sym("g", sub=t), Text(" = "), Deriv(J, Sym("theta"))), sep=""),
+                      ":"))
+    sec.add(*optim.rule_equations(opt, t))
+    if opt.name in ("adam", "adamw"):
+        sec.add(Note("m̂ and v̂ are the bias corrections: m and v start at 0, so for small t "
+                     "they are too small by the factors 1 − β₁ᵗ and 1 − β₂ᵗ."))
+    if opt.name == "sgd" and opt.hyper["momentum"] != 0 and t == 1:
+        sec.add(Note("At t = 1 PyTorch starts the momentum buffer at the gradient itself "
+                     "(b₁ = g₁), without the dampening."))
+    if full:
+        sec.add(Paragraph("Each parameter, rule by rule:"))
+    still = []      # parameters with gradient 0 and state 0: nothing moves
+    for l, ls in enumerate(step.layers, start=1):
+        for pname, trace in (ls.traces or {}).items():
+            theta_arr = _param(ls, pname)
+            g = _grad(ls, pname)
+            if full:
+                for idx in np.ndindex(theta_arr.shape):
+                    sym = _element_symbol(names, l, pname, idx)
+                    if _at_rest(trace, theta_arr, idx):
+                        still.append(sym)
+                        continue
+                    sec.add(Paragraph(sym, ":"))
+                    sec.add(*optim.element_equations(trace, sym, Deriv(J, sym), g, idx))
+            else:
+                sym = _array_symbol(l, pname)
+                sec.add(Paragraph(f"Layer {l}, ", sym, ":"))
+                sec.add(*optim.array_equations(trace, sym, Deriv(J, sym), g))
+    if still:
+        sec.add(Paragraph(*_listed(still), (" has" if len(still) == 1 else " have") +
+                          " gradient 0 and state 0: the state stays 0 and the value does not "
+                          "change."))
+    if any(ls.b is not None for ls in step.layers) and not problem.update_bias:
+        sec.add(Note("update_bias is false: the biases keep their values."))
+    if full and opt.state_names():
+        sec.add(state_table(opt, step, names, t))
+    sec.add(Paragraph("The new parameters:"))
+    for l, ls in enumerate(step.layers, start=1):
+        for pname in ("W", "b"):
+            new = ls.W_new if pname == "W" else ls.b_new
+            if new is not None:
+                sec.add(Equation([_array_symbol(l, pname), _val(new)]))
+    return sec
+
+
+def _at_rest(trace, theta, idx) -> bool:
+    """Every number of a parameter's step is 0 and its value stays (nothing to show)."""
+    for rule, before, value in trace.rules:
+        if (rule.target != "theta" and value[idx] != 0) or before["g"][idx] != 0:
+            return False
+        if any(k.endswith("'") and before[k][idx] != 0 for k in before):
+            return False
+    return trace.theta_new[idx] == theta[idx]
+
+
+def _listed(items) -> list:
+    """a, b and c, as running text parts."""
+    out = []
+    for i, x in enumerate(items):
+        if i:
+            out.append(" and " if i == len(items) - 1 else ", ")
+        out.append(x)
+    return out
+
+
+def state_table(opt, step, names, t: int) -> Table:
+    """Each parameter's state after this step (what step t + 1 starts from)."""
+    keys = list(opt.state_names().items())
+    rows = []
+    for l, ls in enumerate(step.layers, start=1):
+        for pname, trace in (ls.traces or {}).items():
+            for idx in np.ndindex(_param(ls, pname).shape):
+                rows.append([_element_symbol(names, l, pname, idx)] +
+                            [Num(_item(trace.state[k], idx)) for k, _ in keys])
+    header = ["parameter"] + [f"{torch} ({k}{_sub(t)})" for k, torch in keys]
+    return Table(header, rows, caption=f"The state after step {t}")
+
+
+_SUBS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _sub(t: int) -> str:
+    return str(t).translate(_SUBS)
+
+
+def _param(ls, pname):
+    return np.asarray(ls.W if pname == "W" else ls.b)
+
+
+def _grad(ls, pname):
+    return np.asarray(ls.dJ_dW if pname == "W" else ls.dJ_db)
+
+
+def _element_symbol(names, l, pname, idx):
+    return names.w(l, *idx) if pname == "W" else names.b(l, idx[0])
+
+
+def _array_symbol(l, pname):
+    return Sym(pname, sup=l)
+
+
+def _item(a, idx):
+    x = np.asarray(a)[idx]
+    return float(x) if isinstance(x, np.floating) else x
+
+
+def _val(a):
+    from ...expr import Mat
+    a = np.asarray(a)
+    return Num(_item(a.ravel(), 0)) if a.size == 1 else Mat(a)

@@ -1,0 +1,1 @@
+"""graph: a computational graph of scalars."""

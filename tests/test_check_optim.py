@@ -1,0 +1,70 @@
+"""check names the optimizer's and batch norm's likely mistakes; every wrong value here is worked
+out by hand in its comment, not by the variant code it tests."""
+
+import os
+import textwrap
+
+from nnsolve.check import grade, load_answers
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROBLEMS = os.path.join(ROOT, "problems")
+
+
+def graded(tmp_path, problem, body):
+    path = tmp_path / "a.yaml"
+    path.write_text(f"problem: {os.path.join(PROBLEMS, problem)}\nanswers:\n" +
+                    textwrap.indent(textwrap.dedent(body), "  "))
+    rep = grade(load_answers(str(path)))
+    return {r.field: r for r in rep.results}
+
+
+def test_adam_bias_correction_forgotten(tmp_path):
+    # layer 2: W = [1, -1], g = [-2, -4]; without the correction m = 0.1g, v = 0.001g²:
+    # 1 − 0.1·(−0.2)/√0.004 = 1.316228, −1 − 0.1·(−0.4)/√0.016 = −0.683772
+    f = graded(tmp_path, "adam-two-steps.yaml", """
+        layers:
+          2: {W_new: [[1.316228, -0.683772]]}
+    """)
+    r = f["layers.2.W_new"]
+    assert not r.correct and r.mistakes[0] == ("bias_correction_forgotten",)
+
+
+def test_adam_betas_swapped_in_the_state(tmp_path):
+    # m₁ = (1 − β₂)·g with the betas swapped: 0.001·(−2, −4)
+    f = graded(tmp_path, "adam-two-steps.yaml", """
+        layers:
+          2: {state: {W: {exp_avg: [[-0.002, -0.004]], exp_avg_sq: [[0.004, 0.016]]}}}
+    """)
+    assert f["layers.2.state.W.exp_avg"].mistakes[0] == ("betas_swapped",)
+    # v₁ = (1 − β₁)·g² with them swapped would be 0.1·(4, 16); 0.001·(4, 16) is right
+    assert f["layers.2.state.W.exp_avg_sq"].correct
+
+
+def test_momentum_before_the_gradient(tmp_path):
+    # the step taken with b₀ = 0 before g₁ joins the buffer: nothing moves in step 1
+    f = graded(tmp_path, "momentum.yaml", """
+        layers:
+          3: {W_new: [[-1, 1]], state: {W: {momentum_buffer: [[0, -18]]}}}
+    """)
+    assert f["layers.3.W_new"].mistakes[0] == ("momentum_before_gradient",)
+    assert f["layers.3.state.W.momentum_buffer"].correct
+
+
+def test_batchnorm_variance_over_n_minus_1(tmp_path):
+    # unit 1: 1, 2, 0 (μ = 1): (0 + 1 + 1)/2 = 1; unit 2: 2, 0, 1: (1 + 1 + 0)/2 = 1
+    f = graded(tmp_path, "batchnorm.yaml", """
+        layers:
+          2: {var: [1, 1], mean: [1, 1]}
+    """)
+    assert f["layers.2.mean"].correct
+    assert f["layers.2.var"].mistakes[0] == ("variance_unbiased",)
+
+
+def test_batchnorm_mean_path_dropped(tmp_path):
+    # ∂J/∂x without (1/N)·∂J/∂μ: unit 1 ∂J/∂μ/3 = 3.67421/3 = 1.224737 off each value,
+    # unit 2 −7.34841/3 = −2.44947
+    f = graded(tmp_path, "batchnorm.yaml", """
+        layers:
+          1: {dJ_dh: [[-3.22471, 0.63308], [-0.22471, 0.63291], [-0.22479, 6.08242]]}
+    """)
+    assert f["layers.1.dJ_dh"].mistakes[0] == ("mean_path_dropped",)
