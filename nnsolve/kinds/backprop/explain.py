@@ -508,6 +508,8 @@ def update_section(problem, step, names: Names, full: bool) -> Section:
     if full:
         changed = []
         for l, ls in enumerate(step.layers, start=1):
+            if ls.W is None:        # pool, flatten: no parameters
+                continue
             for idx, g in np.ndenumerate(ls.dJ_dW):
                 if g != 0:
                     changed.append((names.param(l, "W", idx), ls.W[idx], g, ls.W_new[idx]))
