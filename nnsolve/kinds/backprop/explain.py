@@ -180,7 +180,9 @@ def forward_full(problem, step, names: Names) -> Section:
         target.add(Paragraph("The prediction:"))
         target.add(Equation([names.tag(Sym("y", hat=True), s), names.tag(names.vec("h", L), s),
                              val(step.layers[-1].h[s])]))
-    if not names.batch and not problem.cnn:
+    if problem.cnn:
+        pass        # maps are shown window by window above, not drawn as units
+    elif not names.batch:
         units = [(Sym("x"), list(step.X[0]))]
         units += [(names.vec("h", l), list(ls.h[0])) for l, ls in enumerate(step.layers, 1)]
         sec.add(Network(units, caption="The forward values on the network"))
