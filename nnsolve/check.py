@@ -276,6 +276,9 @@ def grade(ans: Answers) -> FileReport:
                     continue
                 if agrees(claim.value, value, ans.tolerance):
                     r.mistakes.append(v.mistakes)
+            # a mistake added that does not change this value explains nothing more
+            r.mistakes = [m for m in r.mistakes
+                          if not any(set(o) < set(m) for o in r.mistakes)]
         results.append(r)
     by_path = {r.path: r for r in results}
     for r in results:
@@ -353,28 +356,50 @@ def file_data(rep: FileReport) -> dict:
 
 
 def _later_words(rep: FileReport) -> str:
-    """Which later wrong values follow from the earliest one, and which are mistakes of their own."""
+    """What the later wrong values are, in the table's own terms: a value follows from a wrong
+    value of the student only where recomputing from that value gives it; one that the
+    earliest's mistake gives too is the same mistake (not a consequence); the others are
+    mistakes of their own, or unexplained."""
     e = rep.earliest
-    follow, own, unknown = [], [], []
+    from_it, from_other, same, own, unknown = [], {}, [], [], []
     for r in rep.results:
         if r.correct or r is e:
             continue
-        if r.follows_from == e.field or (r.mistakes and e.mistakes and
-                                         r.mistakes[0] == e.mistakes[0]):
-            follow.append(r.field)
-        elif r.mistakes or r.follows_from:
+        if r.follows_from == e.field:
+            from_it.append(r.field)
+        elif r.follows_from:
+            from_other.setdefault(r.follows_from, []).append(r.field)
+        elif r.mistakes and e.mistakes and not e.follows_from and \
+                r.mistakes[0] == e.mistakes[0]:
+            same.append(r.field)
+        elif r.mistakes:
             own.append(r.field)
         else:
             unknown.append(r.field)
+
+    def verb(names, one, many):
+        return f" {', '.join(names)} " + (one if len(names) == 1 else many)
     words = ""
-    if follow:
-        words += f" {', '.join(follow)} follow{'s' if len(follow) == 1 else ''} from it."
-    if unknown:
-        words += f" {', '.join(unknown)} may follow from it."
+    if from_it:
+        words += verb(from_it, "follows from it.", "follow from it.")
+    if same:
+        words += f" The same mistake ({mistake_short(e.mistakes[0])}) gives {', '.join(same)}."
     if own:
-        words += f" {', '.join(own)} " + ("is a mistake of its own." if len(own) == 1
-                                          else "are mistakes of their own.")
+        words += verb(own, "is a mistake of its own.", "are mistakes of their own.")
+    if unknown:
+        words += f" No known mistake explains {', '.join(unknown)}."
+    for src, names in from_other.items():
+        words += verb(names, f"follows from your {src}.", f"follow from your {src}.")
     return words
+
+
+def _eta_numbers(ans: Answers, names: tuple) -> list:
+    """The learning rate a scaled-η mistake used and the problem's, as note parts."""
+    scaled = [f for n, f in ETA_MISTAKES if n in names and n in ("eta_x10", "eta_div10")]
+    eta = getattr(ans.problem, "learning_rate", None)
+    if not scaled or eta is None or ans.problem.kind not in ("backprop", "regularize"):
+        return []
+    return [": η = ", Num(eta * scaled[0]), " used where the problem's η = ", Num(eta)]
 
 
 def _file_section(rep: FileReport, several: bool) -> Section:
@@ -401,22 +426,20 @@ def _file_section(rep: FileReport, several: bool) -> Section:
             if r.correct:
                 continue
             if r.follows_from:
-                sec.add(Note(f"{r.field}: follows from your {r.follows_from}"
-                             + (f", with {describe(r.follows_with[0]).text}"
-                                if r.follows_with else " (the step itself is right)") + "."))
+                if r.follows_with:
+                    sec.add(Note(f"{r.field}: follows from your {r.follows_from}, with "
+                                 f"{describe(r.follows_with[0]).text}",
+                                 *_eta_numbers(ans, r.follows_with), "."))
+                else:
+                    sec.add(Note(f"{r.field}: follows from your {r.follows_from} (the step "
+                                 f"itself is right)."))
             elif r.mistakes:
                 text = f"{r.field}: the value you get with {mistake_words(r.mistakes[0])}"
-                scaled = [f for n, f in ETA_MISTAKES
-                          if n in r.mistakes[0] and n in ("eta_x10", "eta_div10")]
-                if kind in ("backprop", "regularize") and scaled:
-                    eta = ans.problem.learning_rate
-                    f = scaled[0]
-                    sec.add(Note(text + ": η = ", Num(eta * f), " used where η = ", Num(eta),
-                                 "."))
-                    continue
+                parts = [text, *_eta_numbers(ans, r.mistakes[0])]
                 if len(r.mistakes) > 1:
-                    text += "; also " + "; ".join(mistake_words(m) for m in r.mistakes[1:])
-                sec.add(Note(text + "."))
+                    parts.append("; also " + "; ".join(mistake_words(m)
+                                                       for m in r.mistakes[1:]))
+                sec.add(Note(*parts, "."))
     return sec
 
 

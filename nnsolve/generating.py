@@ -70,7 +70,10 @@ def is_clean(data) -> bool:
 
 
 def yaml_number(x) -> str:
-    """A clean number as YAML text: 3, -0.5, 1.18."""
+    """A clean number as YAML text: 3, -0.5, 1.18 (a float, from an optimizer's square root in
+    an answer key, as its shortest repr: 0.9000000005)."""
+    if isinstance(x, (float, np.floating)):
+        return repr(float(x))
     return format_number(Fraction(x)).text
 
 
@@ -125,7 +128,9 @@ def answer_key(gen: Generated) -> dict:
 
     def strip(t):
         if isinstance(t, dict):
-            return {k: strip(v) for k, v in t.items() if k not in given and v is not None}
+            # (an optimizer's state is keyed by parameter, W and b: those are answers)
+            return {k: strip(v) for k, v in t.items()
+                    if (k not in given or isinstance(v, dict)) and v is not None}
         return t
     return strip(tree)
 

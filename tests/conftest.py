@@ -21,3 +21,10 @@ def update_golden(request):
 @pytest.fixture
 def problems_dir():
     return PROBLEMS
+
+
+@pytest.fixture(autouse=True)
+def _no_columns(monkeypatch):
+    """Text output honours COLUMNS even when piped: the tests' own output must not depend on the
+    terminal they are run from (a test that wants a width sets it)."""
+    monkeypatch.delenv("COLUMNS", raising=False)

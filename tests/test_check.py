@@ -294,7 +294,7 @@ def test_cli_exit_codes():
     r = runner.invoke(cli, ["check", os.path.join(ANSWERS, "seed-answers-wrong.yaml")])
     assert r.exit_code == 1
     assert "Earliest wrong step: layers.2.dJ_dW" in r.stdout
-    assert "η = 0.1 used where η = 0.01" in " ".join(r.stdout.split())
+    assert "η = 0.1 used where the problem's η = 0.01" in " ".join(r.stdout.split())
 
 
 CHECK_KEYS = {"kind", "format_version", "files", "summary"}

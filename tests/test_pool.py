@@ -398,3 +398,11 @@ def test_check_grades_the_whole_right_json_right(case):
             fh.write(answers)
         rep = grade(load_answers(os.path.join(d, "a.yaml")))
         assert rep.n_wrong == 0 and rep.n_right == 2 + 5 * len(data["windows"])
+
+
+def test_help_example_on_one_line():
+    r = run("pool", "--help")
+    assert r.exit_code == 0
+    assert "printf '1 2\\n3 4\\n' | nnsolve pool --input - --type avg --size 2 --padding 1" \
+        in r.output
+    assert "its cells" in " ".join(r.output.split())

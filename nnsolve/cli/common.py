@@ -70,14 +70,26 @@ def _to_terminal(out: Output) -> bool:
     return is_stdout(out.output) and sys.stdout.isatty()
 
 
+def text_width(out: Output) -> int:
+    """The width of text output: COLUMNS when it is set (also when standard output is piped,
+    e.g. into less), else the terminal's, else 100; at least 40. A file named by -o is
+    always 100 wide."""
+    if not is_stdout(out.output):
+        return 100
+    cols = os.environ.get("COLUMNS", "").strip()
+    if cols.isdigit() and int(cols) > 0:
+        return max(40, int(cols))
+    if _to_terminal(out):
+        import shutil
+        return max(40, shutil.get_terminal_size((100, 24)).columns)
+    return 100
+
+
 def render_solution(solution, out: Output) -> str:
     """The solution in the chosen format, as text."""
     from ..render import RenderOptions, render
     color = out.format == "text" and _to_terminal(out) and not os.environ.get("NO_COLOR")
-    width = 100
-    if _to_terminal(out):
-        import shutil
-        width = max(60, shutil.get_terminal_size((100, 24)).columns)
+    width = text_width(out)
     opts = RenderOptions(precision=out.precision, exact=out.exact, width=width, color=color,
                          fragment=out.fragment)
     return render(solution, out.format, opts)

@@ -79,7 +79,7 @@ def conv(problem, input_, kernels, stride, padding, dilation, mode, bias, activa
     Example:
       nnsolve conv problems/seed-conv.yaml
       nnsolve conv --input problems/I.txt --kernel problems/K.txt
-      printf '1 2 3\n4 5 6\n1 5 3\n' | nnsolve conv --input - --kernel problems/K.txt
+      printf '1 2 3\\n4 5 6\\n1 5 3\\n' | nnsolve conv --input - --kernel problems/K.txt
       nnsolve conv --input I.txt --kernel K1.txt --kernel K2.txt --stride 2 --padding same
     """
     out = make_output(kwargs)

@@ -213,8 +213,14 @@ def new():
               default="squared_error", show_default=True)
 @click.option("--bias", is_flag=True, help="Give every layer a bias.")
 @click.option("--allow-zero", is_flag=True, help="Allow a ReLU input exactly 0.")
+@click.option("--optimizer", type=click.Choice(["sgd", "adagrad", "rmsprop", "adam", "adamw"]),
+              default=None, help="Train with torch.optim's rule (sgd: with momentum 0.9; "
+                                 "with a square root only the passes before it are clean).")
+@click.option("--steps", type=click.IntRange(1, 10), default=None,
+              help="Steps to take (default 1; 2 with --optimizer, so the state carries over).")
 @_output_options
-def backprop(seed, layers, activation, loss, bias, allow_zero, output, answers_path):
+def backprop(seed, layers, activation, loss, bias, allow_zero, optimizer, steps, output,
+             answers_path):
     """A backpropagation exercise: forward, loss, backward and one update, all clean
     (η is 0.1 or 0.01, whichever keeps the updated weights to two decimals).
 
@@ -222,6 +228,7 @@ def backprop(seed, layers, activation, loss, bias, allow_zero, output, answers_p
     Example:
       nnsolve new backprop --seed 7 -o p.yaml --answers key.yaml
       nnsolve new backprop --seed 3 --layers 2,3,1 --activation leaky_relu
+      nnsolve new backprop --seed 5 --optimizer adam
     """
     from ..kinds.backprop.generate import new_backprop
     sizes = _sizes(layers)
@@ -234,8 +241,13 @@ def backprop(seed, layers, activation, loss, bias, allow_zero, output, answers_p
     if loss != "squared_error":
         extra += ["--loss", loss]
     extra += ["--bias"] * bias + ["--allow-zero"] * allow_zero
+    if optimizer is not None:
+        extra += ["--optimizer", optimizer]
+    if steps is not None:
+        extra += ["--steps", str(steps)]
+    steps = steps if steps is not None else (2 if optimizer is not None else 1)
     command = _command_line("backprop", seed, extra)
-    gen = new_backprop(seed, sizes, activation, loss, bias, allow_zero, command)
+    gen = new_backprop(seed, sizes, activation, loss, bias, allow_zero, command, optimizer, steps)
     _write(gen, output, answers_path, command)
 
 

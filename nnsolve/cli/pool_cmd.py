@@ -34,7 +34,7 @@ def pool(problem, input_, type_, size, stride, padding, ceil_mode, **kwargs):
     Example:
       nnsolve pool problems/pool-max.yaml
       nnsolve pool --input problems/I.txt --type max --size 2 --stride 1
-      printf '1 2\n3 4\n' | nnsolve pool --input - --type avg --size 2 --padding 1
+      printf '1 2\\n3 4\\n' | nnsolve pool --input - --type avg --size 2 --padding 1
     """
     out = make_output(kwargs)
     given = {k: v for k, v in locals().items() if k in _PROBLEM_OPTIONS and v is not None}

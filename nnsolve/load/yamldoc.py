@@ -53,6 +53,18 @@ def describe(node) -> str:
     return f'the text "{node.value}"'
 
 
+def suggest(value: str, choices) -> str | None:
+    """The choice a mistyped name was meant to be: the same letters in another case (`MSE` for
+    `mse`, `ReLU` for `relu`), else the closest spelling; None when nothing is close."""
+    choices = list(choices)
+    same = [c for c in choices if c.casefold() == value.casefold()]
+    if same:
+        return same[0]
+    folded = {c.casefold(): c for c in choices}
+    near = difflib.get_close_matches(value.casefold(), list(folded), n=1, cutoff=0.6)
+    return folded[near[0]] if near else None
+
+
 class Doc:
     """One node of a problem file, with its position and the path of fields that leads to it."""
 
@@ -120,8 +132,8 @@ class Doc:
                 raise kdoc.error(f"duplicate field (first given on line {seen[key]})", name)
             seen[key] = knode.start_mark.line + 1
             if key not in allowed:
-                near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                hint = f"; did you mean `{near[0]}`?" if near else \
+                near = suggest(key, allowed)
+                hint = f"; did you mean `{near}`?" if near else \
                     f"; expected one of: {', '.join(allowed)}"
                 raise kdoc.error(f"unknown field{hint}", name)
         for key in required:
@@ -177,8 +189,8 @@ class Doc:
         if choices is not None:
             choices = list(choices)
             if value not in choices:
-                near = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
-                hint = f"; did you mean `{near[0]}`?" if near else ""
+                near = suggest(value, choices)
+                hint = f"; did you mean `{near}`?" if near else ""
                 raise self.error(f"unknown {what} `{value}`; expected one of: "
                                  f"{', '.join(choices)}{hint}")
         return value

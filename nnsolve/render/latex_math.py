@@ -112,7 +112,15 @@ def latex_text(s: str) -> str:
             while i < len(chars) and chars[i] in table:
                 run += table[chars[i]]
                 i += 1
-            out.append(r"\ensuremath{" + mark + "{" + run + "}}")
+            layer = re.match(r"(\([^()]*\))(.+)$", run) if mark == "^" else None
+            if layer and out and re.fullmatch(r"[A-Za-z]|\\ensuremath\{\\[A-Za-z]+\}", out[-1]):
+                # W⁽ˡ⁾ᵀ: the transpose (or power) is of the whole symbol, not in its layer mark
+                base = out.pop()
+                base = base[len(r"\ensuremath{"):-1] if base.startswith("\\") else base
+                out.append(r"\ensuremath{{" + base + "^{" + layer.group(1) + "}}^{"
+                           + layer.group(2) + "}}")
+            else:
+                out.append(r"\ensuremath{" + mark + "{" + run + "}}")
         elif ord(ch) < 128:
             out.append(ch if ch.isprintable() or ch in "\n\t" else " ")
         elif ord(ch) < 256 and ch.isalpha():

@@ -18,6 +18,42 @@ _KEEP = "\ue000"     # a space inside a formula while a paragraph is wrapped (no
 _OPERATOR_SPACE = re.compile(r" (?=[=−+·×<>≤≥←→≈] )|(?<= [=−+·×<>≤≥←→≈]) ")
 
 
+_TERM_BREAK = re.compile(r" (?=[+−] )")     # before a binary + or − (never inside "(-1)")
+
+
+def break_between_terms(line: str, width: int, indent: int) -> list[str]:
+    """A one-line formula wider than ``width`` cut before its + and − signs: at the outermost
+    parentheses' level first, going inside a parenthesis only when a term alone is too wide.
+    Continuation lines are indented by ``indent``; a line that cannot be cut stays whole."""
+    from rich.cells import cell_len
+    depth, depths = 0, {}
+    for i, ch in enumerate(line):
+        if ch in "([{⌊⌈":
+            depth += 1
+        elif ch in ")]}⌋⌉":
+            depth -= 1
+        depths[i] = depth
+    breaks = [m.start() for m in _TERM_BREAK.finditer(line)]
+    lead = len(line) - len(line.lstrip(" "))
+    for level in sorted({depths[b] for b in breaks}):
+        cuts = [b for b in breaks if depths[b] <= level and b > lead]
+        pieces, start = [], 0
+        for b in cuts + [len(line)]:
+            pieces.append(line[start:b])
+            start = b + 1
+        out, current = [], pieces[0]
+        for piece in pieces[1:]:
+            if cell_len(current) + 1 + cell_len(piece) <= width:
+                current += " " + piece
+            else:
+                out.append(current)
+                current = " " * indent + piece
+        out.append(current)
+        if all(cell_len(l) <= width for l in out) or level == max(depths[b] for b in breaks):
+            return out
+    return [line]
+
+
 class TextRenderer(Printer):
     """Solution → rich renderables, printed to a string."""
 
@@ -43,11 +79,15 @@ class TextRenderer(Printer):
 
     # --- blocks ---------------------------------------------------------------------------
     def _heading(self, title: str, depth: int):
+        from rich.cells import cell_len
         from rich.text import Text
         c = self.console
         if depth == 0:
             c.print(Text(title, style="bold underline"))
             c.print()
+        elif depth == 1 and cell_len(title) + 4 > c.width:     # a rule would cut the title
+            c.print(Text(title, style="bold cyan"), overflow="fold")
+            c.rule(style="cyan")
         elif depth == 1:
             c.rule(Text(title, style="bold cyan"), align="left", style="cyan")
         else:
@@ -96,7 +136,9 @@ class TextRenderer(Printer):
             else:
                 m = self.math.line(p)
                 pieces.append(m.replace(" ", _KEEP) if cell_len(m) <= width // 2 else m)
-        text = Text("", style=style) if head is None else head.copy()
+        text = Text("")
+        if head is not None:
+            text.append_text(head)
         text.append("".join(pieces), style=style)
         for line in text.wrap(self.console, width):
             fixed = Text(line.plain.replace(_KEEP, " "), style=line.style, end="")
@@ -124,7 +166,11 @@ class TextRenderer(Printer):
         rows.append(current)
         lines = []
         for r in rows:
-            lines.extend(str(r).split("\n"))
+            text = str(r).split("\n")
+            if len(text) == 1 and r.width > width:     # one long sum: wrapped between terms
+                lines.extend(break_between_terms(text[0], width, indent + 2))
+            else:
+                lines.extend(text)
         return lines
 
     def _print_Equation(self, eq: Equation, depth: int):
@@ -166,11 +212,56 @@ class TextRenderer(Printer):
             return
         rt = RichTable(box=box.SIMPLE_HEAD, title=t.caption, title_justify="left",
                        show_edge=False, pad_edge=False)
+        third = self.console.width // 3
+        rows = [[c.replace(" ", _KEEP) if isinstance(orig, Expr) and cell_len(c) <= third
+                 else c                                  # a formula stays on one line
+                 for c, orig in zip(row, t.rows[i])] for i, row in enumerate(cells)]
         for j, h in enumerate(t.header):
-            rt.add_column(h, justify=aligns[j])
-        for row in cells:
+            # a narrow terminal wraps cells at their spaces, never inside a word (a field
+            # name such as layers.1.dJ_dW is not cut to layers.1.d…)
+            longest = max([cell_len(w) for w in h.split()] +
+                          [cell_len(w) for r in rows if j < len(r) for w in r[j].split()],
+                          default=1)
+            # (words of the left-aligned columns: names; numbers and matrices may fold)
+            rt.add_column(h, justify=aligns[j], overflow="fold",
+                          min_width=min(longest, self.console.width // 3)
+                          if aligns[j] == "left" else None)
+        for row in rows:
             rt.add_row(*row)
-        self.console.print(rt)
+        if not self._fits(rt, [t.header] + rows):
+            self._print_records(t, rows)    # too narrow for the columns: one record per row
+            return
+        self.console.file.write(self._rendered(rt, plain=False).replace(_KEEP, " "))
+
+    def _fits(self, rt, rows) -> bool:
+        """True when the table, laid out at this width, shows every word of every cell whole."""
+        shown = set(self._rendered(rt, plain=True).split())
+        return all(w in shown for row in rows for c in row for w in str(c).split())
+
+    def _rendered(self, renderable, plain: bool) -> str:
+        """A renderable laid out at this width, as text (plain, or with this output's colours);
+        never shown by a notebook's display machinery."""
+        from rich.console import Console
+        o = self.options
+        color = o.color and not plain
+        c = Console(file=io.StringIO(), width=self.console.width, force_terminal=color,
+                    color_system="standard" if color else None, no_color=not color,
+                    highlight=False, emoji=False, soft_wrap=False, force_jupyter=False)
+        c.print(renderable)
+        return c.file.getvalue()
+
+    def _print_records(self, t: Table, rows):
+        """A table as one paragraph per row (`label — header: value; ...`), wrapped at spaces."""
+        from rich.cells import cell_len
+        from rich.text import Text
+        if t.caption:
+            self.console.print(Text(t.caption))
+        width = self.console.width
+        for row in rows:
+            pairs = [f"{h}: " + (c.replace(" ", _KEEP) if cell_len(c) <= width // 2 else c)
+                     for h, c in zip(t.header[1:], row[1:]) if c.strip()]
+            self._print_wrapped(Text(row[0] + " — ", style="bold") if row else None,
+                                ["; ".join(pairs)], "")
 
     def _stacked_table(self, t: Table, cells, widths, aligns):
         """A table too wide for the terminal whose first column is words (a layer's name): each

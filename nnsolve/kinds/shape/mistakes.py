@@ -1,4 +1,5 @@
-"""shape's likely mistakes: padding forgotten, ⌈⌉ and ⌊⌋ swapped, biases not counted."""
+"""shape's likely mistakes: padding forgotten or counted on one side only, ⌈⌉ and ⌊⌋ swapped,
+biases not counted."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from ...grading import rank_by_order, Variant, define, field_name, solved_tree
 
 define("floor_instead_of_ceil", "floor for ceil", "⌊…⌋ instead of ⌈…⌉ in the output size "
        "(ceil mode)")
+define("padding_one_side", "padding on one side", "the padding counted on one side only: "
+       "(i − k + p)/s + 1 instead of (i − k + 2p)/s + 1")
 define("bias_not_counted", "biases not counted", "the biases not counted as parameters")
 
 
@@ -65,6 +68,17 @@ def variants(problem, right: dict) -> list:
         t = with_layers(unpadded)
         if t is not None:
             out.append(Variant(("padding_forgotten",), t))
+
+    def one_side(layer, r):
+        (pt, pb), (pl, pr) = r.pads
+        if layer.type in ("conv", "pool") and (pt, pb, pl, pr) != (0, 0, 0, 0):
+            return replace(layer, padding=((max(pt, pb), 0), (max(pl, pr), 0)))
+        return layer
+    if any(r.layer.type in ("conv", "pool") and any(max(p) > 0 for p in r.pads)
+           for r in results):
+        t = with_layers(one_side)
+        if t is not None:
+            out.append(Variant(("padding_one_side",), t))
 
     def ceiled(layer, r):
         if layer.type == "conv" and layer.stride != (1, 1):

@@ -586,7 +586,8 @@ def _compare_dense(results) -> tuple[list, list]:
             f"window of the input{grouped}, which leaves the locally connected count. And it "
             f"shares weights: the {Ho * Wo:,} positions of a filter use the same "
             f"{C * kh * kw:,} weights" + (" and bias" if b else "")
-            + f", so only the {F:,} filters' own parameters remain."))
+            + (f", so only the {F:,} filters' own parameters remain." if F != 1
+               else ", so only the filter's own parameters remain.")))
         blocks.append(s)
         data.append({"layer": _json_index(r.label), "dense": dense, "locally_connected": local,
                      "conv": r.params})
