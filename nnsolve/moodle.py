@@ -250,6 +250,8 @@ _INTROS = {
                 r"\(W \leftarrow W - \eta\, \partial J / \partial W\).",
     "conv": "Work out the convolution layer below window by window (a cross-correlation "
             "slides the kernel as it is; a convolution flips it first).",
+    "pool": "Work out the pooling below window by window (max: the largest value in each "
+            "window; avg: the mean of its cells that are not padding).",
     "shape": "For the network below, work out each layer's output shape and number of "
              "parameters (weights and biases).",
     "regularize": r"The penalty \(\alpha \|w\|_p^p = \alpha \sum_i |w_i|^p\) is added to a "
@@ -283,6 +285,7 @@ _KIND_LABELS = {
     "conv": {"output": "the output", "output_shape": "the output's height and width",
              "pool.output": "the output after pooling",
              "pool.output_shape": "the height and width after pooling"},
+    "pool": {"output": "the output", "output_shape": "the output's height and width"},
     "shape": {"total_parameters": "the parameters in all",
               "output_shape": "the output shape (channels first)"},
 }
@@ -362,6 +365,22 @@ def quiz_xml(category: str, questions: list) -> str:
             f"  </question>\n" + "".join(questions) + "</quiz>\n")
 
 
+_INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)((?:[^$\\]|\\.)+?)\$(?!\$)", re.S)
+
+
+def solution_html(problem_text: str) -> str:
+    """The worked solution as HTML for a question's general feedback: nnsolve's Markdown
+    through markdown-it-py (CommonMark and tables), display maths left as ``$$ … $$`` and inline
+    maths turned from ``$ … $`` into ``\\( … \\)``, the delimiters of Moodle's MathJax filter."""
+    from markdown_it import MarkdownIt
+    from .solve import solve
+    text = MarkdownIt("commonmark").enable("table").render(solve(problem_text).to("markdown"))
+    parts = text.split("$$")
+    for i in range(0, len(parts), 2):       # outside display maths
+        parts[i] = _INLINE_MATH.sub(lambda m: "\\(" + m.group(1) + "\\)", parts[i])
+    return "$$".join(parts)
+
+
 def variant_question(gen, seed: int, ask: list | None, tolerance) -> str:
     """The cloze question of one generated variant (``nnsolve.generating.Generated``)."""
     import yaml
@@ -372,8 +391,9 @@ def variant_question(gen, seed: int, ask: list | None, tolerance) -> str:
     types = [layer.get("type") for layer in gen.data.get("layers", [])
              if isinstance(layer, dict)] if isinstance(gen.data.get("layers"), list) else None
     text = question_html(gen.kind, problem, tree, asked, tolerance, types)
-    feedback = (f"<p>The problem as a file for nnsolve (<code>nnsolve solve problem.yaml</code> "
-                f"prints the worked solution):</p>\n<pre>{html.escape(gen.text)}</pre>")
+    feedback = (f"{solution_html(gen.text)}\n<p>The problem as a file for nnsolve "
+                f"(<code>nnsolve solve problem.yaml</code> prints this solution):</p>\n"
+                f"<pre>{html.escape(gen.text)}</pre>")
     name = str(problem.get("title") or f"{gen.kind} {seed}")
     return question_xml(name, text, feedback, f"nnsolve-{gen.kind}-{seed}")
 

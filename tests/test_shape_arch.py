@@ -704,3 +704,21 @@ def test_conv_solution_notes_an_untiled_input_and_explains_the_symbols(tmp_path)
     assert t.count("Here i is the input size") == 1
     t = run("conv", "--input", tmp_path / "I.txt", "--kernel", tmp_path / "K.txt").stdout
     assert "does not tile" not in t
+
+
+def test_check_reads_a_receptive_field_written_as_one_number(tmp_path):
+    fields, _ = _graded(tmp_path, """\
+        kind: shape
+        input: [3, 32, 32]
+        layers:
+          - {conv: {filters: 8, kernel: 3, padding: 1, stride: 2}, repeat: 2}
+        """, """\
+        answers:
+          layers:
+            1: {receptive_field: 3, jump: 2}
+            2: {receptive_field: 5, jump: [4, 4]}
+        """)
+    # r = 3, j = 2; then r = 3 + 2·2 = 7 (5 forgets the jump), j = 4
+    assert fields["layers.1.receptive_field"].correct and fields["layers.1.jump"].correct
+    assert fields["layers.2.jump"].correct
+    assert _mistake(fields["layers.2.receptive_field"]) == ("jump_ignored",)

@@ -64,6 +64,9 @@ def check(ctx, answers, abs_tol, rel_tol, csv_path, json_path, **kwargs):
                          gradebook_json, report)
     from ..numbers import parse_number
     out = make_output(kwargs)
+    if out.detail is not None:      # never silently ignored
+        raise click.UsageError("--detail: check reports every claimed value, whatever the "
+                               "problem's size; --detail is for the solving commands")
     tolerance = None
     if abs_tol is not None or rel_tol is not None:
         values = []

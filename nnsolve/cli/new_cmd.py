@@ -83,6 +83,7 @@ def _seeds_option(ctx, param, value):
 def _many(f, args, kwargs, seeds, moodle, ask):
     """Run a `new` command once per seed, collecting what it makes; then write each problem (and
     answer key) where -o/--answers name it with {seed}, and the Moodle quiz."""
+    from ..generating import GenerationError
     from .common import progress
     output, answers_path = kwargs.get("output"), kwargs.get("answers_path")
     if seeds is not None and kwargs.get("seed") is not None:
@@ -110,6 +111,9 @@ def _many(f, args, kwargs, seeds, moodle, ask):
             ctx.meta["nnsolve.new.collect"] = collected = []
             try:
                 f(*args, **dict(kwargs, seed=seed, output=None, answers_path=None))
+            except GenerationError as e:
+                raise GenerationError(f"seed {seed}: {e}" if many and "another" in str(e)
+                                      else str(e)) from None
             finally:
                 ctx.meta.pop("nnsolve.new.collect", None)
             (gen, command), = collected

@@ -11,6 +11,9 @@ from importlib import import_module
 
 KINDS = ["backprop", "conv", "shape", "regularize", "pool", "graph"]
 
+# kinds whose solver checks its gradients against central finite differences (--verify)
+VERIFIES = ("backprop", "graph")
+
 # Questions asked of another kind's spec, solved by their own solver module; no problem file
 # declares them (`nnsolve backprop --cost` solves a backprop spec with kind "backprop_cost").
 QUESTIONS = {

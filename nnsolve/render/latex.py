@@ -7,6 +7,8 @@ a convolution's Grid is a tabular with the window's cells shaded, a Network a Ti
 
 from __future__ import annotations
 
+import re
+
 from ..expr import Expr
 from ..solution import (Circuit, Equation, Grid, Network, Note, Paragraph, Section, Solution,
                         Table)
@@ -193,15 +195,33 @@ class LatexRenderer(LinePrinter):
             return ""
         return "$" + self.math.doprint(u) + "$"
 
+    def _unit_size_mm(self, u) -> float:
+        """The diameter of a circle that holds a unit's text (\\small; one line per sample):
+        the diagonal of the text's box, estimated from its characters (a digit is 0.5 em)."""
+        import math
+        values = list(u) if isinstance(u, (list, tuple)) else [u]
+        width = 0.0
+        for v in values:
+            tex = v if isinstance(v, str) else self.math.doprint(v) if v is not None else ""
+            shown = re.sub(r"\\(frac|cdot|approx|left|right|mathrm|text)\b", "", tex)
+            shown = re.sub(r"[{}$\\^_]", "", shown)
+            width = max(width, 1.65 * len(shown) + 1.0)
+        height = 4.6 * len(values)
+        return max(9.0, math.hypot(width, height) + 2.0)
+
     def _print_Network(self, n: Network, depth: int):
         layers = list(n.layers)
         L = len(layers)
-        dx = min(3.2, 14.0 / max(L - 1, 1))
-        dy = 1.35
-        lines = [r"\begin{center}", r"\begin{tikzpicture}[x=" + f"{dx:.2f}" + "cm,y="
-                 + f"{dy:.2f}" + r"cm,unit/.style={circle,draw,thick,fill=blue!6,"
-                 r"minimum size=9mm,inner sep=1pt,font=\small,align=center},"
-                 r"link/.style={->,gray!70,shorten >=1pt}]"]
+        # every unit the same circle, sized to the longest value; the layers spaced to fit it
+        size = max((self._unit_size_mm(u) for _, us in layers for u in us), default=9.0)
+        dx = max(min(3.2, 14.0 / max(L - 1, 1)), size / 10 + 1.0)
+        dy = max(1.35, size / 10 + 0.35)
+        wide = dx * (L - 1) + size / 10 > 15.5
+        lines = [r"\begin{center}"] + ([r"\resizebox{\linewidth}{!}{%"] if wide else []) + \
+            [r"\begin{tikzpicture}[x=" + f"{dx:.2f}" + "cm,y="
+             + f"{dy:.2f}" + r"cm,unit/.style={circle,draw,thick,fill=blue!6,"
+             f"minimum size={size:.1f}mm," + r"inner sep=1pt,font=\small,align=center},"
+             r"link/.style={->,gray!70,shorten >=1pt}]"]
         shown_all = []
         for li, (label, units) in enumerate(layers):
             units = list(units)
@@ -227,7 +247,7 @@ class LatexRenderer(LinePrinter):
                     if ua is None or ub is None:
                         continue
                     lines.append(f"\\draw[link] (n{li}x{a}) -- (n{li + 1}x{b});")
-        lines.append(r"\end{tikzpicture}")
+        lines.append(r"\end{tikzpicture}" + ("}" if wide else ""))
         if n.caption:
             lines.append(r"\\[0.5ex]" + latex_text(n.caption))
         lines.append(r"\end{center}")

@@ -16,15 +16,18 @@ _KEEP = "\ue000"     # a space inside a formula while a paragraph is wrapped (no
 
 
 _OPERATOR_SPACE = re.compile(r" (?=[=−+·×<>≤≥←→≈] )|(?<= [=−+·×<>≤≥←→≈]) ")
+_AFTER_OPERATOR = re.compile(r"(?<= [=−+·×<>≤≥←→≈]) ")
 
 
 _TERM_BREAK = re.compile(r" (?=[+−] )")     # before a binary + or − (never inside "(-1)")
+_FACTOR_BREAK = re.compile(r" (?=[+−·] )")  # or, in a long product, before a ·
 
 
 def break_between_terms(line: str, width: int, indent: int) -> list[str]:
     """A one-line formula wider than ``width`` cut before its + and − signs: at the outermost
-    parentheses' level first, going inside a parenthesis only when a term alone is too wide.
-    Continuation lines are indented by ``indent``; a line that cannot be cut stays whole."""
+    parentheses' level first (then before a · of a product at that level), going inside a
+    parenthesis only when a term alone is too wide. Continuation lines are indented by
+    ``indent``; a line that cannot be cut stays whole."""
     from rich.cells import cell_len
     depth, depths = 0, {}
     for i, ch in enumerate(line):
@@ -33,25 +36,32 @@ def break_between_terms(line: str, width: int, indent: int) -> list[str]:
         elif ch in ")]}⌋⌉":
             depth -= 1
         depths[i] = depth
-    breaks = [m.start() for m in _TERM_BREAK.finditer(line)]
     lead = len(line) - len(line.lstrip(" "))
-    for level in sorted({depths[b] for b in breaks}):
-        cuts = [b for b in breaks if depths[b] <= level and b > lead]
-        pieces, start = [], 0
-        for b in cuts + [len(line)]:
-            pieces.append(line[start:b])
-            start = b + 1
-        out, current = [], pieces[0]
-        for piece in pieces[1:]:
-            if cell_len(current) + 1 + cell_len(piece) <= width:
-                current += " " + piece
-            else:
-                out.append(current)
-                current = " " * indent + piece
-        out.append(current)
-        if all(cell_len(l) <= width for l in out) or level == max(depths[b] for b in breaks):
-            return out
-    return [line]
+    breaks = {pat: [m.start() for m in pat.finditer(line) if m.start() > lead]
+              for pat in (_TERM_BREAK, _FACTOR_BREAK)}
+    levels = sorted({depths[b] for b in breaks[_FACTOR_BREAK]})
+    best = [line]
+    for level in levels:
+        for pat in (_TERM_BREAK, _FACTOR_BREAK):
+            cuts = [b for b in breaks[pat] if depths[b] <= level]
+            if not cuts:
+                continue
+            pieces, start = [], 0
+            for b in cuts + [len(line)]:
+                pieces.append(line[start:b])
+                start = b + 1
+            out, current = [], pieces[0]
+            for piece in pieces[1:]:
+                if cell_len(current) + 1 + cell_len(piece) <= width:
+                    current += " " + piece
+                else:
+                    out.append(current)
+                    current = " " * indent + piece
+            out.append(current)
+            best = out
+            if all(cell_len(l) <= width for l in out):
+                return out
+    return best
 
 
 class TextRenderer(Printer):
@@ -134,8 +144,9 @@ class TextRenderer(Printer):
             if isinstance(p, str):      # nor at an operator written in the text (`η = 0.1`)
                 pieces.append(_OPERATOR_SPACE.sub(_KEEP, p))
             else:
-                m = self.math.line(p)
-                pieces.append(m.replace(" ", _KEEP) if cell_len(m) <= width // 2 else m)
+                m = self.math.line(p)     # a long one is cut before an operator, never after
+                pieces.append(m.replace(" ", _KEEP) if cell_len(m) <= width // 2
+                              else _AFTER_OPERATOR.sub(_KEEP, m))
         text = Text("")
         if head is not None:
             text.append_text(head)
@@ -312,12 +323,19 @@ class TextRenderer(Printer):
                     t.append(f"[{c.rjust(w)}]" if marked else f" {c.rjust(w)} ")
             self.console.print(t, overflow="ignore", crop=False)
 
+    def _unit(self, u) -> str:
+        """A unit's value, or its values for each sample in brackets."""
+        if isinstance(u, (list, tuple)):
+            return "[" + ", ".join(self._cell(x) for x in u) + "]"
+        return self._cell(u)
+
     def _print_Network(self, n: Network, depth: int):
         from rich.text import Text
         pieces = []
-        for label, units in n.layers:
-            pieces.append(f"{self._inline([label])} ({', '.join(self._cell(u) for u in units)})")
-        self.console.print(Text("  " + "  →  ".join(pieces)))
+        for label, units in n.layers:   # a unit's values stay on one line
+            pieces.append(f"{self._inline([label])}{_KEEP}("
+                          + ", ".join(self._unit(u).replace(" ", _KEEP) for u in units) + ")")
+        self._print_wrapped(Text("  "), ["  →  ".join(pieces)], "")
 
     def _print_Circuit(self, c: Circuit, depth: int):
         from rich.text import Text

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...expr import (Abs, Add, Call, Deriv, Expr, Frac, Mat, Norm, Num, Paren, Pow, Rel, Seq, Sub,
-                    Sum, Sym, Text, mul)
+from ...expr import (Abs, Add, Call, Deriv, Expr, Frac, Mat, Neg, Norm, Num, Paren, Pow, Rel, Seq,
+                    Sub, Sum, Sym, Text, mul)
 from ...solution import Equation, Network, Note, Paragraph, Section, Solution, Table
 from ...ops.activations import activation_op
 from ...ops.registry import losses
@@ -15,6 +15,7 @@ from .solve import loss_math
 
 J = Sym("J")
 ETA = Sym("eta")
+MAX_DRAWN_SAMPLES = 4      # a batch is drawn on the network up to this many samples
 
 
 def val(arr) -> Expr:
@@ -33,6 +34,7 @@ class Names:
         self.L = len(problem.layers)
         self.batch = problem.batch and problem.X.shape[0] > 1
         self.types = [l.type for l in problem.layers]
+        self.defined: set = set()      # σ and softmax, defined where first used
 
     def _ix(self, size, j):
         return None if size == 1 or j is None else j + 1
@@ -86,6 +88,27 @@ def _fname(act) -> str:
 
 
 # --- forward ---------------------------------------------------------------------------------
+def define_activation(target, names: Names, layer, l: int) -> None:
+    """σ and softmax written out the first time a solution uses them (as h⁽ˡ⁾ of layer l)."""
+    act = layer.activation.name
+    if act not in ("sigmoid", "softmax") or act in names.defined:
+        return
+    names.defined.add(act)
+    e = Sym("e")
+    if act == "sigmoid":
+        a = Sym("a", sup=l, sub="j")
+        target.add(Paragraph("σ is the logistic sigmoid, applied to each unit; it maps any "
+                             "value into (0, 1):"))
+        target.add(Equation([Sym("h", sup=l, sub="j"), Call(_fname(layer.activation), (a,)),
+                             Frac(Num(1), Add((Num(1), Pow(e, Neg(a)))))]))
+    else:
+        target.add(Paragraph("softmax turns the layer's values into probabilities (positive, "
+                             "summing to 1), each unit's exponential over the sum of all:"))
+        target.add(Equation([Sym("h", sup=l, sub="k"),
+                             Frac(Pow(e, Sym("a", sup=l, sub="k")),
+                                  Sum(Pow(e, Sym("a", sup=l, sub="j")), index="j"))]))
+
+
 def _dense_forward(target, problem, step, names: Names, l: int, s: int) -> None:
     """Layer l's a = W h + b and h = f(a) for sample s, with the numbers."""
     layer, ls = problem.layers[l - 1], step.layers[l - 1]
@@ -98,6 +121,7 @@ def _dense_forward(target, problem, step, names: Names, l: int, s: int) -> None:
     a_sym = names.tag(names.vec("a", l), s)
     h_sym = names.tag(names.vec("h", l), s)
     target.add(Equation([a_sym, sym_rhs, num_rhs, val(ls.a[s])]))
+    define_activation(target, names, layer, l)
     fn = _fname(layer.activation)
     if layer.activation.name == "linear":
         target.add(Equation([h_sym, a_sym, val(ls.h[s])]))
@@ -145,6 +169,12 @@ def forward_full(problem, step, names: Names) -> Section:
         units = [(Sym("x"), list(step.X[0]))]
         units += [(names.vec("h", l), list(ls.h[0])) for l, ls in enumerate(step.layers, 1)]
         sec.add(Network(units, caption="The forward values on the network"))
+    elif N <= MAX_DRAWN_SAMPLES:      # each unit holds its value for every sample, in order
+        units = [(Sym("x"), [list(step.X[:, k]) for k in range(step.X.shape[1])])]
+        units += [(names.vec("h", l), [list(ls.h[:, j]) for j in range(ls.h.shape[1])])
+                  for l, ls in enumerate(step.layers, 1)]
+        sec.add(Network(units, caption=f"The forward values on the network: in each unit, "
+                                       f"the values of samples 1 to {N} in order"))
     return sec
 
 
@@ -170,6 +200,7 @@ def forward_summary(problem, step, names: Names) -> Section:
         A = ls.a if names.batch else ls.a[0]
         H = ls.h if names.batch else ls.h[0]
         sec.add(Equation([names.vec("a", l), rhs, val(A)]))
+        define_activation(sec, names, layer, l)
         fn = _fname(layer.activation)
         f_a = names.vec("a", l) if layer.activation.name == "linear" else \
             Call(fn, (names.vec("a", l),))
@@ -178,6 +209,21 @@ def forward_summary(problem, step, names: Names) -> Section:
 
 
 # --- loss ------------------------------------------------------------------------------------
+def one_hot_target(step, names: Names) -> list:
+    """The target class of each sample as the one-hot vector y the loss uses."""
+    Y = np.asarray(step.Y, dtype=object)
+    rows = [[float(v) for v in row] for row in Y]
+    if not all(sorted(r) == [0.0] * (len(r) - 1) + [1.0] for r in rows):
+        return []                 # soft targets: written in the loss itself
+    classes = [r.index(1.0) for r in rows]
+    if not names.batch:
+        return [Paragraph(f"The target is class {classes[0]} (counted from 0), as a one-hot "
+                          f"vector:"), Equation([Sym("y"), val(Y[0])])]
+    return [Paragraph("The targets are the classes " + ", ".join(map(str, classes))
+                      + " (counted from 0), one one-hot row per sample:"),
+            Equation([Sym("Y"), Mat(Y)])]
+
+
 def loss_section(problem, step, names: Names) -> Section:
     sec = Section("Loss")
     lm = loss_math(problem)
@@ -189,6 +235,7 @@ def loss_section(problem, step, names: Names) -> Section:
     if problem.loss == "cross_entropy":
         sec.add(Paragraph("Cross-entropy with the softmax output: the loss is −log of the "
                           "probability given to the target class."))
+        sec.add(*one_hot_target(step, names))
     if problem.loss == "hinge":
         sec.add(*svm.loss_blocks(problem, step, names))
     else:

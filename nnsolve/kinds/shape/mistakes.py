@@ -122,6 +122,19 @@ def variants(problem, right: dict) -> list:
     return out
 
 
+PAIRS = ("receptive_field", "jump")
+
+
+def claimed(path: tuple, value, right):
+    """A receptive field or jump claimed as one number (7) is 7 × 7, as students write it."""
+    if path and path[-1] in PAIRS and right is not None and not isinstance(value, (list, str)) \
+            and getattr(value, "ndim", 0) == 0:
+        import numpy as np
+        v = value.item() if hasattr(value, "item") else value
+        return np.array([v, v], dtype=object)
+    return value
+
+
 ORDER = ["input_shape", "layers", "output_shape", "total_parameters", "total_macs"]
 
 
