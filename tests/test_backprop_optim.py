@@ -236,7 +236,7 @@ layers:
 loss: hinge
 learning_rate: 0.1
 """), "text")
-    assert "margin ŷ₂ − ŷ₁ + Δ = 1 − 2 + 1 = 0 is exactly 0, so ∂L/∂ŷ₂ = 0" in text
+    assert "margin ŷ₂ − ŷ₁ + Δ is 1 − 2 + 1 = 0, exactly 0, so ∂L/∂ŷ₂ = 0" in text
     assert "subgradient 0 is taken there" in text
 
 

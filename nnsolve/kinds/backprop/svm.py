@@ -71,8 +71,9 @@ def gradient_blocks(problem, step, names, scaled) -> list:
             nums = Add((Sub(Num(sc[j]), Num(sc[k])), Num(problem.margin)))
             word = "positive" if m[j] > 0 else ("exactly 0" if m[j] == 0 else "negative")
             kink |= m[j] == 0
-            out.append(Paragraph(f"Class {j + 1}: the margin ", _inline([margin, nums, Num(m[j])]),
-                                 f" is {word}, so ",
+            # (short inline pieces: a narrow terminal wraps between them, not at an "=")
+            out.append(Paragraph(f"Class {j + 1}: the margin ", margin, " is ",
+                                 _inline([nums, Num(m[j])]), f", {word}, so ",
                                  _inline([Deriv(Sym("L"), _class(names, j, s)), Num(g[j])]), ":"))
             out.append(_dJ(names, L, j, s, scaled, g[j], step.dJ_dyhat[s][j]))
         count = int(sum(1 for j in range(len(sc)) if j != k and m[j] > 0))

@@ -259,7 +259,27 @@ def drawing_section(problem, run) -> Section:
     return sec
 
 
+def optimizer_section(problem, update, t: int) -> Section:
+    """Each parameter by the optimizer's rule with its numbers, the state carried."""
+    from ...ops import optim
+    from ..backprop.training import describe
+    opt = problem.optimizer
+    out = problem.output
+    sec = Section("Update")
+    sec.add(Paragraph(*describe(opt), ": each parameter moves to make ", name_sym(out),
+                      " smaller" + (f"; step t = {t}, from the state of step {t - 1}."
+                                    if t > 1 else "; the state starts at zero, t = 1.")))
+    sec.add(*optim.rule_equations(opt, t))
+    for name, old, g, trace, new in update.rows:
+        s = name_sym(name)
+        sec.add(Paragraph(s, ":"))
+        sec.add(*optim.element_equations(trace, s, _d(out, name), trace.rules[0][1]["g"], 0))
+    return sec
+
+
 def update_section(problem, update, t: int) -> Section:
+    if problem.optimizer is not None:
+        return optimizer_section(problem, update, t)
     sec = Section("Update")
     out = problem.output
     sec.add(Paragraph("Gradient descent on the parameters, with ", Rel(ETA, "=",
@@ -345,6 +365,12 @@ def solution_data(problem, steps) -> dict:
     if problem.parameters:
         data["steps"] = [{"values": dict(s.run.values), "gradients": dict(s.run.gradients),
                           "parameters_new": dict(s.update.new)} for s in steps]
+        if problem.optimizer is not None:
+            for record, s, t in zip(data["steps"], steps, range(1, len(steps) + 1)):
+                record["state"] = {p: {k: (v[0] if not hasattr(v[0], "item") else v[0].item())
+                                       if not isinstance(v, int) else v
+                                       for k, v in problem.optimizer.torch_state(st, t).items()}
+                                   for p, st in s.update.state.items()}
     return data
 
 

@@ -222,6 +222,30 @@ def gradient_descent(problem, values: dict, gradients: dict, state=None, t: int 
     return Update(new, rows)
 
 
+def optimizer_update(problem, values: dict, gradients: dict, state=None, t: int = 1) -> Update:
+    """Each parameter by the optimizer's rule (torch.optim's), its state carried in ``state``;
+    ``rows`` then hold (name, old, gradient, the rule's trace, new)."""
+    import numpy as np
+    opt = problem.optimizer
+    new, rows, states = {}, [], {}
+    for p in problem.parameters:
+        old, g = values[p], gradients[p]
+        exact = isinstance(old, Fraction) and isinstance(g, Fraction)
+        theta = np.array([old], dtype=object if exact else float)
+        grad = np.array([g], dtype=object if exact else float)
+        before = (state or {}).get(p) or opt.init_state(theta)
+        trace = opt.step(theta, grad, before, t)
+        value = trace.theta_new[0]
+        new[p] = float(value) if isinstance(value, np.floating) else value
+        if _too_large(new[p]) or any(_too_large(float(v[0])) for v in trace.state.values()):
+            raise ProblemError(f"the update of {p} in step {t} is too large for a "
+                               f"floating-point number: use a smaller learning rate",
+                               *problem.learning_rate_where)
+        states[p] = trace.state
+        rows.append((p, old, g, trace, new[p]))
+    return Update(new, rows, states)
+
+
 def _too_long(values: dict) -> bool:
     return any(isinstance(x, Fraction) and
                x.numerator.bit_length() + x.denominator.bit_length() > MAX_BITS
@@ -237,8 +261,11 @@ class StepResult:
 
 
 def compute(problem, ops: dict | None = None, paths: str = "sum",
-            update=gradient_descent) -> list:
-    """Every step (one without parameters): both passes, then the update."""
+            update=None) -> list:
+    """Every step (one without parameters): both passes, then the update (gradient descent, or
+    the problem's optimizer)."""
+    if update is None:
+        update = optimizer_update if problem.optimizer is not None else gradient_descent
     inputs = dict(problem.inputs)
     out = []
     state = None

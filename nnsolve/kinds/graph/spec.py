@@ -19,7 +19,7 @@ from ...ops.scalar import FUNCTIONS, OPS
 from .parse import Apply, Const, ExpressionError, Name, names_in, parse as parse_expression
 
 FIELDS = ["kind", "title", "inputs", "nodes", "expression", "output", "parameters",
-          "learning_rate", "steps"]
+          "learning_rate", "steps", "optimizer"]
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 MAX_NODES = 500          # operations in one graph, staged
 MAX_STEPS = 1000
@@ -55,6 +55,7 @@ class GraphProblem:
     kind: str = "graph"
     inputs_where: dict = field(default_factory=dict)   # name → (path, line, col, field)
     learning_rate_where: tuple = ()
+    optimizer: object = None       # an ops.optim.Optimizer (torch.optim's rule), or None
 
     @property
     def names(self) -> list:
@@ -382,6 +383,16 @@ def parse(doc) -> GraphProblem:
         ld = doc["learning_rate"]
         lr = ld.number(positive=True, what="a learning rate")
         lr_where = (_doc_where(ld), ld.error)
+    optimizer = None
+    if doc.get("optimizer") is not None:
+        from ..optimizer import parse_optimizer
+        od = doc["optimizer"]
+        if parameters is None:
+            raise od.error("an optimizer needs `parameters`: the inputs to update")
+        optimizer = parse_optimizer(od, lr)
+        if lr is None:
+            lr = optimizer.lr
+            lr_where = (_doc_where(od), od.error)
     steps = None
     if doc.get("steps") is not None:
         sd = doc["steps"]
@@ -389,8 +400,10 @@ def parse(doc) -> GraphProblem:
         if n > MAX_STEPS:
             raise sd.error(f"expected at most {MAX_STEPS} steps, got {n}")
         steps = (n, sd.error)
-    return _build(inputs, node_sources, expr_src, output, title, where, parameters, lr, steps,
-                  lr_where, doc["expression" if has_expr else "nodes"].error)
+    problem = _build(inputs, node_sources, expr_src, output, title, where, parameters, lr,
+                     steps, lr_where, doc["expression" if has_expr else "nodes"].error)
+    problem.optimizer = optimizer
+    return problem
 
 
 def _option_error(option: str):
