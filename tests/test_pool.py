@@ -297,6 +297,9 @@ MAX_5X5 = ("kind: pool\ninput: [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11, 12, 13, 
     # row 4, in the trailing padding: PyTorch drops it, 2×2
     ("kind: pool\ninput: [[1, 2, 3], [4, 5, 6], [7, 8, 9]]\ntype: max\nsize: 2\nstride: 2\n"
      "padding: 1\nceil_mode: true\n", "  output_shape: [3, 3]\n", "ceil_last_window_kept"),
+    # ⌊(5 + 1 + 1 − 2)/1⌋ + 1 = 6; with the padding on one side only, 5
+    (MAX_5X5 + "stride: 1\npadding: 1\n", "  output_shape: [5, 5]\n", "padding_one_side"),
+    (MAX_5X5 + "stride: 1\npadding: 1\n", "  output_shape: [4, 4]\n", "padding_forgotten"),
     # padding taken as 0: the all-negative corner windows give 0
     ("kind: pool\ninput: [[-5, -6], [-7, -8]]\ntype: max\nsize: 2\nstride: 1\npadding: 1\n",
      "  output: [[0, 0, 0], [0, -5, 0], [0, 0, 0]]\n", "pool_zero_padding"),

@@ -1,5 +1,6 @@
-"""pool's likely mistakes: the padding averaged (or taken as 0 in a max), the padding forgotten,
-⌈⌉ and ⌊⌋ swapped, the stride taken as 1 (or as the size), max and mean swapped.
+"""pool's likely mistakes: the padding averaged (or taken as 0 in a max), the padding forgotten
+or counted on one side only, ⌈⌉ and ⌊⌋ swapped, the last window kept in ceil mode, the stride
+taken as 1 (or as the size), max and mean swapped.
 
 Each is the problem solved again with one setting or one rule of nnsolve/ops/pool.py swapped;
 the windows are solved too, so that a claimed window can be named."""
@@ -59,6 +60,11 @@ def variants(problem, right: dict) -> list:
         t = _tree(problem, swapped)
         if t is not None:
             out.append(Variant((name,), t))
+    (pt, pb), (pl, pr) = pool.padding
+    one_side = replace(pool, padding=((pt, 0), (pl, 0)))
+    if padded and (pb or pr) and one_side.misfit(*problem.input.shape[1:]) is None:
+        t = _tree(problem, one_side)     # a size mistake: only the size it gives is named
+        out.append(Variant(("padding_one_side",), {"output_shape": t["output_shape"]}))
     if pool.ceil_mode:      # ⌈…⌉ + 1 without PyTorch's rule: a size only, no such window exists
         C, H, W = problem.input.shape
         kept = [positions(reach(n, p, k), s, True)

@@ -108,7 +108,7 @@ def _window_blocks(p: PoolProblem, c: int, w, value) -> list:
     X = p.input[c]
     cells = X[w.rows.start:w.rows.stop, w.cols.start:w.cols.stop]
     sym = _out_sym(p, c, (w.row + 1, w.col + 1))
-    words = [f"For ", sym, f" the window covers {_span(w.rows, 'row')} and "
+    words = ["For ", sym, f" the window covers {_span(w.rows, 'row')} and "
              f"{_span(w.cols, 'column')} of the input ", _in_sym(p, c)]
     if w.outside:
         lost = "left out of the mean" if p.pool.type == "avg" else "−∞, never the maximum"
