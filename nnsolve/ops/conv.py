@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..arrays import zeros_like_mode
+from ..arrays import as_float, exact, zeros_like_mode
 from ..sizes import conv_out
 from .engine import Op
 
@@ -64,7 +64,7 @@ class Conv(Op):
                      zip(hw, self.padding, kernel, self.stride, self.dilation))
 
     def forward(self, x, p):
-        K = p["K"]
+        x, K, b = _common_mode(x, p["K"], p.get("b"))
         F, C, kh, kw = K.shape
         Xp = pad_batch(x, self.padding)
         Kf = slid_kernels(K, self.mode)
@@ -76,20 +76,23 @@ class Conv(Op):
                 # Σ_c cells[n, c] · K̃[f, c, u, v] for every f: one product over the channels
                 Z += np.einsum("ncij,fc->nfij", cells, Kf[:, :, u, v]) if cells.dtype != object \
                     else np.moveaxis(np.tensordot(cells, Kf[:, :, u, v], axes=([1], [1])), 3, 1)
-        if p.get("b") is not None:
-            Z = Z + p["b"][None, :, None, None]
+        if b is not None:
+            Z = Z + b[None, :, None, None]
         return Z, Xp
 
     def backward(self, g, x, y, cache, p):
         Xp = cache
-        K = p["K"]
+        g, K, _ = _common_mode(g, p["K"], None)
+        if exact(Xp) != exact(g):
+            Xp, g = as_float(Xp), as_float(g)
+            K = as_float(K)
         F, C, kh, kw = K.shape
         Kf = slid_kernels(K, self.mode)
         out = g.shape[2:]
         (sh, sw), (dh, dw) = self.stride, self.dilation
         (Ho, Wo) = out
-        dKf = zeros_like_mode(x, K.shape)
-        dXp = zeros_like_mode(x, Xp.shape)
+        dKf = zeros_like_mode(g, K.shape)
+        dXp = zeros_like_mode(g, Xp.shape)
         for u in range(kh):
             for v in range(kw):
                 cells = _cells(Xp, u, v, out, self.stride, self.dilation)
@@ -116,6 +119,14 @@ class Conv(Op):
         "padding_forgotten": lambda op: replace(op, padding=((0, 0), (0, 0)))
         if op.padding != ((0, 0), (0, 0)) else None,
     }
+
+
+def _common_mode(x, K, b):
+    """x, K and b all exact, or all float64 (a float operation upstream, such as tanh, makes the
+    rest of the network float)."""
+    if exact(x) and exact(K) and (b is None or exact(b)):
+        return x, K, b
+    return as_float(x), as_float(K), None if b is None else as_float(b)
 
 
 def window_cells(i: int, j: int, kernel: tuple, stride: tuple, dilation: tuple):

@@ -10,7 +10,7 @@ from ...solution import Equation, Network, Note, Paragraph, Section, Solution, T
 from ...ops.activations import activation_op
 from ...ops.registry import losses
 from ..regularize.solve import _zero_note as zero_weight_note
-from . import batchnorm as bn_explain, svm, training
+from . import batchnorm as bn_explain, cnn, svm, training
 from .solve import loss_math
 
 J = Sym("J")
@@ -30,10 +30,14 @@ class Names:
     """Symbols of the network: x, a⁽ˡ⁾ⱼ, h⁽ˡ⁾ⱼ, w⁽ˡ⁾ⱼ,ₖ, b⁽ˡ⁾ⱼ, ŷₖ, yₖ (with [s] for a sample)."""
 
     def __init__(self, problem):
-        self.sizes = [problem.X.shape[1]] + [l.W.shape[0] for l in problem.layers]
+        if problem.cnn:     # a map layer's size is its number of cells
+            self.sizes = [int(np.prod(s)) for s in problem.shapes]
+        else:
+            self.sizes = [problem.X.shape[1]] + [l.W.shape[0] for l in problem.layers]
         self.L = len(problem.layers)
         self.batch = problem.batch and problem.X.shape[0] > 1
         self.types = [l.type for l in problem.layers]
+        self.layers = problem.layers
         self.defined: set = set()      # σ and softmax, defined where first used
 
     def _ix(self, size, j):
@@ -69,6 +73,12 @@ class Names:
         if self.types[l - 1] == "batchnorm":
             return Sym("gamma" if which == "W" else "beta", sup=l,
                        sub=None if idx is None else idx[0] + 1)
+        if self.types[l - 1] == "conv":      # kernels K and one bias per filter
+            K = self.layers[l - 1].W
+            if idx is None:
+                return Sym("K" if which == "W" else "b", sup=l)
+            return cnn.MapNames.kernel(l, K, *idx) if which == "W" else \
+                cnn.MapNames.bias(l, K.shape[0], idx[0])
         if idx is None:
             return Sym(which, sup=l)
         return self.w(l, *idx) if which == "W" else self.b(l, idx[0])
@@ -151,6 +161,7 @@ def forward_full(problem, step, names: Names) -> Section:
     if any(ls.type == "batchnorm" for ls in step.layers):
         return _forward_by_layer(problem, step, names)
     sec = Section("Forward pass")
+    cnn_names = cnn.MapNames(problem.shapes, names.batch) if problem.cnn else None
     N = step.X.shape[0]
     for s in range(N):
         target = sec
@@ -159,13 +170,19 @@ def forward_full(problem, step, names: Names) -> Section:
             sec.add(target)
             target.add(Equation([names.tag(Sym("x"), s), val(step.X[s])]))
         for l in range(1, len(problem.layers) + 1):
+            layer, ls = problem.layers[l - 1], step.layers[l - 1]
+            if layer.type in ("conv", "pool", "flatten"):
+                cnn.forward_layer(target, cnn_names, l, layer, ls, s, full_windows=True)
+                continue
             target.add(Paragraph(f"Layer {l}:"))
             _dense_forward(target, problem, step, names, l, s)
         L = names.L
         target.add(Paragraph("The prediction:"))
         target.add(Equation([names.tag(Sym("y", hat=True), s), names.tag(names.vec("h", L), s),
                              val(step.layers[-1].h[s])]))
-    if not names.batch:
+    if problem.cnn:
+        pass        # maps are shown window by window above, not drawn as units
+    elif not names.batch:
         units = [(Sym("x"), list(step.X[0]))]
         units += [(names.vec("h", l), list(ls.h[0])) for l, ls in enumerate(step.layers, 1)]
         sec.add(Network(units, caption="The forward values on the network"))
@@ -190,7 +207,11 @@ def forward_summary(problem, step, names: Names) -> Section:
         sec.add(Paragraph("Each row of ", Sym("X"), ", ", Sym("a", sup="l"), " and ",
                           Sym("h", sup="l"), " is one sample."))
         sec.add(Equation([Sym("X"), Mat(step.X)]))
+    cnn_names = cnn.MapNames(problem.shapes, names.batch) if problem.cnn else None
     for l, (layer, ls) in enumerate(zip(problem.layers, step.layers), start=1):
+        if layer.type in ("conv", "pool", "flatten"):
+            cnn.forward_summary(sec, cnn_names, l, layer, ls, names.batch)
+            continue
         if ls.type == "batchnorm":
             sec.add(bn_explain.forward_section(problem, step, l, False))
             continue
@@ -320,6 +341,7 @@ def backward_full(problem, step, names: Names) -> Section:
                 out_sec.add(Equation([d(J, names.unit("h", L, k, s)), d(J, p), g_sym, g_num,
                                       Num(step.dJ_dyhat[s][k])]))
 
+    cnn_names = cnn.MapNames(problem.shapes, names.batch) if problem.cnn else None
     for l in range(L, 0, -1):
         layer, ls = problem.layers[l - 1], step.layers[l - 1]
         if ls.type == "batchnorm":
@@ -328,6 +350,11 @@ def backward_full(problem, step, names: Names) -> Section:
         lsec = Section(f"Layer {l}")
         sec.add(lsec)
         units = names.sizes[l]
+        if layer.type in ("conv", "pool", "flatten"):
+            if l < L and problem.layers[l].type == "dense":
+                feeds_dense(lsec, names, step, l, N)
+            cnn.backward_layer(lsec, cnn_names, l, layer, ls, problem.regularization)
+            continue
         am = activation_op(layer.activation)
         if not (l == L and step.shortcut):
             if l < L and step.layers[l].type == "batchnorm":
@@ -338,22 +365,7 @@ def backward_full(problem, step, names: Names) -> Section:
                         lsec.add(Equation([d(J, names.unit("h", l, j, s)),
                                            Num(ls.dJ_dh[s][j])]))
             elif l < L:
-                above = step.layers[l]
-                nxt = names.sizes[l + 1]
-                lsec.add(Paragraph(
-                    f"Each unit of layer {l} feeds " +
-                    ("the unit" if nxt == 1 else f"all {nxt} units") +
-                    f" of layer {l + 1}; ", d(J, Sym("h")), " sums over those paths:"))
-                for s in range(N):
-                    for j in range(units):
-                        sym_terms = tuple(mul(d(J, names.unit("a", l + 1, i, s)),
-                                              names.w(l + 1, i, j)) for i in range(nxt))
-                        num_terms = tuple(mul(Num(above.dJ_da[s][i]), Num(above.W[i][j]))
-                                          for i in range(nxt))
-                        lsec.add(Equation([d(J, names.unit("h", l, j, s)),
-                                           Add(sym_terms) if nxt > 1 else sym_terms[0],
-                                           Add(num_terms) if nxt > 1 else num_terms[0],
-                                           Num(ls.dJ_dh[s][j])]))
+                feeds_dense(lsec, names, step, l, N)
             if layer.activation.name == "softmax":
                 lsec.add(Paragraph("Softmax couples its units: ", Equation_inline([
                     d(J, Sym("a", sub="k")),
@@ -413,6 +425,24 @@ def backward_full(problem, step, names: Names) -> Section:
     return sec
 
 
+def feeds_dense(lsec, names, step, l, N):
+    """∂J/∂h⁽ˡ⁾ⱼ = Σᵢ ∂J/∂a⁽ˡ⁺¹⁾ᵢ · w⁽ˡ⁺¹⁾ᵢ,ⱼ: each unit feeds every unit of the dense layer above."""
+    ls, above = step.layers[l - 1], step.layers[l]
+    units, nxt = names.sizes[l], names.sizes[l + 1]
+    lsec.add(Paragraph(
+        f"Each unit of layer {l} feeds " +
+        ("the unit" if nxt == 1 else f"all {nxt} units") +
+        f" of layer {l + 1}; ", d(J, Sym("h")), " sums over those paths:"))
+    for s in range(N):
+        for j in range(units):
+            def paths(at):      # the formula once: symbols and numbers filled in by ``at``
+                terms = tuple(mul(at(d(J, names.unit("a", l + 1, i, s)), above.dJ_da[s][i]),
+                                  at(names.w(l + 1, i, j), above.W[i][j])) for i in range(nxt))
+                return Add(terms) if nxt > 1 else terms[0]
+            lsec.add(Equation([d(J, names.unit("h", l, j, s)), *cnn.both(paths),
+                               Num(ls.dJ_dh[s][j])]))
+
+
 def sum_over(names, N, term):
     """Σ over samples (written out), or the single sample's term."""
     if N == 1:
@@ -465,8 +495,12 @@ def backward_summary(problem, step, names: Names) -> Section:
     if names.batch:
         sec.add(Paragraph("Rows are samples; ", d(J, Sym("W")),
                           " sums the samples' outer products."))
+    cnn_names = cnn.MapNames(problem.shapes, names.batch) if problem.cnn else None
     for l in range(L, 0, -1):
         layer, ls = problem.layers[l - 1], step.layers[l - 1]
+        if layer.type in ("conv", "pool", "flatten"):
+            cnn.backward_summary(sec, cnn_names, l, layer, ls, problem.regularization)
+            continue
         h, a = names.vec("h", l), names.vec("a", l)
         if l == L and not step.shortcut:
             sec.add(Equation([d(J, h), d(J, Sym("y", hat=True)), val(pick(ls.dJ_dh))]))
@@ -504,7 +538,7 @@ def backward_summary(problem, step, names: Names) -> Section:
         if ls.b is not None:
             gb = Sum(d(J, a), "s") if names.batch else d(J, a)
             sec.add(Equation([d(J, Sym("b", sup=l)), gb, val(ls.dJ_db)]))
-        if l > 1:
+        if l > 1 and (l == 1 or problem.layers[l - 2].type in ("dense", "flatten", "batchnorm")):
             back = mul(d(J, a), Sym("W", sup=l)) if names.batch else \
                 mul(Sym("W", sup=l, power="T"), d(J, a))
             sec.add(Equation([d(J, names.vec("h", l - 1)), back,
@@ -523,6 +557,8 @@ def update_section(problem, step, names: Names, full: bool) -> Section:
     if full:
         changed = []
         for l, ls in enumerate(step.layers, start=1):
+            if ls.W is None:        # pool, flatten: no parameters
+                continue
             for idx, g in np.ndenumerate(ls.dJ_dW):
                 if g != 0:
                     changed.append((names.param(l, "W", idx), ls.W[idx], g, ls.W_new[idx]))
@@ -544,6 +580,9 @@ def update_section(problem, step, names: Names, full: bool) -> Section:
     sec.add(Paragraph("The new parameters:"))
     for l, ls in enumerate(step.layers, start=1):
         if ls.W is None:
+            continue
+        if ls.type == "conv":
+            cnn.kernels_new(sec, l, ls, full, ETA)
             continue
         W = names.param(l, "W")
         if full:
@@ -585,13 +624,15 @@ def verify_section(names, step, rows) -> Section:
     measure = Frac(Abs(Text("difference")), Call("max", (Num(1), Abs(Text("backprop")))))
     sec.add(Paragraph(f"{'All' if ok else 'Not all'} {len(rows)} checked gradients agree: the "
                       "largest ", measure, " over the parameters is ", Num(worst), "."
-                      + ("" if ok else " A difference can come from a kink (ReLU at 0) "
-                         "within ε.")))
+                      + ("" if ok else " A difference can come from a kink within ε "
+                         "(ReLU at 0, a tie in a max pool).")))
     return sec
 
 
 # --- the whole solution ----------------------------------------------------------------------
 def network_section(problem, names: Names) -> Section:
+    if problem.cnn:
+        return cnn.network_section(problem, names)
     sec = Section("The network")
     rows = []
     for l, layer in enumerate(problem.layers, start=1):

@@ -91,6 +91,8 @@ def parse(doc) -> BackpropProblem:
     layer_docs = doc["layers"].items()
     if not layer_docs:
         raise doc["layers"].error("expected at least one layer")
+    if any(_layer_kind(ld) in ("conv", "pool", "flatten") for ld in layer_docs):
+        return _parse_cnn(doc, layer_docs, title)
     bn_docs = []
     for i, ld in enumerate(layer_docs):
         if ld.is_map and ld.has("batchnorm"):
@@ -98,9 +100,6 @@ def parse(doc) -> BackpropProblem:
             layers.append(parse_layer(ld, i, layers))
             bn_docs.append(ld)
             continue
-        if not ld.is_map:
-            raise ld.error(f"expected a layer: a mapping with `weights:` (and `activation:`, "
-                           f"`bias:`), got {describe(ld.node)}")
         ld.keys(["weights", "bias", "activation"], required=["weights"])
         W = ld["weights"].array(ndims=(2,), what="a weight matrix (one row per unit)")
         b = None
@@ -138,6 +137,32 @@ def parse(doc) -> BackpropProblem:
         X, Y = x.reshape(1, -1), y.reshape(1, -1)
         batch = False
 
+    lr, optimizer, margin, steps, reduction, reg, update_bias = _settings(doc, loss)
+    if bn_docs and X.shape[0] < 2:
+        raise bn_docs[0]["batchnorm"].error(
+            f"batch norm normalises over a batch: it needs at least 2 samples (`samples:`), "
+            f"got {X.shape[0]}")
+    _check_size(doc, layers, X.shape[0], steps)
+    _check_loss_fits(doc, loss, layers, Y)
+
+    arrays = [X, Y] + [l.W for l in layers] + [l.b for l in layers]
+    exact = choose_exact(arrays)
+    for l in layers:
+        l.W = to_mode(l.W, exact)
+        l.b = to_mode(l.b, exact) if l.b is not None else None
+    return BackpropProblem(layers=layers, X=to_mode(X, exact), Y=to_mode(Y, exact), loss=loss,
+                           learning_rate=lr, optimizer=optimizer, margin=margin, steps=steps,
+                           batch=batch,
+                           reduction=reduction,
+                           regularization=reg, update_bias=update_bias, exact=exact, title=title,
+                           where=_where(doc), loss_where=_where(doc["loss"]))
+
+
+def _settings(doc, loss):
+    """learning_rate (or the optimizer's), optimizer, margin, steps, reduction,
+    regularization, update_bias."""
+    od = doc.get("optimizer")
+    lr_in_optimizer = od is not None and od.is_map and od.has("learning_rate")
     lr = doc["learning_rate"].number(positive=True, what="a learning rate") \
         if doc.get("learning_rate") is not None or not lr_in_optimizer else None
     optimizer = None
@@ -163,24 +188,7 @@ def parse(doc) -> BackpropProblem:
             raise doc["margin"].error(f"a margin is for `loss: hinge`, not {loss}")
         margin = doc["margin"].number(nonnegative=True, what="a margin")
     update_bias = doc["update_bias"].boolean() if doc.get("update_bias") is not None else True
-    if bn_docs and X.shape[0] < 2:
-        raise bn_docs[0]["batchnorm"].error(
-            f"batch norm normalises over a batch: it needs at least 2 samples (`samples:`), "
-            f"got {X.shape[0]}")
-    _check_size(doc, layers, X.shape[0], steps)
-    _check_loss_fits(doc, loss, layers, Y)
-
-    arrays = [X, Y] + [l.W for l in layers] + [l.b for l in layers]
-    exact = choose_exact(arrays)
-    for l in layers:
-        l.W = to_mode(l.W, exact)
-        l.b = to_mode(l.b, exact) if l.b is not None else None
-    return BackpropProblem(layers=layers, X=to_mode(X, exact), Y=to_mode(Y, exact), loss=loss,
-                           learning_rate=lr, optimizer=optimizer, margin=margin, steps=steps,
-                           batch=batch,
-                           reduction=reduction,
-                           regularization=reg, update_bias=update_bias, exact=exact, title=title,
-                           where=_where(doc), loss_where=_where(doc["loss"]))
+    return lr, optimizer, margin, steps, reduction, reg, update_bias
 
 
 def _check_size(doc, layers, n, steps):
@@ -298,3 +306,321 @@ def _onehot(doc, labels, n_out):
     else:
         Y[np.arange(lab.shape[0]), lab.astype(int)] = 1.0
     return Y
+
+
+# --- CNN layers: conv, pool, flatten (SPEC "backprop through a CNN") --------------------------
+
+@dataclass
+class ConvLayer:
+    """A convolution layer: kernels K (F×C×kh×kw, as written), optional bias (one per filter),
+    the op (stride, padding, dilation, mode) and an activation. ``W`` is K (the parameter)."""
+
+    W: object
+    b: object | None
+    activation: Activation
+    op: object                     # ops.conv.Conv
+    padding_rule: str | None = None
+    type: str = "conv"
+
+    @property
+    def K(self):
+        return self.W
+
+
+@dataclass
+class PoolLayer:
+    """Max or average pooling (no parameters)."""
+
+    op: object                     # ops.pooling.PoolLayer wrapping ops.pool.Pool
+    W: object = None
+    b: object = None
+    type: str = "pool"
+
+
+@dataclass
+class FlattenLayer:
+    """C×H×W → a vector in C, H, W order."""
+
+    W: object = None
+    b: object = None
+    type: str = "flatten"
+
+
+def _layer_kind(ld) -> str:
+    """`flatten`, or the one key that says what a layer item is (conv, pool, weights)."""
+    if ld.is_scalar and not ld.is_null and ld.node.value == "flatten":
+        return "flatten"
+    if not ld.is_map:
+        raise ld.error(f"expected a layer: a mapping with `weights:` (and `activation:`, "
+                       f"`bias:`), `conv:` or `pool:`, or `flatten`; got {describe(ld.node)}")
+    for key in ("conv", "pool", "flatten"):
+        if ld.has(key):
+            return key
+    return "dense"
+
+
+def _conv_layer(ld, shape, i):
+    """A `conv:` layer item on an input of ``shape`` (C, H, W)."""
+    from ...ops.conv import Conv
+    from ...sizes import conv_out, effective_kernel, window_fits
+    from ..conv.spec import MODES, padding_from_doc, pair_from_doc, resolve_padding
+    import numpy as np
+    ld.keys(["conv", "activation"], required=["conv"])
+    cd = ld["conv"]
+    cd.keys(["kernel", "kernels", "bias", "stride", "padding", "dilation", "mode"])
+    if cd.get("kernel") is None and cd.get("kernels") is None:
+        raise cd.error("missing field `kernel` (one filter) or `kernels` (a list of filters)")
+    if cd.get("kernel") is not None and cd.get("kernels") is not None:
+        raise cd["kernels"].error("give either `kernel` (one filter) or `kernels`, not both")
+    C, H, W = shape
+    if cd.get("kernel") is not None:
+        docs = [cd["kernel"]]
+        kernels = [cd["kernel"].array(ndims=(2, 3), what="a kernel (kh×kw or C×kh×kw)")]
+    else:
+        kd = cd["kernels"]
+        if not kd.is_seq:
+            arr = kd.array(ndims=(4,), what="a list of kernels, or an F×C×kh×kw .npy file")
+            kernels, docs = list(arr), [kd] * arr.shape[0]
+        else:
+            docs = kd.items()
+            kernels = [it.array(ndims=(2, 3), what="a kernel (kh×kw or C×kh×kw)")
+                       for it in docs]
+        if not kernels:
+            raise kd.error("expected at least one kernel")
+    Ks = []
+    for k, kdoc in zip(kernels, docs):
+        Kc = k if k.ndim == 3 else k.reshape((1,) + k.shape)
+        if Kc.shape[0] != C:
+            raise kdoc.error(f"expected {C} channel{'s' * (C != 1)} (the input of layer {i + 1} "
+                             f"is {C}×{H}×{W}), got a kernel of shape "
+                             f"{'×'.join(map(str, k.shape))}")
+        if Ks and Kc.shape != Ks[0].shape:
+            raise kdoc.error(f"this filter is {'×'.join(map(str, Kc.shape))}, the first is "
+                             f"{'×'.join(map(str, Ks[0].shape))}; all filters of a layer have "
+                             f"one size")
+        Ks.append(Kc)
+    K = np.stack(Ks)
+    F_, _, kh, kw = K.shape
+    stride = pair_from_doc(cd["stride"], "a stride") if cd.get("stride") is not None else (1, 1)
+    dilation = pair_from_doc(cd["dilation"], "a dilation") \
+        if cd.get("dilation") is not None else (1, 1)
+    padding = padding_from_doc(cd["padding"]) if cd.get("padding") is not None \
+        else ((0, 0), (0, 0))
+    rule = padding if isinstance(padding, str) else None
+    pads = resolve_padding(padding, (H, W), (kh, kw), stride, dilation)
+    mode = cd["mode"].text(MODES, what="mode") if cd.get("mode") is not None \
+        else "cross_correlation"
+    if not all(window_fits(n, p, k, d) for n, p, k, d in zip((H, W), pads, (kh, kw), dilation)):
+        (pt, pb), (pl, pr) = pads
+        eh, ew = effective_kernel(kh, dilation[0]), effective_kernel(kw, dilation[1])
+        raise docs[0].error(f"the kernel ({eh}×{ew}"
+                            + (" with dilation" if dilation != (1, 1) else "")
+                            + f") is larger than the input of layer {i + 1} "
+                            f"({H + pt + pb}×{W + pl + pr}"
+                            + (" after padding" if (pt, pb, pl, pr) != (0, 0, 0, 0) else "")
+                            + "); no window fits")
+    b = None
+    if cd.get("bias") is not None:
+        b = cd["bias"].array(ndims=(0, 1), what="a bias (one per filter)").reshape(-1)
+        if b.shape[0] != F_:
+            raise cd["bias"].error(f"expected {F_} value{'s' * (F_ != 1)} (one per filter), "
+                                   f"got {b.shape[0]}")
+    act = parse_activation(ld["activation"], allow_softmax=False) \
+        if ld.get("activation") is not None else Activation("linear")
+    op = Conv(stride=stride, padding=pads, dilation=dilation, mode=mode)
+    out = (F_,) + tuple(conv_out(n, p, k, s, d) for n, p, k, s, d in
+                        zip((H, W), pads, (kh, kw), stride, dilation))
+    return ConvLayer(K, b, act, op, rule), out
+
+
+def _pool_layer(ld, shape, i):
+    """A `pool:` layer item on an input of ``shape`` (C, H, W)."""
+    from ...ops.pool import Pool
+    from ...ops.pooling import Pooling
+    from ..conv.spec import padding_from_doc, pair_from_doc
+    ld.keys(["pool"], required=["pool"])
+    pd = ld["pool"]
+    pd.keys(["type", "size", "stride", "padding", "ceil_mode"], required=["type", "size"])
+    ptype = pd["type"].text(["max", "avg"], what="pool type")
+    size = pair_from_doc(pd["size"], "a pool size")
+    stride = pair_from_doc(pd["stride"], "a stride") if pd.get("stride") is not None else size
+    padding = ((0, 0), (0, 0))
+    if pd.get("padding") is not None:
+        padding = padding_from_doc(pd["padding"])
+        if isinstance(padding, str):
+            raise pd["padding"].error("expected numbers for the pool's padding")
+    ceil = pd["ceil_mode"].boolean() if pd.get("ceil_mode") is not None else False
+    pool = Pool(ptype, size, stride, padding, ceil)
+    C, H, W = shape
+    wrong = pool.misfit(H, W)
+    if wrong is not None:
+        raise (pd["padding"] if "padding" in wrong.split()[0] and pd.get("padding") is not None
+               else pd["size"]).error(f"layer {i + 1}: {wrong}")
+    return PoolLayer(Pooling(pool)), (C,) + tuple(pool.out_size(H, W))
+
+
+def _dense_layer(ld, shape, i, last: bool):
+    """A dense layer item after flatten (or another dense layer) on a vector of ``shape``."""
+    ld.keys(["weights", "bias", "activation"], required=["weights"])
+    if len(shape) != 1:
+        raise ld.error(f"a dense layer needs a vector, but the input of layer {i + 1} is "
+                       f"{'×'.join(map(str, shape))}: put `- flatten` before it")
+    W = ld["weights"].array(ndims=(2,), what="a weight matrix (one row per unit)")
+    if W.shape[1] != shape[0]:
+        raise ld["weights"].error(f"expected {_plural(shape[0], 'column')} (the input of layer "
+                                  f"{i + 1} has {_plural(shape[0], 'value')}), got {W.shape[1]}")
+    b = None
+    if ld.get("bias") is not None:
+        b = ld["bias"].array(ndims=(0, 1), what="a bias vector").reshape(-1)
+        if b.shape[0] != W.shape[0]:
+            raise ld["bias"].error(f"expected {W.shape[0]} values (one per unit of layer "
+                                   f"{i + 1}), got {b.shape[0]}")
+    act = parse_activation(ld["activation"]) if ld.get("activation") is not None \
+        else Activation("linear")
+    if act.name == "softmax" and not last:
+        raise ld["activation"].error("softmax is for the output layer only")
+    return Layer(W, b, act), (W.shape[0],)
+
+
+def _image(doc, what="an input"):
+    """One sample's input: H×W (one channel) or C×H×W; returns (C×H×W array, shape as written)."""
+    a = doc.array(ndims=(2, 3), what=f"{what}: an H×W matrix or C×H×W channels")
+    return (a if a.ndim == 3 else a.reshape((1,) + a.shape)), tuple(a.shape)
+
+
+def _parse_cnn(doc, layer_docs, title) -> BackpropProblem:
+    """A network that starts on an image: conv, pool and flatten layers, then dense ones."""
+    import numpy as np
+    has_single = doc.has("input") or doc.has("target")
+    batch = doc.has("samples")
+    if batch and has_single:
+        raise doc.get("input" if doc.has("input") else "target").error(
+            "give either `input`/`target` or `samples`, not both")
+    if not batch and not has_single:
+        raise doc.error("missing field `input` and `target` (one sample), or `samples` "
+                        "(a batch)")
+    # the input first: the layers' sizes follow from its shape
+    target_docs = []
+    if batch:
+        sd = doc["samples"]
+        if sd.is_map:
+            sd.keys(["inputs", "targets"], required=["inputs", "targets"])
+            Xa = sd["inputs"].array(ndims=(3, 4), what="inputs (N×H×W or N×C×H×W, one image "
+                                                       "per sample)")
+            input_shape = tuple(Xa.shape[1:])
+            X = Xa if Xa.ndim == 4 else Xa.reshape((Xa.shape[0], 1) + Xa.shape[1:])
+        else:
+            items = sd.items()
+            if not items:
+                raise sd.error("expected at least one sample")
+            xs = []
+            input_shape = None
+            for it in items:
+                it.keys(["input", "target"], required=["input", "target"])
+                x, shp = _image(it["input"])
+                if input_shape is not None and shp != input_shape:
+                    raise it["input"].error(f"expected {'×'.join(map(str, input_shape))} (as the "
+                                            f"first sample), got {'×'.join(map(str, shp))}")
+                input_shape = shp
+                xs.append(x)
+                target_docs.append(it["target"])
+            X = np.empty((len(xs),) + xs[0].shape,
+                         dtype=object if all(x.dtype == object for x in xs) else float)
+            for i, x in enumerate(xs):
+                X[i] = x
+    else:
+        if not doc.has("input"):
+            raise doc.error("missing field `input`")
+        x, input_shape = _image(doc["input"])
+        X = x.reshape((1,) + x.shape)
+        target_docs.append(doc["target"] if doc.has("target") else None)
+    shape = tuple(X.shape[1:])
+    shapes = [shape]
+    layers = []
+    for i, ld in enumerate(layer_docs):
+        kind = _layer_kind(ld)
+        if kind in ("conv", "pool") and len(shape) != 3:
+            raise ld.error(f"a {kind} layer needs C×H×W maps, but the input of layer {i + 1} is "
+                           f"a vector of {shape[0]}; conv and pool layers come before flatten")
+        if kind == "conv":
+            layer, shape = _conv_layer(ld, shape, i)
+        elif kind == "pool":
+            layer, shape = _pool_layer(ld, shape, i)
+        elif kind == "flatten":
+            if not ld.is_scalar:
+                ld.keys(["flatten"])
+            if len(shape) != 3:
+                raise ld.error(f"flatten needs C×H×W maps, but the input of layer {i + 1} is "
+                               f"already a vector")
+            layer, shape = FlattenLayer(), (int(np.prod(shape)),)
+        else:
+            layer, shape = _dense_layer(ld, shape, i, i == len(layer_docs) - 1)
+        layers.append(layer)
+        shapes.append(shape)
+    if len(shape) != 1:
+        raise layer_docs[-1].error(f"the network's output is {'×'.join(map(str, shape))} maps: "
+                                   f"end it with `- flatten` and dense layers")
+    n_out = shape[0]
+    loss = doc["loss"].text(list(losses()), what="loss")
+    if batch and doc["samples"].is_map:
+        Yd = doc["samples"]["targets"]
+        Y = Yd.array(ndims=(1, 2), what="targets (one row per sample)")
+        if Y.ndim == 1:
+            if loss in CLASS_LOSSES and n_out > 1:
+                Y = _onehot(Yd, Y, n_out)
+            else:
+                Y = Y.reshape(-1, 1) if n_out == 1 else Y.reshape(1, -1)
+        if Y.shape[1] != n_out:
+            raise Yd.error(f"expected {n_out} columns (the output layer has {n_out} units), "
+                           f"got {Y.shape[1]}")
+        if X.shape[0] != Y.shape[0]:
+            raise Yd.error(f"expected {X.shape[0]} rows (one per input), got {Y.shape[0]}")
+    else:
+        ys = []
+        for td in target_docs:
+            if td is None:
+                raise doc.error("missing field `target`")
+            y = _target(td, loss, n_out)
+            if y.shape[0] != n_out:
+                raise td.error(f"expected {_plural(n_out, 'value')} (the output layer has "
+                               f"{_plural(n_out, 'unit')}), got {y.shape[0]}")
+            ys.append(y)
+        Y = np.empty((len(ys), n_out), dtype=object if all(y.dtype == object for y in ys)
+                     else float)
+        for i, y in enumerate(ys):
+            Y[i] = y
+    lr, optimizer, margin, steps, reduction, reg, update_bias = _settings(doc, loss)
+    _check_cnn_size(doc, layers, shapes, X.shape[0], steps)
+    _check_loss_fits(doc, loss, layers, Y)
+    arrays = [X, Y] + [l.W for l in layers if l.W is not None] + \
+        [l.b for l in layers if l.b is not None]
+    exact = choose_exact(arrays)
+    for l in layers:
+        if l.W is not None:
+            l.W = to_mode(l.W, exact)
+        if l.b is not None:
+            l.b = to_mode(l.b, exact)
+    return BackpropProblem(layers=layers, X=to_mode(X, exact), Y=to_mode(Y, exact), loss=loss,
+                           learning_rate=lr, optimizer=optimizer, margin=margin, steps=steps,
+                           batch=batch, reduction=reduction, regularization=reg,
+                           update_bias=update_bias, exact=exact, title=title,
+                           where=_where(doc), loss_where=_where(doc["loss"]),
+                           input_shape=input_shape, shapes=tuple(shapes))
+
+
+def _check_cnn_size(doc, layers, shapes, n, steps):
+    """Refuse a run whose values, or whose convolutions' work, would be too large."""
+    from ...load.arrays import MAX_NUMBERS
+    import numpy as np
+    cells = sum(int(np.prod(s)) for s in shapes)
+    params = sum((0 if l.W is None else l.W.size) + (0 if l.b is None else l.b.size)
+                 for l in layers)
+    work = sum(int(np.prod(shapes[i + 1])) * int(np.prod(l.W.shape[1:]))
+               for i, l in enumerate(layers) if l.type == "conv")
+    count = steps * (4 * n * cells + 3 * params)
+    if count > MAX_NUMBERS or steps * n * work * 3 > 2_000_000_000:
+        where = doc["steps"] if doc.get("steps") is not None else \
+            doc.get("samples") or doc["layers"]
+        raise where.error(f"too large: {steps} step{'s' * (steps != 1)} of {n} "
+                          f"sample{'s' * (n != 1)} through this network make {count:,} numbers "
+                          f"to compute and show")
