@@ -58,7 +58,8 @@ def default_ask(kind: str, tree: dict, data: dict) -> list:
     """The results asked by default: for backprop the loss, the output, the gradients of the
     first layer's parameters and every updated parameter; for shape each layer's output shape
     (but an activation's, which only repeats it), each parameter count that is not 0 and the
-    total; for the other kinds every computed result."""
+    total; for graph each node's value and the output's gradient with respect to each input;
+    for the other kinds every computed result."""
     paths = _paths(tree)
     if kind == "backprop":
         keep = []
@@ -72,6 +73,11 @@ def default_ask(kind: str, tree: dict, data: dict) -> list:
         order = {("loss",): 0, ("output",): 1}
         return sorted(keep, key=lambda p: (order.get(p, 2), p[2].endswith("_new") if
                                            len(p) == 3 else False, p[1:] if len(p) == 3 else ()))
+    if kind == "graph" and isinstance(data.get("nodes"), list):
+        nodes = [n.get("name") for n in data["nodes"]]
+        inputs = [k for k in data.get("values", {}) if k not in nodes]
+        keep = [("values", n) for n in nodes] + [("gradients", n) for n in inputs]
+        return [p for p in keep if p in paths]
     if kind == "shape":
         types = [layer.get("type") for layer in data.get("layers", [])]
         keep = []
@@ -213,6 +219,16 @@ def _given_html(key, value, layer: int | None = None, nested: bool = False,
         return f"activation: {_ACTIVATIONS[value]}"
     if key == "activation" and isinstance(value, dict) and value.get("name") == "leaky_relu":
         return f"activation: leaky ReLU (slope {html.escape(str(value.get('alpha', 0.01)))})"
+    if kind == "graph" and key == "inputs" and isinstance(value, dict):
+        return "the inputs " + ", ".join(f"\\({_tex_name(k)} = {tex_array(_num(v))}\\)"
+                                         if _numeric(v) else html.escape(f"{k} = {v}")
+                                         for k, v in value.items())
+    if kind == "graph" and key == "nodes" and isinstance(value, dict):
+        return "the nodes, in order:<ul>" + "".join(
+            f"<li><code>{html.escape(f'{k} = {v}')}</code></li>" for k, v in value.items()) + \
+            "</ul>"
+    if kind == "graph" and key in ("expression", "output") and isinstance(value, str):
+        return f"{words}: <code>{html.escape(value)}</code>"
     if kind == "shape" and key == "input" and _numeric(value):
         dims = value if isinstance(value, list) else [value]
         return "the input shape \\(" + r" \times ".join(str(d) for d in dims) + \
@@ -236,6 +252,11 @@ def _given_html(key, value, layer: int | None = None, nested: bool = False,
     return f"{words}: {html.escape(str(value))}"
 
 
+def _tex_name(name) -> str:
+    """A node's or input's name in TeX (italic, underscores kept)."""
+    return r"\mathit{" + str(name).replace("_", r"\_") + "}"
+
+
 def _item_html(item, index: int) -> str:
     if isinstance(item, dict):
         return "; ".join(_given_html(k, v, layer=index) for k, v in item.items())
@@ -250,6 +271,9 @@ _INTROS = {
                 r"\(W \leftarrow W - \eta\, \partial J / \partial W\).",
     "conv": "Work out the convolution layer below window by window (a cross-correlation "
             "slides the kernel as it is; a convolution flips it first).",
+    "graph": "Work out the value of each node below, in order, then, backward from the "
+             "output (whose gradient with respect to itself is 1), the gradient of the output "
+             "with respect to each input.",
     "pool": "Work out the pooling below window by window (max: the largest value in each "
             "window; avg: the mean of its cells that are not padding).",
     "shape": "For the network below, work out each layer's output shape and number of "
@@ -291,7 +315,8 @@ _KIND_LABELS = {
 }
 
 
-def label_html(kind: str, path: tuple, types: list | None = None) -> str:
+def label_html(kind: str, path: tuple, types: list | None = None,
+               output: str | None = None) -> str:
     """How a question names an asked result: in TeX or words where nnsolve knows the kind, else
     by the field's name in answers files."""
     if kind == "backprop":
@@ -303,6 +328,11 @@ def label_html(kind: str, path: tuple, types: list | None = None) -> str:
         t = types[path[1] - 1] if types and path[1] - 1 < len(types) else None
         what = {"output_shape": "output shape", "parameters": "parameters"}.get(path[2], path[2])
         return html.escape(f"layer {path[1]}" + (f" ({t})" if t else "") + f": {what}")
+    if kind == "graph" and len(path) == 2 and path[0] in ("values", "gradients"):
+        name = _tex_name(path[1])
+        out = _tex_name(output or "f")
+        return (f"\\({name}\\)" if path[0] == "values" else
+                f"\\(\\partial {out} / \\partial {name}\\)")
     words = _KIND_LABELS.get(kind, {}).get(field_name(path))
     if words is not None:
         return words
@@ -323,10 +353,10 @@ def _blanks_html(value, tolerance) -> str:
 
 
 def question_html(kind: str, problem: dict, tree: dict, asked: list, tolerance,
-                  types: list | None = None) -> str:
+                  types: list | None = None, output: str | None = None) -> str:
     """The question text: the statement, then a blank (or a table of blanks) per asked result."""
     from .numbers import format_number as fmt
-    rows = "".join(f"<tr><td>{label_html(kind, p, types)} =</td><td>{_blanks_html(_value(tree, p), tolerance)}"
+    rows = "".join(f"<tr><td>{label_html(kind, p, types, output)} =</td><td>{_blanks_html(_value(tree, p), tolerance)}"
                    f"</td></tr>" for p in asked)
     title = problem.get("title")
     head = f"<p><b>{html.escape(str(title))}</b></p>\n" if title else ""
@@ -390,7 +420,9 @@ def variant_question(gen, seed: int, ask: list | None, tolerance) -> str:
     asked = select_fields(tree, ask) if ask else default_ask(gen.kind, tree, gen.data)
     types = [layer.get("type") for layer in gen.data.get("layers", [])
              if isinstance(layer, dict)] if isinstance(gen.data.get("layers"), list) else None
-    text = question_html(gen.kind, problem, tree, asked, tolerance, types)
+    text = question_html(gen.kind, problem, tree, asked, tolerance, types,
+                         gen.data.get("output") if isinstance(gen.data.get("output"), str)
+                         else None)
     feedback = (f"{solution_html(gen.text)}\n<p>The problem as a file for nnsolve "
                 f"(<code>nnsolve solve problem.yaml</code> prints this solution):</p>\n"
                 f"<pre>{html.escape(gen.text)}</pre>")

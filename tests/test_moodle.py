@@ -197,6 +197,20 @@ def test_other_kinds_ask_every_result(tmp_path, kind, keys):
         check_tolerance(pairs)
 
 
+def test_graph_asks_the_nodes_values_and_the_inputs_gradients(tmp_path):
+    quiz = tmp_path / "quiz.xml"
+    run("new", "graph", "--seeds", "1-3", "--moodle", quiz)
+    for seed, q in zip(range(1, 4), questions(quiz)[1]):
+        data = solution_json(tmp_path, "graph", seed)
+        nodes = [n["name"] for n in data["nodes"]]
+        import yaml
+        inputs = list(yaml.safe_load(open(tmp_path / f"graph-{seed}.yaml"))["inputs"])  # in order
+        assert inputs and nodes
+        want = [Fraction(str(data["values"][n])) for n in nodes] + \
+            [Fraction(str(data["gradients"][k])) for k in inputs]
+        assert [v for v, _t in embedded_answers(q["text"])] == want
+
+
 def test_shape_asks_shapes_counts_and_the_total(tmp_path):
     quiz = tmp_path / "quiz.xml"
     run("new", "shape", "--seeds", "1-3", "--moodle", quiz)
@@ -282,7 +296,7 @@ def test_every_tex_snippet_typesets(tmp_path):
     \\( ... \\) of a quiz of every kind, compiled by pdflatex with amsmath."""
     snippets = []
     for kind, options in (("backprop", ("--bias", "--activation", "leaky_relu")), ("conv", ()),
-                          ("shape", ()), ("regularize", ()), ("pool", ())):
+                          ("shape", ()), ("regularize", ()), ("pool", ()), ("graph", ())):
         quiz = tmp_path / f"{kind}.xml"
         run("new", kind, "--seeds", "1-2", *options, "--moodle", quiz)
         for q in questions(quiz)[1]:
