@@ -475,3 +475,34 @@ def test_command_line_errors(args, line):
     assert r.exit_code == 1
     assert r.stdout == ""
     assert r.stderr.strip() == line
+
+
+def _chain(n: int) -> str:
+    lines = ["kind: graph", "inputs: {x: 0.5, w: 2}", "nodes:", "  q0: x * w"]
+    lines += [f"  q{i}: tanh(q{i - 1}) * w" if i % 2 else f"  q{i}: q{i - 1} + x"
+              for i in range(1, n)]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_long_chain_renders_in_every_format(tmp_path):
+    p = tmp_path / "chain.yaml"
+    p.write_text(_chain(330))                  # 494 operations, staged
+    for fmt in ("text", "markdown", "latex", "json"):
+        r = invoke("graph", p, "--format", fmt)
+        assert r.exit_code == 0, r.output
+    assert "too many to draw" in invoke("graph", p).stdout
+    p.write_text(_chain(340))
+    r = invoke("graph", p)
+    assert r.exit_code == 1 and "more than 500" in r.stderr
+
+
+def test_a_drawn_chain_compiles_with_pdflatex(tmp_path):
+    import shutil
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed")
+    from test_latex_compile import compile_latex
+    p = tmp_path / "chain.yaml"
+    p.write_text(_chain(60))                   # 89 operations: drawn, wide
+    r = invoke("graph", p, "--format", "latex")
+    assert r.exit_code == 0 and "tikzpicture" in r.stdout
+    compile_latex(r.stdout, tmp_path)

@@ -115,26 +115,37 @@ class TextLayout:
         return _with_wire(box, v, g, _wire_length(v, g))
 
     def pieces(self, max_width: int) -> list:
-        """The drawing as pieces, each at most ``max_width`` wide where a cut makes it so."""
+        """The drawing as pieces, each at most ``max_width`` wide where a cut makes it so.
+
+        One pass from the inputs to the output: a gate whose drawing would be too wide cuts its
+        widest input gate off into a piece of its own (drawn before it, named in it), until it
+        fits. A node that feeds several gates is counted in full in each (the drawing shows it
+        once), so a cut may come earlier than needed, never later."""
         cuts: set = set()
-        while True:
-            names = sorted(cuts, key=self.order.get) + [self.c.output]
-            boxes = {n: self.piece(n, cuts) for n in names}
-            wide = [n for n in names if boxes[n].width > max_width]
-            if not wide:
-                break
-            worst = max(wide, key=lambda n: boxes[n].width)
-            inside: list = []
-            self.piece(worst, cuts, inside)
-            candidates = [n for n in inside[1:]]
-            best, best_w = None, -1
-            for n in candidates:
-                w = self.piece(n, cuts).width
-                if w <= max_width and w > best_w:
-                    best, best_w = n, w
-            if best is None:
-                break           # nothing to cut that fits: draw it wide
-            cuts.add(best)
+        width: dict = {}
+
+        def kid(src, const, grad):
+            if src is None:
+                return display_width(self.num(const)) + 1, 2, None
+            node = self.nodes[src]
+            wire = _wire_length(self.num(node.value), "" if grad is None else self.num(grad))
+            if node.gate is None or src in cuts:
+                return display_width(self.label(node)) + 1, wire, None
+            return width[src], wire, src
+
+        for node in self.c.nodes:
+            if node.gate is None:
+                continue
+            gate = display_width(f"─({node.gate})─ {self.label(node)} ") + 1
+            out = _wire_length(self.num(node.value), self.num(node.gradient))
+            while True:
+                kids = [kid(*i) for i in node.inputs]
+                w = max(k + wire for k, wire, _ in kids) + gate
+                cuttable = [(k, src) for k, _wire, src in kids if src is not None]
+                if w + out <= max_width or not cuttable:
+                    break
+                cuts.add(max(cuttable, key=lambda t: (t[0], self.order[t[1]]))[1])
+            width[node.name] = w
         names = sorted(cuts, key=self.order.get) + [self.c.output]
         return [[l.rstrip() for l in self.piece(n, cuts).lines] for n in names]
 
@@ -154,20 +165,27 @@ def positions(circuit) -> dict:
         srcs = [s for s, _c, _g in n.inputs if s is not None]
         col[n.name] = 0 if n.gate is None else 1 + max((col[s] for s in srcs), default=0)
     row: dict = {}
-    next_row = [0]
+    next_row = 0
 
-    def place(name):
-        if name in row:
-            return row[name]
-        node = nodes[name]
-        srcs = [s for s, _c, _g in node.inputs if s is not None]
-        if node.gate is None or not srcs:
-            row[name] = next_row[0]
-            next_row[0] += 1
-            return row[name]
-        ys = [place(s) for s in srcs]
-        row[name] = (min(ys) + max(ys)) / 2
-        return row[name]
+    def place(root):
+        # depth first, without recursion (a chain of gates is as deep as it is long)
+        nonlocal next_row
+        stack = [(root, False)]
+        while stack:
+            name, done = stack.pop()
+            if name in row:
+                continue
+            node = nodes[name]
+            srcs = [s for s, _c, _g in node.inputs if s is not None]
+            if node.gate is None or not srcs:
+                row[name] = next_row
+                next_row += 1
+            elif done:
+                ys = [row[s] for s in srcs]
+                row[name] = (min(ys) + max(ys)) / 2
+            else:
+                stack.append((name, True))
+                stack.extend((s, False) for s in reversed(srcs) if s not in row)
     place(circuit.output)
     for n in circuit.nodes:         # what does not feed the output, below
         place(n.name)

@@ -246,8 +246,15 @@ def circuit(problem, run) -> Circuit:
                            "(below) back; numbers rounded to 4 digits, the table has them all.")
 
 
+DRAW_LIMIT = 100       # nodes drawn; a larger graph has its table only
+
+
 def drawing_section(problem, run) -> Section:
     sec = Section("The graph with its values and gradients")
+    if len(run.feeds) > DRAW_LIMIT:
+        sec.add(Note(f"{len(run.feeds)} inputs and nodes feed the output: too many to draw "
+                     f"(at most {DRAW_LIMIT}); the table has every value and gradient."))
+        return sec
     sec.add(circuit(problem, run))
     return sec
 

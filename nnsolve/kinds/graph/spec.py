@@ -401,7 +401,7 @@ def parse(doc) -> GraphProblem:
             raise sd.error(f"expected at most {MAX_STEPS} steps, got {n}")
         steps = (n, sd.error)
     problem = _build(inputs, node_sources, expr_src, output, title, where, parameters, lr,
-                     steps, lr_where, doc.error)
+                     steps, lr_where, doc["expression" if has_expr else "nodes"].error)
     problem.optimizer = optimizer
     return problem
 
