@@ -158,6 +158,14 @@ def updated(net, grads, lr=0.1):
     return out
 
 
+def at_a_kink(net, step) -> bool:
+    """A (leaky) ReLU input within rounding of 0: nnsolve, exact, finds it exactly 0 and takes
+    ReLU′(0) = 0 (SPEC), while the float reference's updated weights put it at ±1e-17."""
+    return any(L.get("act") in ("relu", "leaky_relu") and "a" in got
+               and np.min(np.abs(np.asarray(got["a"], dtype=float))) < 1e-9
+               for L, got in zip(net, step["layers"]))
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_random_cnn_stacks_against_the_nested_loops(data):
@@ -177,6 +185,8 @@ def test_random_cnn_stacks_against_the_nested_loops(data):
         step = out["steps"][k]
         J, grads, dx = ref.network_gradients(cur, Xf, Yf, loss, reduction, reg)
         assert math.isclose(step["loss"], J, rel_tol=1e-9, abs_tol=1e-9)
+        if at_a_kink(cur, step):
+            break       # from here on the float reference cannot tell ReLU′(0) = 0 from ReLU′(±ε)
         for L, G, got in zip(cur, grads, step["layers"]):
             assert got["type"] == L["type"]
             if L["type"] == "conv":

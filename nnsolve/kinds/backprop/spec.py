@@ -438,22 +438,12 @@ def _conv_layer(ld, shape, i):
 
 def _pool_layer(ld, shape, i):
     """A `pool:` layer item on an input of ``shape`` (C, H, W)."""
-    from ...ops.pool import Pool
     from ...ops.pooling import Pooling
-    from ..conv.spec import padding_from_doc, pair_from_doc
+    from ..conv.spec import read_pool
     ld.keys(["pool"], required=["pool"])
     pd = ld["pool"]
     pd.keys(["type", "size", "stride", "padding", "ceil_mode"], required=["type", "size"])
-    ptype = pd["type"].text(["max", "avg"], what="pool type")
-    size = pair_from_doc(pd["size"], "a pool size")
-    stride = pair_from_doc(pd["stride"], "a stride") if pd.get("stride") is not None else size
-    padding = ((0, 0), (0, 0))
-    if pd.get("padding") is not None:
-        padding = padding_from_doc(pd["padding"])
-        if isinstance(padding, str):
-            raise pd["padding"].error("expected numbers for the pool's padding")
-    ceil = pd["ceil_mode"].boolean() if pd.get("ceil_mode") is not None else False
-    pool = Pool(ptype, size, stride, padding, ceil)
+    pool = read_pool(pd, ceil_mode=True)
     C, H, W = shape
     wrong = pool.misfit(H, W)
     if wrong is not None:

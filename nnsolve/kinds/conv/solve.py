@@ -13,6 +13,7 @@ from ...arrays import exact as is_exact
 from ...arrays import zeros_like_mode
 from ...expr import Add, Call, Mat, Mul, Num, Paren, Rel, Seq, Sym
 from ...ops.activations import activation_op
+from ...ops.conv import patch, window_cells
 from ...sizes import conv_out
 from ...solution import Equation, Grid, Note, Paragraph, Section, Solution
 from ..shape.solve import coverage_note, size_equations, size_symbols
@@ -53,18 +54,6 @@ def correlate(Xp, Kf, stride, dilation):
                 cells = Xp[c, r0:r0 + sh * (Ho - 1) + 1:sh, c0:c0 + sw * (Wo - 1) + 1:sw]
                 Z += Kf[:, c, m, n][:, None, None] * cells[None]
     return Z
-
-
-def window_cells(i: int, j: int, kernel: tuple, stride: tuple, dilation: tuple):
-    """The padded-input cells (row, col) that window (i, j) covers, 0-based."""
-    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-    return [(i * sh + m * dh, j * sw + n * dw) for m in range(kh) for n in range(kw)]
-
-
-def patch(Xp, i, j, kernel, stride, dilation):
-    """The C×kh×kw cells of the padded input under window (i, j)."""
-    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-    return Xp[:, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw]
 
 
 # --- the solution -----------------------------------------------------------------------------

@@ -259,6 +259,14 @@ def build(x, kernels: list, single: bool, *, stride: Pair = (1, 1), padding=((0,
 def parse_pool(doc) -> Pool:
     """`{type: max, size: 2, stride: 2, padding: 0}`; stride defaults to size."""
     doc.keys(["type", "size", "stride", "padding"], required=["type", "size"])
+    return read_pool(doc)
+
+
+def read_pool(doc, padding_error: str = "expected numbers for the pool's padding",
+              ceil_mode: bool = False) -> Pool:
+    """A pooling's settings from the mapping that holds them (its keys checked by the caller):
+    type, size, stride (the size when absent), padding in numbers, and ``ceil_mode`` where the
+    caller allows it. conv's `pool:`, backprop's pool layers and `kind: pool` all read it here."""
     ptype = doc["type"].text(POOL_TYPES, what="pool type")
     size = pair_from_doc(doc["size"], "a pool size")
     stride = pair_from_doc(doc["stride"], "a stride") if doc.get("stride") is not None else size
@@ -266,8 +274,9 @@ def parse_pool(doc) -> Pool:
     if doc.get("padding") is not None:
         padding = padding_from_doc(doc["padding"])
         if isinstance(padding, str):
-            raise doc["padding"].error("expected numbers for the pool's padding")
-    return Pool(ptype, size, stride, padding)
+            raise doc["padding"].error(padding_error)
+    ceil = doc["ceil_mode"].boolean() if ceil_mode and doc.get("ceil_mode") is not None else False
+    return Pool(ptype, size, stride, padding, ceil)
 
 
 def parse(doc) -> ConvProblem:

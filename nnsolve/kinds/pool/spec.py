@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ...errors import ProblemError
-from ...ops.pool import TYPES, Pool
+from ...ops.pool import Pool
 from ..common import choose_exact, to_mode
-from ..conv.spec import option_fail, pair_from_doc, padding_from_doc, times
+from ..conv.spec import option_fail, read_pool, times
 
 FIELDS = ["kind", "title", "input", "type", "size", "stride", "padding", "ceil_mode"]
 MAX_WORK = 2_000_000_000      # window cells visited
@@ -71,21 +71,13 @@ def parse(doc) -> PoolProblem:
     doc.keys(FIELDS, required=["input", "type", "size"])
     title = doc["title"].text(what="a title") if doc.get("title") is not None else None
     x = doc["input"].array(ndims=(2, 3), what="an input matrix (H×W) or channels (C×H×W)")
-    ptype = doc["type"].text(TYPES, what="pool type")
-    size = pair_from_doc(doc["size"], "a pool size")
-    stride = pair_from_doc(doc["stride"], "a stride") if doc.get("stride") is not None else size
-    padding = ((0, 0), (0, 0))
-    if doc.get("padding") is not None:
-        padding = padding_from_doc(doc["padding"])
-        if isinstance(padding, str):
-            raise doc["padding"].error(PAD_NUMBERS)
-    ceil_mode = doc["ceil_mode"].boolean() if doc.get("ceil_mode") is not None else False
+    pool = read_pool(doc, PAD_NUMBERS, ceil_mode=True)
 
     def fail(name: str, message: str) -> ProblemError:
         node = doc.get(name)
         return node.error(message) if node is not None else doc.error(message, field=name)
 
-    return build(x, Pool(ptype, size, stride, padding, ceil_mode), title=title, fail=fail)
+    return build(x, pool, title=title, fail=fail)
 
 
 def from_options(input_path: str, *, type: str, size, stride=None, padding=None,
