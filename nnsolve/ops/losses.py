@@ -227,7 +227,8 @@ def _ce_grad_logits(y, a):
     """−yₖ/ŷₖ with ŷₖ = softmax(a)ₖ = exp(aₖ − LSE(a)), so −yₖ·exp(LSE(a) − aₖ) (0 where yₖ = 0;
     beyond floating point where ŷₖ underflows, which the backward pass then leaves out)."""
     y, a = as_float(y), as_float(a)
-    return np.where(y == 0, 0.0, -y * np.exp(_lse_minus(a)))
+    with np.errstate(over="ignore", invalid="ignore"):    # the yₖ = 0 cells are not used
+        return np.where(y == 0, 0.0, -y * np.exp(_lse_minus(a)))
 
 
 def _bce_value_logits(y, a):
