@@ -103,16 +103,7 @@ def parse(doc) -> BackpropProblem:
             continue
         ld.keys(["weights", "bias", "activation"], required=["weights"])
         W = ld["weights"].array(ndims=(2,), what="a weight matrix (one row per unit)")
-        b = None
-        if ld.get("bias") is not None:
-            b = ld["bias"].array(ndims=(0, 1), what="a bias vector").reshape(-1)
-            if b.shape[0] != W.shape[0]:
-                raise ld["bias"].error(f"expected {W.shape[0]} values (one per unit of layer "
-                                       f"{i + 1}), got {b.shape[0]}")
-        act = parse_activation(ld["activation"]) if ld.get("activation") is not None \
-            else Activation("linear")
-        if act.name == "softmax" and i != len(layer_docs) - 1:
-            raise ld["activation"].error("softmax is for the output layer only")
+        b, act = _bias_and_activation(ld, W, i, last=i == len(layer_docs) - 1)
         if i > 0:
             prev = layers[-1].W.shape[0]     # (γ's length after a batch norm)
             if W.shape[1] != prev:
@@ -452,16 +443,8 @@ def _pool_layer(ld, shape, i):
     return PoolLayer(Pooling(pool)), (C,) + tuple(pool.out_size(H, W))
 
 
-def _dense_layer(ld, shape, i, last: bool):
-    """A dense layer item after flatten (or another dense layer) on a vector of ``shape``."""
-    ld.keys(["weights", "bias", "activation"], required=["weights"])
-    if len(shape) != 1:
-        raise ld.error(f"a dense layer needs a vector, but the input of layer {i + 1} is "
-                       f"{'×'.join(map(str, shape))}: put `- flatten` before it")
-    W = ld["weights"].array(ndims=(2,), what="a weight matrix (one row per unit)")
-    if W.shape[1] != shape[0]:
-        raise ld["weights"].error(f"expected {_plural(shape[0], 'column')} (the input of layer "
-                                  f"{i + 1} has {_plural(shape[0], 'value')}), got {W.shape[1]}")
+def _bias_and_activation(ld, W, i: int, last: bool):
+    """A dense layer's bias (one per unit, or None) and activation (softmax on the last only)."""
     b = None
     if ld.get("bias") is not None:
         b = ld["bias"].array(ndims=(0, 1), what="a bias vector").reshape(-1)
@@ -472,6 +455,20 @@ def _dense_layer(ld, shape, i, last: bool):
         else Activation("linear")
     if act.name == "softmax" and not last:
         raise ld["activation"].error("softmax is for the output layer only")
+    return b, act
+
+
+def _dense_layer(ld, shape, i, last: bool):
+    """A dense layer item after flatten (or another dense layer) on a vector of ``shape``."""
+    ld.keys(["weights", "bias", "activation"], required=["weights"])
+    if len(shape) != 1:
+        raise ld.error(f"a dense layer needs a vector, but the input of layer {i + 1} is "
+                       f"{'×'.join(map(str, shape))}: put `- flatten` before it")
+    W = ld["weights"].array(ndims=(2,), what="a weight matrix (one row per unit)")
+    if W.shape[1] != shape[0]:
+        raise ld["weights"].error(f"expected {_plural(shape[0], 'column')} (the input of layer "
+                                  f"{i + 1} has {_plural(shape[0], 'value')}), got {W.shape[1]}")
+    b, act = _bias_and_activation(ld, W, i, last)
     return Layer(W, b, act), (W.shape[0],)
 
 
