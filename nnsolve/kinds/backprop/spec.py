@@ -253,12 +253,7 @@ def _samples(doc, loss, n_in, n_out):
         if X.ndim == 1:
             X = X.reshape(-1, 1) if n_in == 1 else X.reshape(1, -1)
         Yd = doc["targets"]
-        Y = Yd.array(ndims=(1, 2), what="targets (one row per sample)")
-        if Y.ndim == 1:
-            if loss in CLASS_LOSSES and n_out > 1:
-                Y = _onehot(Yd, Y, n_out)
-            else:
-                Y = Y.reshape(-1, 1) if n_out == 1 else Y.reshape(1, -1)
+        Y = _target_rows(Yd, loss, n_out)
         if X.shape[1] != n_in:
             raise doc["inputs"].error(f"expected {n_in} columns (layer 1 has {n_in} inputs), "
                                       f"got {X.shape[1]}")
@@ -443,6 +438,17 @@ def _pool_layer(ld, shape, i):
     return PoolLayer(Pooling(pool)), (C,) + tuple(pool.out_size(H, W))
 
 
+def _target_rows(Yd, loss: str, n_out: int):
+    """A batch's targets from a matrix file or list: one row per sample (class indices one-hot)."""
+    Y = Yd.array(ndims=(1, 2), what="targets (one row per sample)")
+    if Y.ndim == 1:
+        if loss in CLASS_LOSSES and n_out > 1:
+            Y = _onehot(Yd, Y, n_out)
+        else:
+            Y = Y.reshape(-1, 1) if n_out == 1 else Y.reshape(1, -1)
+    return Y
+
+
 def _bias_and_activation(ld, W, i: int, last: bool):
     """A dense layer's bias (one per unit, or None) and activation (softmax on the last only)."""
     b = None
@@ -554,12 +560,7 @@ def _parse_cnn(doc, layer_docs, title) -> BackpropProblem:
     loss = doc["loss"].text(list(losses()), what="loss")
     if batch and doc["samples"].is_map:
         Yd = doc["samples"]["targets"]
-        Y = Yd.array(ndims=(1, 2), what="targets (one row per sample)")
-        if Y.ndim == 1:
-            if loss in CLASS_LOSSES and n_out > 1:
-                Y = _onehot(Yd, Y, n_out)
-            else:
-                Y = Y.reshape(-1, 1) if n_out == 1 else Y.reshape(1, -1)
+        Y = _target_rows(Yd, loss, n_out)
         if Y.shape[1] != n_out:
             raise Yd.error(f"expected {n_out} columns (the output layer has {n_out} units), "
                            f"got {Y.shape[1]}")
