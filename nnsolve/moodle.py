@@ -269,6 +269,14 @@ _INTROS = {
                 r"\(h^{(0)} = x\); its output is \(\hat y = h^{(L)}\). Work out the forward "
                 r"pass, the loss, the backward pass and one step of gradient descent, "
                 r"\(W \leftarrow W - \eta\, \partial J / \partial W\).",
+    "backprop_cnn": r"A convolutional network: each conv layer slides its kernels \(K\) over "
+                    r"its input window by window (plus its bias where one is given), then its "
+                    r"activation; "
+                    r"pooling, flatten and dense layers \(a = W h + b\) follow in order; "
+                    r"its output is \(\hat y\). Work out the forward pass, the loss, the "
+                    r"backward pass and one step of gradient descent, \(\theta \leftarrow "
+                    r"\theta - \eta\, \partial J / \partial \theta\) for every kernel, "
+                    r"weight and bias.",
     "conv": "Work out the convolution layer below window by window (a cross-correlation "
             "slides the kernel as it is; a convolution flips it first).",
     "graph": "Work out the value of each node below, in order, then, backward from the "
@@ -297,6 +305,8 @@ _LABELS = {"loss": "J", "output": r"\hat y", "dJ_dW": r"\frac{{\partial J}}{{\pa
            "dJ_dh": r"\frac{{\partial J}}{{\partial h^{{({n})}}}}",
            "dJ_da": r"\frac{{\partial J}}{{\partial a^{{({n})}}}}",
            "W_new": r"W^{{({n})}} \text{{ after the update}}",
+           "dJ_dK": r"\frac{{\partial J}}{{\partial K^{{({n})}}}}",
+           "K_new": r"K^{{({n})}} \text{{ after the update}}",
            "b_new": r"b^{{({n})}} \text{{ after the update}}",
            "a": "a^{{({n})}}", "h": "h^{{({n})}}"}
 
@@ -360,7 +370,10 @@ def question_html(kind: str, problem: dict, tree: dict, asked: list, tolerance,
                    f"</td></tr>" for p in asked)
     title = problem.get("title")
     head = f"<p><b>{html.escape(str(title))}</b></p>\n" if title else ""
-    intro = f"<p>{_INTROS[kind]}</p>\n" if kind in _INTROS else ""
+    layers = problem.get("layers") if isinstance(problem.get("layers"), list) else []
+    key = "backprop_cnn" if kind == "backprop" and any(
+        isinstance(layer, dict) and "conv" in layer for layer in layers) else kind
+    intro = f"<p>{_INTROS[key]}</p>\n" if key in _INTROS else ""
     return (f"{head}{intro}<p>Given:</p>\n{statement_html(problem, kind)}\n"
             f"<p>Compute (each number is right within {fmt(tolerance.abs).text} or "
             f"{fmt(tolerance.rel * 100).text}% of it):</p>\n<table>{rows}</table>")

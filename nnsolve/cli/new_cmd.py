@@ -206,13 +206,15 @@ def new():
     """
 
 
-@new.command(short_help="A fully connected ReLU network, like the seed's 1-2-2-1.")
+@new.command(short_help="A fully connected ReLU network, like the seed's 1-2-2-1; or a CNN.")
 @_seed_option
-@click.option("--layers", "layers", default="1,2,2,1", show_default=True,
-              help="The inputs, then each layer's units.")
+@click.option("--layers", "layers", default=None,
+              help="The inputs, then each layer's units.  [default: 1,2,2,1; with --cnn the "
+                   "dense layers' units after flatten: 1]")
 @click.option("--activation", type=activation_choice(exact=True),
               default="relu", show_default=True,
-              help="Hidden layers' activation (the output layer is linear); exact ones only.")
+              help="Hidden layers' activation (the output layer is linear); exact ones only. "
+                   "With --cnn the conv layer's too.")
 @click.option("--loss", type=click.Choice(["squared_error", "half_squared_error"]),
               default="squared_error", show_default=True)
 @click.option("--bias", is_flag=True, help="Give every layer a bias.")
@@ -222,19 +224,55 @@ def new():
                                  "with a square root only the passes before it are clean).")
 @click.option("--steps", type=click.IntRange(1, 10), default=None,
               help="Steps to take (default 1; 2 with --optimizer, so the state carries over).")
+@click.option("--cnn", is_flag=True,
+              help="A convolutional network: image → conv → activation → pool → flatten → "
+                   "dense layers (--layers) → loss, one step.")
+@click.option("--input-size", default=None, help="With --cnn: the image, n or HxW.  "
+                                                 "[default: 5]")
+@click.option("--kernel-size", default=None, help="With --cnn: n or HxW.  [default: 2]")
+@click.option("--filters", type=click.IntRange(1, 3), default=None,
+              help="With --cnn: the conv layer's filters.  [default: 1]")
+@click.option("--stride", type=click.IntRange(1, 3), default=None,
+              help="With --cnn: the conv stride.  [default: 1]")
+@click.option("--padding", type=click.IntRange(0, 4), default=None,
+              help="With --cnn: the conv padding.  [default: 0]")
+@click.option("--mode", type=click.Choice(["cross_correlation", "convolution"]), default=None,
+              help="With --cnn: what the conv layer computes.  [default: cross_correlation]")
+@click.option("--pool", type=click.Choice(["max", "avg", "none"]), default=None,
+              help="With --cnn: 2×2 pooling with stride 2 after the activation, or none.  "
+                   "[default: max]")
 @_output_options
-def backprop(seed, layers, activation, loss, bias, allow_zero, optimizer, steps, output,
+def backprop(seed, layers, activation, loss, bias, allow_zero, optimizer, steps, cnn,
+             input_size, kernel_size, filters, stride, padding, mode, pool, output,
              answers_path):
     """A backpropagation exercise: forward, loss, backward and one update, all clean
     (η is 0.1 or 0.01, whichever keeps the updated weights to two decimals).
+
+    With --cnn, a convolutional network of one conv layer (one channel in), its activation,
+    pooling, flatten and dense layers, with no max-pool window at a tie and every average whole.
 
     \b
     Example:
       nnsolve new backprop --seed 7 -o p.yaml --answers key.yaml
       nnsolve new backprop --seed 3 --layers 2,3,1 --activation leaky_relu
       nnsolve new backprop --seed 5 --optimizer adam
+      nnsolve new backprop --cnn --seed 2 --pool avg --filters 2 --layers 2,1
     """
+    cnn_options = (("--input-size", input_size), ("--kernel-size", kernel_size),
+                   ("--filters", filters), ("--stride", stride), ("--padding", padding),
+                   ("--mode", mode), ("--pool", pool))
+    if cnn:
+        if optimizer is not None or steps is not None:
+            raise click.UsageError(f"--cnn makes a one-step exercise of gradient descent; "
+                                   f"{'--optimizer' if optimizer is not None else '--steps'} "
+                                   f"is for fully connected networks")
+        return _cnn(seed, layers, activation, loss, bias, allow_zero, cnn_options, output,
+                    answers_path)
+    given = [name for name, value in cnn_options if value is not None]
+    if given:
+        raise click.UsageError(f"{given[0]} is an option of a CNN exercise: add --cnn")
     from ..kinds.backprop.generate import new_backprop
+    layers = "1,2,2,1" if layers is None else layers
     sizes = _sizes(layers)
     seed = _pick_seed(seed)
     extra = []
@@ -252,6 +290,45 @@ def backprop(seed, layers, activation, loss, bias, allow_zero, optimizer, steps,
     steps = steps if steps is not None else (2 if optimizer is not None else 1)
     command = _command_line("backprop", seed, extra)
     gen = new_backprop(seed, sizes, activation, loss, bias, allow_zero, command, optimizer, steps)
+    _write(gen, output, answers_path, command)
+
+
+def _dense_units(text):
+    """--layers with --cnn: the dense layers' units after flatten (1, or 2,1)."""
+    try:
+        units = tuple(int(t) for t in text.replace("x", ",").split(","))
+    except ValueError:
+        raise click.BadParameter(f"expected the dense layers' units after flatten, such as 1 "
+                                 f"or 2,1, got {text!r}", param_hint="--layers") from None
+    if any(n < 1 for n in units):
+        raise click.BadParameter("expected units ≥ 1", param_hint="--layers")
+    return units
+
+
+def _cnn(seed, layers, activation, loss, bias, allow_zero, options, output, answers_path):
+    """new backprop --cnn."""
+    from ..kinds.backprop.generate_cnn import new_cnn
+    opts = dict(options)
+    units = _dense_units(layers) if layers is not None else (1,)
+    seed = _pick_seed(seed)
+    extra = ["--cnn"]
+    for name, value in options:
+        if value is not None:
+            extra += [name, str(value)]
+    if layers is not None:
+        extra += ["--layers", ",".join(map(str, units))]
+    if activation != "relu":
+        extra += ["--activation", activation]
+    if loss != "squared_error":
+        extra += ["--loss", loss]
+    extra += ["--bias"] * bias + ["--allow-zero"] * allow_zero
+    size = _pair(opts["--input-size"] or "5", "--input-size")
+    ksize = _pair(opts["--kernel-size"] or "2", "--kernel-size")
+    pool = opts["--pool"] or "max"
+    command = _command_line("backprop", seed, extra)
+    gen = new_cnn(seed, size, ksize, opts["--filters"] or 1, opts["--stride"] or 1,
+                  opts["--padding"] or 0, None if pool == "none" else pool, units, activation,
+                  loss, bias, allow_zero, opts["--mode"] or "cross_correlation", command)
     _write(gen, output, answers_path, command)
 
 

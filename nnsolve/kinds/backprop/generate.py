@@ -10,7 +10,7 @@ from ...generating import (Generated, GenerationError, MAX_TRIES, header, is_cle
                            solve_text, yaml_number, yaml_value)
 
 # what an answer key holds: the computed values, not the given ones
-GIVEN = {"W", "b"}
+GIVEN = {"W", "K", "b"}
 MAX_LAYERS = 6      # layers of weights in a new exercise (7 took seconds to find, 14 minutes)
 
 

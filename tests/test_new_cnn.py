@@ -1,0 +1,273 @@
+"""nnsolve new backprop --cnn: a CNN exercise whose every value is clean, the same bytes for the
+same seed and options, solvable in every format, gradable with its key, in a Moodle quiz.
+
+Everything is checked from outside: the CLI writes the files, the JSON is read with Decimal (so
+that 0.12 is 0.12, not a float near it), ties and zeros are looked for by plain loops here, and
+the numbers are compared with the independent nested loops of tests/cnn_reference.py."""
+
+import json
+import math
+import xml.etree.ElementTree as ET
+from decimal import Decimal
+
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import cnn_reference as ref
+from nnsolve.cli import cli
+
+
+def run(*args):
+    r = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    return r
+
+
+def numbers(x):
+    if isinstance(x, dict):
+        for v in x.values():
+            yield from numbers(v)
+    elif isinstance(x, list):
+        for v in x:
+            yield from numbers(v)
+    elif x is not None and not isinstance(x, (str, bool)):
+        yield x
+
+
+def assert_clean(data):
+    """Every number ×100 a whole number (read as Decimal: the JSON text itself)."""
+    for v in numbers(data):
+        assert isinstance(v, (int, Decimal)), v
+        assert (Decimal(v) * 100) % 1 == 0, v
+
+
+def windows(H, W, size=2, stride=2):
+    for i in range((H - size) // stride + 1):
+        for j in range((W - size) // stride + 1):
+            yield [(i * stride + u, j * stride + v) for u in range(size) for v in range(size)]
+
+
+OPTIONS = st.fixed_dictionaries({}, optional={
+    "--input-size": st.sampled_from(["4", "5", "6", "4x6", "5x4"]),
+    "--kernel-size": st.sampled_from(["2", "3", "2x3"]),
+    "--filters": st.sampled_from(["1", "2"]),
+    "--stride": st.sampled_from(["1", "2"]),
+    "--padding": st.sampled_from(["0", "1"]),
+    "--pool": st.sampled_from(["max", "avg", "none"]),
+    "--layers": st.sampled_from(["1", "2", "2,1"]),
+    "--activation": st.sampled_from(["relu", "leaky_relu", "linear"]),
+    "--loss": st.sampled_from(["squared_error", "half_squared_error"]),
+    "--mode": st.sampled_from(["cross_correlation", "convolution"]),
+    "--bias": st.just(None), "--allow-zero": st.just(None)})
+
+
+def argv(options: dict) -> list:
+    out = ["--cnn"]
+    for k, v in options.items():
+        out += [k] if v is None else [k, v]
+    return out
+
+
+def generate(tmp_path, seed, options, name="p"):
+    """(exit code, problem text, key path) of `nnsolve new backprop --cnn ...` through the CLI."""
+    p, k = tmp_path / f"{name}.yaml", tmp_path / f"{name}-key.yaml"
+    r = run("new", "backprop", "--seed", seed, *argv(options), "-o", p, "--answers", k)
+    return r, (p.read_text() if r.exit_code == 0 else None), k
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 10 ** 6), options=OPTIONS)
+def test_every_value_is_clean_and_the_file_repeats(tmp_path_factory, seed, options):
+    tmp_path = tmp_path_factory.mktemp("cnn")
+    r, text, key = generate(tmp_path, seed, options)
+    if r.exit_code != 0:
+        # only a size that makes no exercise is refused, in one line
+        assert r.exit_code == 1 and r.stdout == "", r.output
+        assert r.stderr.count("\n") == 1 and r.stderr.startswith("Error: "), r.stderr
+        assert "no clean" not in r.stderr, (seed, options, r.stderr)
+        return
+    r2, text2, _ = generate(tmp_path, seed, options, name="again")
+    assert r2.exit_code == 0 and text2 == text            # the same seed and options, same bytes
+    problem = yaml.safe_load(text)
+    pfile = tmp_path / "p.yaml"
+    r = run("backprop", pfile, "--format", "json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout, parse_float=Decimal)
+    assert_clean(data)
+    step = data["steps"][0]
+    layers = step["layers"]
+    types = [l["type"] for l in layers]
+    pool = options.get("--pool", "max")
+    units = options.get("--layers", "1").split(",")
+    assert types == ["conv"] + (["pool"] if pool != "none" else []) + ["flatten"] + \
+        ["dense"] * len(units)
+    assert np.shape(step["output"]) == (int(units[-1]),)
+    assert step["loss"] != 0
+    act = options.get("--activation", "relu")
+    if act in ("relu", "leaky_relu") and "--allow-zero" not in options:
+        for l, spec in zip(layers, problem["layers"]):
+            if l["type"] in ("conv", "dense") and spec.get("activation") != "linear":
+                assert 0 not in list(numbers(l["a"])), (l["type"], l["a"])
+    conv_h = layers[0]["h"]
+    if pool == "max":
+        for fmap in conv_h:
+            for cells in windows(len(fmap), len(fmap[0])):
+                vals = [fmap[r][c] for r, c in cells]
+                assert vals.count(max(vals)) == 1, vals         # no tie in a max-pool window
+    for l in layers:
+        if l["type"] == "conv":
+            assert all(any(v != 0 for v in numbers(dk)) for dk in l["dJ_dK"])
+        if l["type"] == "dense":
+            assert any(v != 0 for v in numbers(l["dJ_dW"]))
+    # the numbers are the independent nested loops' (floats, so to 1e-9)
+    _against_reference(problem, step)
+    # every format solves
+    for fmt in ("text", "markdown", "latex"):
+        r = run("backprop", pfile, "--format", fmt)
+        assert r.exit_code == 0 and r.stdout, (fmt, r.output)
+    # the answer key grades all right, and names the problem
+    r = run("check", key)
+    assert r.exit_code == 0, r.output
+    assert yaml.safe_load(key.read_text())["problem"] == "p.yaml"
+
+
+def _against_reference(problem, step):
+    net = []
+    for spec in problem["layers"]:
+        if spec == "flatten":
+            net.append({"type": "flatten"})
+        elif "conv" in spec:
+            c = spec["conv"]
+            K = c["kernels"] if "kernels" in c else [c["kernel"]]
+            p = c["padding"]
+            act = spec["activation"]
+            net.append({"type": "conv", "K": [[k] for k in K], "b": c.get("bias"),
+                        "stride": (c["stride"],) * 2, "pads": ((p, p), (p, p)), "dil": (1, 1),
+                        "mode": c.get("mode", "cross_correlation"),
+                        "act": act if isinstance(act, str) else act["name"],
+                        "alpha": 0.01 if isinstance(act, str) else act["alpha"]})
+        elif "pool" in spec:
+            s = spec["pool"]
+            net.append({"type": "pool", "ptype": s["type"], "size": (s["size"],) * 2,
+                        "stride": (s["stride"],) * 2, "pads": ((0, 0), (0, 0)), "ceil": False})
+        else:
+            act = spec["activation"]
+            net.append({"type": "dense", "W": spec["weights"], "b": spec.get("bias"),
+                        "act": act if isinstance(act, str) else act["name"],
+                        "alpha": 0.01 if isinstance(act, str) else act["alpha"]})
+    x = [problem["input"]]
+    y = problem["target"] if isinstance(problem["target"], list) else [problem["target"]]
+    J, grads, dx = ref.network_gradients(net, [x], [y], problem["loss"], "mean")
+    trace = ref.sample_forward(net, x)
+    assert math.isclose(float(step["loss"]), J, rel_tol=1e-9, abs_tol=1e-9)
+    lr = float(problem["learning_rate"])
+
+    def close(a, b):
+        return np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float),
+                           rtol=1e-9, atol=1e-9)
+    for L, G, (_h, a, out), got in zip(net, grads, trace, step["layers"]):
+        assert close(got["h"], out)
+        if L["type"] in ("conv", "dense"):
+            name = "K" if L["type"] == "conv" else "W"
+            assert close(got["a"], a)
+            assert close(got[f"dJ_d{name}"], G[name])
+            assert close(got[f"{name}_new"], np.asarray(L[name], float) - lr * np.asarray(G[name]))
+            if L["b"] is not None:
+                assert close(got["dJ_db"], G["b"])
+    assert close(step["dJ_dx"], dx[0][0])
+
+
+@pytest.mark.parametrize("options", [{}, {"--pool": "avg"}, {"--pool": "none"},
+                                     {"--filters": "2", "--layers": "2,1", "--bias": None},
+                                     {"--activation": "leaky_relu", "--pool": "avg"},
+                                     {"--loss": "half_squared_error", "--pool": "avg"},
+                                     {"--mode": "convolution", "--input-size": "4",
+                                      "--kernel-size": "3", "--padding": "1"}])
+def test_ten_seeds_of_each_form(tmp_path, options):
+    """Ten seeds of each main form: clean, repeated byte for byte, different from seed to seed,
+    and an average pool's means whole (the window sums divide by 4)."""
+    texts = set()
+    for seed in range(10):
+        r, text, _ = generate(tmp_path, seed, options)
+        assert r.exit_code == 0, r.output
+        assert generate(tmp_path, seed, options, "again")[1] == text
+        texts.add(text)
+        data = json.loads(run("backprop", tmp_path / "p.yaml", "--format", "json").stdout,
+                          parse_float=Decimal)
+        assert_clean(data)
+        if options.get("--pool") == "avg":
+            slope = options.get("--activation") == "leaky_relu"
+            means = [v for v in numbers(data["steps"][0]["layers"][1]["h"])]
+            whole = [v for v in means if (Decimal(v) * (10 if slope else 1)) % 1 == 0]
+            assert len(whole) >= len(means) // 2, means
+    assert len(texts) == 10
+
+
+def test_default_is_a_small_cnn_with_a_max_pool(tmp_path):
+    r, text, _ = generate(tmp_path, 7, {})
+    assert r.exit_code == 0
+    p = yaml.safe_load(text)
+    assert np.shape(p["input"]) == (5, 5)
+    assert p["layers"][0]["conv"]["stride"] == 1 and np.shape(p["layers"][0]["conv"]["kernel"]) \
+        == (2, 2)
+    assert p["layers"][1] == {"pool": {"type": "max", "size": 2, "stride": 2}}
+    assert p["layers"][2] == "flatten" and np.shape(p["layers"][3]["weights"]) == (1, 4)
+    assert p["loss"] == "squared_error" and str(p["learning_rate"]) in ("0.1", "0.01")
+    assert text.startswith("# Generated by `nnsolve new backprop --seed 7 --cnn`")
+
+
+def test_the_header_repeats_the_command(tmp_path):
+    """The first line is a command that makes the same file again."""
+    r, text, _ = generate(tmp_path, 4, {"--pool": "avg", "--filters": "2", "--bias": None})
+    cmd = text.splitlines()[0].split("`")[1].split()[2:]      # after "nnsolve new"
+    out = tmp_path / "again.yaml"
+    assert run("new", *cmd, "-o", out).exit_code == 0
+    assert out.read_text() == text
+
+
+def test_moodle_quiz_of_fifty_cnn_variants(tmp_path):
+    quiz = tmp_path / "quiz.xml"
+    r = run("new", "backprop", "--cnn", "--seeds", "1-50", "--moodle", quiz)
+    assert r.exit_code == 0, r.output
+    root = ET.parse(quiz).getroot()
+    questions = [q for q in root if q.get("type") == "cloze"]
+    assert len(questions) == 50
+    first = questions[0].find("questiontext/text").text
+    assert "convolutional network" in first and "fully connected" not in first
+    assert r"\frac{\partial J}{\partial K^{(1)}}" in first
+    # the answers are the solution's: seed 1's K_new among them
+    p = tmp_path / "one.yaml"
+    assert run("new", "backprop", "--cnn", "--seed", "1", "-o", p).exit_code == 0
+    step = json.loads(run("backprop", p, "--format", "json").stdout)["steps"][0]
+    for v in np.ravel(step["layers"][0]["K_new"]):
+        assert f"NUMERICAL:={v:g}:" in first
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["--kernel-size", "3"], 2, "--kernel-size is an option of a CNN exercise: add --cnn"),
+    (["--pool", "avg"], 2, "--pool is an option of a CNN exercise"),
+    (["--cnn", "--optimizer", "adam"], 2, "--cnn makes a one-step exercise"),
+    (["--cnn", "--steps", "2"], 2, "--steps is for fully connected networks"),
+    (["--cnn", "--layers", "2,x"], 2, "expected the dense layers' units"),
+    (["--cnn", "--filters", "4"], 2, "--filters"),
+    (["--cnn", "--input-size", "9"], 1, "at most 64 numbers"),
+    (["--cnn", "--input-size", "3", "--kernel-size", "3"], 1, "smaller than the 2×2 pool"),
+    (["--cnn", "--input-size", "4", "--kernel-size", "5"], 1, "larger than the input"),
+    (["--cnn", "--padding", "2"], 1, "padding of at most 1"),
+    (["--cnn", "--input-size", "8", "--pool", "none"], 1, "flatten gives 49 inputs"),
+    (["--cnn", "--layers", "2,2,2,1"], 1, "at most 3 dense layers"),
+    (["--cnn", "--kernel-size", "1", "--mode", "convolution"], 1, "1×1 kernel"),
+    (["--cnn", "--input-size", "8", "--kernel-size", "1", "--filters", "3"], 1,
+     "3×8×8 outputs"),
+])
+def test_refusals_are_one_line(args, code, message):
+    r = run("new", "backprop", *args)
+    assert r.exit_code == code and r.stdout == ""
+    assert message in r.stderr, r.stderr
+    if code == 1:
+        assert r.stderr.count("\n") == 1 and r.stderr.startswith("Error: ")
+    else:
+        assert r.stderr.rstrip("\n").splitlines()[-1].startswith("Error: ")
