@@ -113,10 +113,14 @@ def to_tree(x):
 
 
 def right_tree(solution) -> dict:
-    """The values an answers file may claim: the JSON (backprop: its first step) as a tree."""
+    """The values an answers file may claim: the JSON as a tree; backprop's first step at the
+    top, and with several steps every step under ``steps`` keyed 1..n (as graph's)."""
     data = solution.data
     if data.get("kind") == "backprop":
-        data = data["steps"][0]
+        tree = to_tree(data["steps"][0])
+        if len(data["steps"]) > 1:
+            tree["steps"] = {k: to_tree(s) for k, s in enumerate(data["steps"], start=1)}
+        return tree
     return to_tree(data)
 
 

@@ -70,7 +70,8 @@ class Pool:
     ceil_mode: bool = False
     # a student's swapped rule, for `check` to re-solve with (never set by a problem):
     # "padding_counted": avg divides by the window's cells in the padded input, padding
-    # included (PyTorch's count_include_pad=True); "zero_padding": max pads with 0, not −∞
+    # included (PyTorch's count_include_pad=True); "zero_padding": max pads with 0, not −∞;
+    # backward only: "gradient_copied", "gradient_spread" (see ``backward``)
     mistake: str | None = None
 
     # --- sizes ----------------------------------------------------------------------------
@@ -230,12 +231,14 @@ class Pool:
         zero = _zero(dY)
         dXp = np.empty(X.shape[:-2] + (Hn, Wn), dtype=dY.dtype)
         dXp[...] = zero
-        if self.type == "max":
+        if self.type == "max" and self.mistake not in ("gradient_copied", "gradient_spread"):
             idx = self.argmax(X)
             for k, sl in self._offsets(Ho, Wo):
                 dXp[sl] += np.where(idx == k, dY, zero)
         else:
-            share = _divide(dY, self.counts(H, W))
+            # (a student's rule: "gradient_copied" gives every cell the whole ∂J/∂y, max and avg
+            # alike; "gradient_spread" spreads a max pool's as an average's)
+            share = dY if self.mistake == "gradient_copied" else _divide(dY, self.counts(H, W))
             for _, sl in self._offsets(Ho, Wo):
                 dXp[sl] += share
         (pt, _), (pl, _) = self.padding

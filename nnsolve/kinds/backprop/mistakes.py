@@ -9,6 +9,12 @@ from ...grading import Variant, define
 define("loss_factor_2", "factor 2 dropped", "the factor 2 of the squared loss dropped "
        "(∂J/∂ŷ = −(y − ŷ))")
 define("relu_gate_ignored", "ReLU gate ignored", "the ReLU gate ignored (f′(a) = 1 also where a ≤ 0)")
+define("max_pool_to_every_cell", "max pool to every cell", "the max pool's gradient given to "
+       "every cell of its window (it goes to the window's maximum alone)")
+define("max_pool_spread", "max pool spread", "the max pool's gradient spread equally over its "
+       "window, as an average's (it goes to the window's maximum alone)")
+define("avg_pool_not_divided", "avg pool not divided", "the avg pool's gradient given whole to "
+       "every cell of its window (each cell gets ∂J/∂y divided by the window's count)")
 
 
 def _define_op_mistakes():
@@ -34,11 +40,13 @@ def variants(problem, right: dict) -> list:
     def tree(mistakes, opt_mistake=None):
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                if problem.optimizer is not None:
+                if problem.optimizer is not None or problem.steps > 1:
                     return _trained_tree(problem, mistakes, opt_mistake)
                 return to_tree(step_data(problem, compute_step(problem, params, mistakes)))
         except (NnsolveError, ArithmeticError, ValueError):
-            return None     # a mistake that makes the problem unsolvable explains no value
+            # a mistake that changes a shape (the padding forgotten) leaves the layers after it
+            # unsolvable: it still explains the values before them
+            return _forward_tree(problem, mistakes) if mistakes and not opt_mistake else None
 
     rules, etas = known_mistakes(problem)
     out = [Variant((e,), tree((e,))) for e in etas]
@@ -49,9 +57,37 @@ def variants(problem, right: dict) -> list:
     return [v for v in out if v.tree is not None]
 
 
+def _forward_tree(problem, mistakes):
+    """The forward values (a, h) of the layers computed with the mistakes before the first
+    layer that the mistake makes unsolvable (a dense layer after a smaller conv output), or
+    None when no layer's values differ in shape from the right ones."""
+    from ...errors import NnsolveError
+    from .solve import network
+    nodes, spans = network(problem, [(l.W, l.b) for l in problem.layers], mistakes)
+    H = problem.X
+    layers = {}
+    for n, (layer, (s0, s1)) in enumerate(zip(problem.layers, spans), start=1):
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                outs = []
+                for node in nodes[s0:s1]:
+                    H = node.op.forward(H, node.p)[0]
+                    outs.append(H)
+        except (NnsolveError, ArithmeticError, ValueError):
+            break
+
+        def one(x):
+            return np.asarray(x if problem.batch else x[0], dtype=object)
+        entry = {"h": one(outs[-1])}
+        if getattr(layer, "type", "dense") in ("dense", "conv"):
+            entry["a"] = one(outs[0])
+        layers[n] = entry
+    return {"layers": layers} if layers else None
+
+
 def _trained_tree(problem, mistakes, opt_mistake):
-    """Every step with an optimizer (its state carried), with the mistakes: the first step's
-    tree, later steps under ``steps`` keyed by their number."""
+    """Every step (with an optimizer: its state carried), with the mistakes: the first step's
+    tree, and every step under ``steps`` keyed by its number (1 too, as the right tree)."""
     from ...grading import to_tree
     from ...ops.optim import Optimizer
     from ...ops.update import lr_factor
@@ -59,23 +95,25 @@ def _trained_tree(problem, mistakes, opt_mistake):
     from .solve import compute_step
     from .training import Training
     opt = problem.optimizer
-    f = lr_factor(mistakes)
-    if f != 1:
-        opt = Optimizer(opt.defn, {**opt.hyper, "lr": opt.lr * f})
-    training = Training(opt, opt_mistake)
+    training = None
+    if opt is not None:
+        f = lr_factor(mistakes)
+        if f != 1:
+            opt = Optimizer(opt.defn, {**opt.hyper, "lr": opt.lr * f})
+        training = Training(opt, opt_mistake)
     params = [(l.W, l.b) for l in problem.layers]
-    first, later = None, {}
+    trees = {}
     for k in range(1, problem.steps + 1):
-        step = compute_step(problem, params, mistakes, update=training.begin().update)
-        training.finish()
-        t = to_tree(step_data(problem, step))
-        if k == 1:
-            first = t
+        if training is not None:
+            step = compute_step(problem, params, mistakes, update=training.begin().update)
+            training.finish()
         else:
-            later[k] = t
+            step = compute_step(problem, params, mistakes)
+        trees[k] = to_tree(step_data(problem, step))
         params = [(l.W_new, l.b_new) for l in step.layers]
-    if later:
-        first["steps"] = later
+    first = dict(trees[1])
+    if len(trees) > 1:
+        first["steps"] = trees
     return first
 
 
