@@ -249,7 +249,8 @@ def backprop(seed, layers, activation, loss, bias, allow_zero, optimizer, steps,
     (η is 0.1 or 0.01, whichever keeps the updated weights to two decimals).
 
     With --cnn, a convolutional network of one conv layer (one channel in), its activation,
-    pooling, flatten and dense layers, with no max-pool window at a tie and every average whole.
+    pooling, flatten and dense layers, with no max-pool window at a tie and the averages whole
+    where the search finds such an input (else with two decimals).
 
     \b
     Example:
