@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ...expr import Deriv, Expr, Mat, Num, Seq, Sum, Sym, Text
+from ...expr import Add, Deriv, Expr, Mat, Num, Seq, Sum, Sym, Text, mul
 from ...ops import batchnorm as bnop
 from ...solution import Equation, Paragraph, Section
 
@@ -166,7 +166,31 @@ def backward_section(problem, step, l: int, full: bool) -> Section:
 
 # --- after a conv or pool: per channel, over N, H, W -----------------------------------------
 
-TERMS_WRITTEN = 12      # a channel's sums are written term by term up to this many values
+TERMS_WRITTEN = 8       # a channel's sums are written term by term up to this many values
+                        # (as a dense layer's units are, ops/batchnorm.py's is_small_unit)
+
+
+class _Sparse(bnop.NumberFiller):
+    """A channel's numbers, its sums over ∂J/∂y or ∂J/∂x̂ leaving out the terms where that
+    gradient is 0 (as the conv layers leave out the windows where ∂J/∂a is 0)."""
+
+    def leaf(self, name, i=None):
+        if name in ("dy", "dx_hat") and i is not None and self.cells[name][i] == 0:
+            self.zero = True
+        return super().leaf(name, i)
+
+    def sum(self, body):
+        n = len(next(iter(self.cells.values())))
+        kept = []
+        for i in range(n):
+            self.zero = False
+            term = body(i)
+            if not self.zero:
+                kept.append(term)
+        self.zero = False
+        if not kept:
+            return Num(0)
+        return Add(tuple(kept)) if len(kept) > 1 else kept[0]
 
 # the values of each formula, per channel (a vector) or per value (N × C × H × W)
 _VALUES = {"mean": "mean", "var": "var", "x_hat": "x_hat", "y": "y", "dgamma": "dgamma",
@@ -213,7 +237,7 @@ def _maps_section(problem, step, l: int, full: bool, which) -> Section:
     with symbols; a channel's μ, σ², ∂J/∂γ, … with their numbers (sums written out up to
     TERMS_WRITTEN values), every per-value quantity (x̂, y, ∂J/∂x̂, ∂J/∂x) as one matrix per
     channel and sample, in full detail with one cell worked out."""
-    from .cnn import MapNames
+    from .cnn import Equation_inline, MapNames
     ls = step.layers[l - 1]
     bn = ls.nodes[0].cache
     N, C, H, W = np.shape(bn.x)
@@ -222,8 +246,8 @@ def _maps_section(problem, step, l: int, full: bool, which) -> Section:
     sym = bnop.SymbolFiller(x="x", y="y", m=Sym("m"))
     forward = which == bnop.FORWARD
     sec = Section(f"Layer {l}: batch norm")
-    count = Seq((Sym("m"), Text(" = N·H·W = "), Text(f"{N}·{H}·{W}"), Text(" = "), Num(m)),
-                sep="")
+    count = Equation_inline([Sym("m"), mul(Sym("N"), Sym("H"), Sym("W")),
+                             mul(Num(N), Num(H), Num(W)), Num(m)])
     x, y = names.whole("h", l - 1), names.whole("h", l)
     if forward:
         sec.add(Paragraph(
@@ -239,13 +263,14 @@ def _maps_section(problem, step, l: int, full: bool, which) -> Section:
             "also feeds σ²); ∂J/∂xᵢ adds the three paths (", count, ")."))
     sec.add(Paragraph("In layer ", str(l), " x is the input ", x, " and y the output ", y,
                       " of the batch norm; the formulas hold for each channel, i running over "
-                      "its m values." + (" A subscript on a map is its channel." if C > 1
-                                         else "")))
+                      "its m values (sample by sample, each map row by row)."
+                      + (" A subscript on a map is its channel." if C > 1 else "")))
     nums = None
     for c in (range(C) if full else [None]):
         if full:
             sec.add(Paragraph(f"Channel {c + 1}:" if C > 1 else "The channel:"))
-            nums = bnop.unit_values(bn, c)
+            values_c = bnop.unit_values(bn, c)
+            nums = _Sparse(values_c.cells, values_c.scalars)
         for name in which:
             build, per_value = bnop.FORMULAS[name]
             values = np.asarray(getattr(bn, _VALUES[name]))
@@ -271,6 +296,9 @@ def _maps_section(problem, step, l: int, full: bool, which) -> Section:
                 for cc in (range(C) if c is None else [c]):
                     sec.add(Equation([_map_symbol(name, l, cc, s, names, C),
                                       Mat(values[s, cc])]))
+    if not forward and full and m <= TERMS_WRITTEN:
+        sec.add(Paragraph("In the sums over ∂J/∂yᵢ or ∂J/∂x̂ᵢ the values where that gradient "
+                          "is 0 add nothing and are left out."))
     if not forward and full:
         sec.add(Paragraph("The second term of ∂J/∂μ is always 0 (the deviations xᵢ − μ sum to "
                           "0); it is written as CS231n does, for the path it stands for."))
