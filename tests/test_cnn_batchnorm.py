@@ -524,3 +524,54 @@ def test_random_cnns_with_batch_norm_render_in_every_format_and_detail(data):
             assert out.strip()
         words = render(sol, "text")
         assert "batch norm" in words and "γ" in words
+
+
+def test_one_image_is_a_batch_of_its_cells():
+    """PyTorch's BatchNorm2d accepts N = 1 in training mode when a channel has more than one
+    cell; so does nnsolve. By hand: the map 1, 2, 3, 4 has μ = 5/2 and σ² = 5/4 exactly;
+    x̂₁ = −1.5/√1.25001, y₁ = 2x̂₁ + 1; J = ½y₁² with the dense row [1, 0, 0, 0], so ∂J/∂γ =
+    y₁·x̂₁ and ∂J/∂β = y₁; ∂J/∂x sums to 0 over the channel, and Σ ∂J/∂x·x̂ =
+    γ·∂J/∂γ·ε/(σ² + ε)^(3/2) (0 but for ε: Σx̂² = m·σ²/(σ² + ε)). The single input's JSON has no
+    sample axis."""
+    from fractions import Fraction
+    sol = solve_text("""
+kind: backprop
+input: [[1, 2], [3, 4]]
+target: [0]
+layers:
+  - batchnorm: {gamma: [2], beta: [1]}
+  - flatten
+  - weights: [[1, 0, 0, 0]]
+loss: half_squared_error
+learning_rate: 0.1
+""")
+    bn = sol.data["steps"][0]["layers"][0]
+    assert bn["mean"][0] == Fraction(5, 2) and bn["var"][0] == Fraction(5, 4)
+    x1 = -1.5 / math.sqrt(1.25001)
+    y1 = 2 * x1 + 1
+    assert np.shape(bn["x_hat"]) == (1, 2, 2) and np.shape(bn["h"]) == (1, 2, 2)
+    assert math.isclose(bn["x_hat"][0][0][0], x1, rel_tol=1e-12)
+    assert math.isclose(bn["h"][0][0][0], y1, rel_tol=1e-12)
+    assert math.isclose(bn["dJ_dgamma"][0], y1 * x1, rel_tol=1e-12)
+    assert math.isclose(bn["dJ_dbeta"][0], y1, rel_tol=1e-12)
+    dx = np.asarray(sol.data["steps"][0]["dJ_dx"], dtype=float)
+    assert dx.shape == (2, 2)                 # as the input was written
+    xh = np.asarray(bn["x_hat"], dtype=float)[0]
+    assert abs(dx.sum()) < 1e-12
+    assert math.isclose((dx * xh).sum(), 2 * y1 * x1 * 1e-5 / 1.25001 ** 1.5, rel_tol=1e-6)
+    assert abs(dx[0, 0]) > 0.1
+
+
+def test_example_hand_checked():
+    """problems/cnn-batchnorm.yaml: the conv maps' channels are 0, −1, 1, −2 and 2, 1, 0, 2 (by
+    hand from the kernels), so μ = −1/2, 5/4 and σ² = 5/4, 11/16 exactly."""
+    from fractions import Fraction
+    from nnsolve.load import load_problem
+    sol = solve(load_problem(os.path.join(PROBLEMS, "cnn-batchnorm.yaml")), SolveOptions())
+    bn = sol.data["steps"][0]["layers"][1]
+    assert bn["type"] == "batchnorm"
+    assert list(bn["mean"]) == [Fraction(-1, 2), Fraction(5, 4)]
+    assert list(bn["var"]) == [Fraction(5, 4), Fraction(11, 16)]
+    text = render(sol, "text")
+    assert "μ = 1/m · Σᵢ xᵢ = 1/4 · (0 + (-1) + 1 + (-2)) = -0.5" in text
+    assert "m = N · H · W = 2 · 1 · 2 = 4" in text

@@ -30,8 +30,8 @@ def parse_layer(ld, i: int, layers: list, shape: tuple | None = None):
     else:
         if ld.get("activation") is not None:
             raise ld["activation"].error(
-                "a batch norm has no activation of its own: an activation belongs to the dense "
-                "or conv layer before it, and is applied before the batch norm")
+                "a batch norm has no activation of its own: write the activation on the dense "
+                "or conv layer before it (it then acts before the batch norm)")
         ld.keys(["batchnorm"])
         bd = ld.get("batchnorm")
     if bd is not None and not bd.is_map:
@@ -91,7 +91,8 @@ def check_batch(bn_docs, shapes_in, N: int):
                 raise where.error(
                     f"batch norm normalises each channel over the batch and the map: it needs "
                     f"more than 1 value per channel, but {N} sample{'s' * (N != 1)} of "
-                    f"{'×'.join(map(str, shape))} maps give {m}: use `samples:`")
+                    f"{'×'.join(map(str, shape))} maps give{'s' * (N == 1)} {m}: use "
+                    f"`samples:`")
         elif N < 2:
             raise where.error(f"batch norm normalises over a batch: it needs at least 2 samples "
                               f"(`samples:`), got {N}")
