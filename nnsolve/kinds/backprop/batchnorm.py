@@ -1,10 +1,14 @@
 """A batch-norm layer in a backprop problem: reading it, and writing its forward and backward
-pass per unit (ops/batchnorm.py holds the maths and the formulas).
+pass per unit, or per channel over N, H, W after a conv or pool layer (ops/batchnorm.py holds
+the maths and the formulas).
 
     layers:
-      - weights: [[1, 0], [0, 1]]
+      - weights: [[1, 0], [0, 1]]          # (or a conv or pool layer: then one γ, β per channel)
       - batchnorm: {gamma: [1, 1], beta: [0, 0], epsilon: 1e-5}   # PyTorch's defaults
-        activation: relu                                          # optional, after y
+      - batchnorm                                                 # the same, all defaults
+
+A batch norm has no activation of its own (SPEC): the activation of the layer before it acts
+before it.
 """
 
 from __future__ import annotations
