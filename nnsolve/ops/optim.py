@@ -78,6 +78,13 @@ _DERIVED = {"m_hat": lambda s: Sym("m", hat=True, sub=s),
             "lr_tilde": lambda s: Sym("eta", tilde=True, sub=s),
             "g_ave": lambda s: Sym("g", power="ave", sub=s),
             "v_max": lambda s: Sym("v", power="max", sub=s)}
+# a state's name in running text and table headers (plain strings): gᵃᵛᵉ, vᵐᵃˣ; m, v, s, ...
+_STATE_TEXT = {"g_ave": "gᵃᵛᵉ", "v_max": "vᵐᵃˣ"}
+
+
+def state_text(key: str) -> str:
+    """How a state is named in plain text (gᵃᵛᵉ for g_ave), to be followed by its step."""
+    return _STATE_TEXT.get(key, key)
 
 
 def symbols(e, t: int, theta: Expr, state_prefix: str = "") -> Expr:
@@ -430,7 +437,7 @@ MISTAKE_TEXT = {
     "weight_decay_forgotten": ("weight decay forgotten", "the weight decay λθ left out"),
     "centered_mean_not_subtracted": ("centered variance without gᵃᵛᵉ²", "centered RMSprop's "
                                      "variance taken without subtracting the squared average "
-                                     "gradient (ṽ = v instead of v − (gᵃᵛᵉ)²)"),
+                                     "gradient (dividing by √v instead of √(v − (gᵃᵛᵉ)²))"),
     "lr_decay_from_t": ("lr_decay from t", "Adagrad's learning-rate decay counted from t "
                         "instead of t − 1 (η/(1 + t·ηᵈᵉᶜᵃʸ): PyTorch does not decay step 1)"),
     "initial_accumulator_ignored": ("initial accumulator ignored", "Adagrad's sum started at 0 "

@@ -99,11 +99,10 @@ def start_parts(opt) -> list:
     zero = [k for k, x in start.items() if x == 0]
     parts = []
     if zero:
-        parts.append(" = ".join(f"{k}₀" for k in zero) + " = 0")
+        parts.append(" = ".join(f"{optim.state_text(k)}₀" for k in zero) + " = 0")
     for k, x in start.items():
         if x != 0:
-            parts += [("; " if parts else "") + f"{k}₀ = τ = ", Num(x),
-                      ", PyTorch's initial_accumulator_value"]
+            parts += [("; " if parts else "") + f"{optim.state_text(k)}₀ = τ = ", Num(x)]
     return parts
 
 
@@ -180,11 +179,12 @@ def option_notes(opt) -> list:
     h, out = opt.hyper, []
     if h.get("maximize"):
         out.append(Note("maximize is true: PyTorch negates the gradient before anything else "
-                        "(g ← −g), so each parameter moves up its gradient and J grows."))
+                        "(g ← −g), so each parameter moves up its gradient and the objective "
+                        "grows."))
     if h.get("centered"):
-        out.append(Note("Centered RMSprop divides by an estimate of the gradient's variance, "
-                        "ṽ = v − (gᵃᵛᵉ)², where gᵃᵛᵉ is the running average of g (PyTorch's "
-                        "grad_avg), instead of by its mean square v."))
+        out.append(Note("Centered RMSprop divides by an estimate of the gradient's variance, ",
+                        Sym("v", tilde=True), " = v − (gᵃᵛᵉ)², where gᵃᵛᵉ is the running "
+                        "average of g (PyTorch's grad_avg), instead of by its mean square v."))
     if h.get("amsgrad"):
         out.append(Note("AMSGrad keeps vᵐᵃˣ, the largest v so far (PyTorch's max_exp_avg_sq), "
                         "and bias-corrects that: the maximum is taken of v itself, before the "
@@ -226,7 +226,7 @@ def state_table(opt, step, names, t: int) -> Table:
             for idx in np.ndindex(_param(ls, pname).shape):
                 rows.append([_element_symbol(names, l, pname, idx)] +
                             [Num(_item(trace.state[k], idx)) for k, _ in keys])
-    header = ["parameter"] + [f"{torch} ({k}{_sub(t)})" for k, torch in keys]
+    header = ["parameter"] + [f"{torch} ({optim.state_text(k)}{_sub(t)})" for k, torch in keys]
     return Table(header, rows, caption=f"The state after step {t}")
 
 
