@@ -18,16 +18,13 @@ from ..conv.spec import Pads, Pair, ints_from_text, padding_from_doc, pair_from_
 FIELDS = ["kind", "title", "input", "layers", "compare_dense"]
 STRUCTURAL_LAYERS = ("conv", "conv_transpose", "pool", "global_avg_pool", "flatten", "dense",
                      "batchnorm", "dropout")
-# not in the registry of operations (yet): shape only needs to know it keeps the shape
-SHAPE_ONLY_ACTIVATIONS = ("relu6",)
 BLOCK_TYPES = ("residual",)
 
 
 def activation_layers() -> tuple:
-    """Each activation of the registry (and its other names), then shape's own: they keep the
-    shape."""
+    """Each activation of the registry (and its other names): they keep the shape."""
     from ...ops.registry import activation_names
-    return tuple(activation_names(with_aliases=True)) + SHAPE_ONLY_ACTIVATIONS
+    return tuple(activation_names(with_aliases=True))
 
 
 def layer_types() -> tuple:
