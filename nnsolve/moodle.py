@@ -156,8 +156,8 @@ def cloze_numerical(value, tolerance, mark: int = 1) -> str:
 _SYMBOLS = {"input": "x", "target": "y", "learning_rate": r"\eta", "kernel": "K",
             "alpha": r"\alpha", "p": "p", "weights": "W", "bias": "b", "loss_gradient":
             r"\nabla J", "stride": "s", "padding": "p", "dilation": "d"}
-_ACTIVATIONS = {"relu": "ReLU", "leaky_relu": "leaky ReLU (slope 0.01)", "relu6": "ReLU6", "linear": "linear",
-                "identity": "linear", "none": "linear", "sigmoid": "sigmoid", "tanh": "tanh",
+_ACTIVATIONS = {"relu": "ReLU", "leaky_relu": "leaky ReLU (slope 0.01)", "relu6": "ReLU6",
+                "linear": "linear", "identity": "linear", "none": "linear", "sigmoid": "sigmoid", "tanh": "tanh",
                 "softmax": "softmax"}
 _LOSSES = {
     "squared_error": r"J = \sum_k (y_k - \hat y_k)^2",
