@@ -157,8 +157,8 @@ _SYMBOLS = {"input": "x", "target": "y", "learning_rate": r"\eta", "kernel": "K"
             "alpha": r"\alpha", "p": "p", "weights": "W", "bias": "b", "loss_gradient":
             r"\nabla J", "stride": "s", "padding": "p", "dilation": "d"}
 _ACTIVATIONS = {"relu": "ReLU", "leaky_relu": "leaky ReLU (slope 0.01)", "relu6": "ReLU6",
-                "linear": "linear", "identity": "linear", "none": "linear", "sigmoid": "sigmoid", "tanh": "tanh",
-                "softmax": "softmax"}
+                "linear": "linear", "identity": "linear", "none": "linear", "sigmoid": "sigmoid",
+                "tanh": "tanh", "softmax": "softmax"}
 _LOSSES = {
     "squared_error": r"J = \sum_k (y_k - \hat y_k)^2",
     "half_squared_error": r"J = \tfrac{1}{2} \sum_k (y_k - \hat y_k)^2",
