@@ -68,3 +68,25 @@ def test_batchnorm_mean_path_dropped(tmp_path):
           1: {dJ_dh: [[-3.22471, 0.63308], [-0.22471, 0.63291], [-0.22479, 6.08242]]}
     """)
     assert f["layers.1.dJ_dh"].mistakes[0] == ("mean_path_dropped",)
+
+
+def test_batchnorm_after_a_conv_variance_over_n_minus_1(tmp_path):
+    # per channel over N·H·W = 4 values: channel 1 is 0, −1, 1, −2 (μ = −0.5, Σ(x − μ)² = 5),
+    # channel 2 is 2, 1, 0, 2 (μ = 1.25, Σ(x − μ)² = 2.75): over m − 1 = 3, 5/3 and 2.75/3
+    f = graded(tmp_path, "cnn-batchnorm.yaml", """
+        layers:
+          2: {mean: [-0.5, 1.25], var: [1.666667, 0.916667]}
+    """)
+    assert f["layers.2.mean"].correct
+    assert f["layers.2.var"].mistakes[0] == ("variance_unbiased",)
+
+
+def test_batchnorm_after_a_conv_mean_path_dropped(tmp_path):
+    # ∂J/∂x of the conv's maps without ∂J/∂μ/m: channel 1 ∂J/∂μ/4 = 0.263907/4 = 0.0659768
+    # less in each cell, channel 2 −0.711702/4 = −0.1779255 (the solution's ∂J/∂μ)
+    f = graded(tmp_path, "cnn-batchnorm.yaml", """
+        layers:
+          1: {dJ_dh: [[[[0.105745, -0.0456002]], [[-0.307771, 0.048525]]],
+                      [[[-0.187252, -0.136801]], [[0.242622, 0.728327]]]]}
+    """)
+    assert f["layers.1.dJ_dh"].mistakes[0] == ("mean_path_dropped",)

@@ -1,10 +1,14 @@
 """A batch-norm layer in a backprop problem: reading it, and writing its forward and backward
-pass per unit (ops/batchnorm.py holds the maths and the formulas).
+pass per unit, or per channel over N, H, W after a conv or pool layer (ops/batchnorm.py holds
+the maths and the formulas).
 
     layers:
-      - weights: [[1, 0], [0, 1]]
+      - weights: [[1, 0], [0, 1]]          # (or a conv or pool layer: then one γ, β per channel)
       - batchnorm: {gamma: [1, 1], beta: [0, 0], epsilon: 1e-5}   # PyTorch's defaults
-        activation: relu                                          # optional, after y
+      - batchnorm                                                 # the same, all defaults
+
+A batch norm has no activation of its own (SPEC): the activation of the layer before it acts
+before it.
 """
 
 from __future__ import annotations
@@ -13,23 +17,42 @@ from fractions import Fraction
 
 import numpy as np
 
-from ...expr import Mat, Num, Seq, Sym, Text
+from ...expr import Add, Deriv, Expr, Mat, Num, Seq, Sum, Sym, Text, mul
 from ...ops import batchnorm as bnop
 from ...solution import Equation, Paragraph, Section
 
 EPSILON = Fraction(1, 10 ** 5)      # PyTorch's default
 
 
-def parse_layer(ld, i: int, layers: list):
-    """A `batchnorm:` layer: γ and β (one per unit; default 1 and 0, as PyTorch starts them)."""
+def parse_layer(ld, i: int, layers: list, shape: tuple | None = None):
+    """A `batchnorm:` layer: γ and β (one per unit, or per channel on C×H×W maps of ``shape``;
+    default 1 and 0, as PyTorch starts them)."""
     from ..common import Activation
     from .spec import Layer
-    ld.keys(["batchnorm"])
-    bd = ld.get("batchnorm")
+    if not ld.is_map:        # `- batchnorm` alone: PyTorch's initial γ = 1, β = 0
+        bd = None
+    else:
+        if ld.get("activation") is not None:
+            raise ld["activation"].error(
+                "a batch norm has no activation of its own: write the activation on the dense "
+                "or conv layer before it (it then acts before the batch norm)")
+        ld.keys(["batchnorm"])
+        bd = ld.get("batchnorm")
     if bd is not None and not bd.is_map:
         raise bd.error("expected the batch norm's fields: {gamma: [...], beta: [...], "
                        "epsilon: 1e-5} (each optional)")
-    units = layers[-1].W.shape[0] if layers else None
+    maps = shape is not None and len(shape) == 3
+    if shape is not None:
+        units = shape[0]
+        one = "one per channel" if maps else "one per unit"
+        size = "×".join(map(str, shape))
+        where = (f"the input is {size}" if i == 0 else
+                 f"the output of layer {i} is {size}") if maps else \
+            (f"the input has {units}" if i == 0 else f"layer {i} has {units}")
+    else:
+        units = layers[-1].W.shape[0] if layers else None
+        one, where = "one per unit", f"layer {i} has" if i else "the other vector has"
+        where = f"{where} {units}"
     gamma = beta = None
     eps = EPSILON
     if bd is not None:
@@ -37,13 +60,13 @@ def parse_layer(ld, i: int, layers: list):
         for key in ("gamma", "beta"):
             if bd.get(key) is None:
                 continue
-            v = bd[key].array(ndims=(0, 1), what=f"a {key} vector (one per unit)").reshape(-1)
+            v = bd[key].array(ndims=(0, 1), what=f"a {key} vector ({one})").reshape(-1)
             if units is None:
                 units = v.shape[0]
+                where = f"the other vector has {units}"
             if v.shape[0] != units:
-                where = f"layer {i} has" if i else "the other vector has"
-                raise bd[key].error(f"expected {units} value{'s' * (units != 1)} (one per unit; "
-                                    f"{where} {units}), got {v.shape[0]}")
+                raise bd[key].error(f"expected {units} value{'s' * (units != 1)} ({one}; "
+                                    f"{where}), got {v.shape[0]}")
             if key == "gamma":
                 gamma = v
             else:
@@ -58,6 +81,25 @@ def parse_layer(ld, i: int, layers: list):
     if beta is None:
         beta = np.array([Fraction(0)] * units, dtype=object)
     return Layer(gamma, beta, Activation("linear"), type="batchnorm", epsilon=eps)
+
+
+def check_batch(bn_docs, shapes_in, N: int):
+    """Each batch norm needs more than one value per unit or channel to normalise (PyTorch's
+    rule: N ≥ 2 for a vector; N·H·W ≥ 2 per channel of C×H×W maps, so one image of more than
+    one cell will do, as BatchNorm2d accepts it in training mode)."""
+    for ld, shape in zip(bn_docs, shapes_in):
+        where = ld["batchnorm"] if ld.is_map and ld.get("batchnorm") is not None else ld
+        if len(shape) == 3:
+            m = N * shape[1] * shape[2]
+            if m < 2:
+                raise where.error(
+                    f"batch norm normalises each channel over the batch and the map: it needs "
+                    f"more than 1 value per channel, but {N} sample{'s' * (N != 1)} of "
+                    f"{'×'.join(map(str, shape))} maps give{'s' * (N == 1)} {m}: use "
+                    f"`samples:`")
+        elif N < 2:
+            raise where.error(f"batch norm normalises over a batch: it needs at least 2 samples "
+                              f"(`samples:`), got {N}")
 
 
 # --- the explanation -----------------------------------------------------------------------
@@ -77,6 +119,8 @@ def forward_section(problem, step, l: int, full: bool) -> Section:
     """μ, σ², x̂ and y of every unit (full), or as vectors and matrices (summary)."""
     ls = step.layers[l - 1]
     bn = ls.nodes[0].cache
+    if np.ndim(bn.x) == 4:
+        return _maps_section(problem, step, l, full, bnop.FORWARD)
     sec = Section(f"Layer {l}: batch norm")
     sec.add(Paragraph("Batch normalisation in training mode (as PyTorch's BatchNorm1d): each "
                       "unit is normalised over the batch with its mean μ and its biased "
@@ -101,6 +145,8 @@ def backward_section(problem, step, l: int, full: bool) -> Section:
     """∂J/∂γ, ∂J/∂β, and ∂J/∂x through its three paths (x̂, σ², μ), as CS231n derives them."""
     ls = step.layers[l - 1]
     bn = ls.nodes[0].cache
+    if np.ndim(bn.x) == 4:
+        return _maps_section(problem, step, l, full, bnop.BACKWARD)
     sec = Section(f"Layer {l}: batch norm")
     sec.add(Paragraph("∂J/∂y comes from the layer above. Each xᵢ reaches J three ways: "
                       "directly through x̂ᵢ, through the variance σ² and through the mean μ "
@@ -123,11 +169,159 @@ def backward_section(problem, step, l: int, full: bool) -> Section:
     return sec
 
 
+# --- after a conv or pool: per channel, over N, H, W -----------------------------------------
+
+TERMS_WRITTEN = 8       # a channel's sums are written term by term up to this many values
+                        # (as a dense layer's units are, ops/batchnorm.py's is_small_unit)
+
+
+class _Sparse(bnop.NumberFiller):
+    """A channel's numbers, its sums over ∂J/∂y or ∂J/∂x̂ leaving out the terms where that
+    gradient is 0 (as the conv layers leave out the windows where ∂J/∂a is 0)."""
+
+    def leaf(self, name, i=None):
+        if name in ("dy", "dx_hat") and i is not None and self.cells[name][i] == 0:
+            self.zero = True
+        return super().leaf(name, i)
+
+    def sum(self, body):
+        n = len(next(iter(self.cells.values())))
+        kept = []
+        for i in range(n):
+            self.zero = False
+            term = body(i)
+            if not self.zero:
+                kept.append(term)
+        self.zero = False
+        if not kept:
+            return Num(0)
+        return Add(tuple(kept)) if len(kept) > 1 else kept[0]
+
+# the values of each formula, per channel (a vector) or per value (N × C × H × W)
+_VALUES = {"mean": "mean", "var": "var", "x_hat": "x_hat", "y": "y", "dgamma": "dgamma",
+           "dbeta": "dbeta", "dx_hat": "dx_hat", "dvar": "dvar", "dmean": "dmean", "dx": "dx"}
+
+
+def _at(e, sub, tag):
+    """The formula with the value index i replaced by a cell (channel, row, column), the
+    symbol tagged with its sample [s] (sums Σᵢ keep their i)."""
+    if isinstance(e, Sym):
+        if e.sub != "i":
+            return e
+        sym = Sym(e.name, sup=e.sup, sub=sub, hat=e.hat, bold=e.bold, power=e.power,
+                  tilde=e.tilde)
+        return Seq((sym, Text(tag)), sep="") if tag else sym
+    if isinstance(e, Sum) or not isinstance(e, Expr):
+        return e
+    values = []
+    for name in e._fields:
+        x = getattr(e, name)
+        if isinstance(x, Expr):
+            x = _at(x, sub, tag)
+        elif isinstance(x, tuple):
+            x = tuple(_at(v, sub, tag) if isinstance(v, Expr) else v for v in x)
+        values.append(x)
+    return type(e)(*values)
+
+
+def _map_symbol(name, l, c, s, names, C):
+    """The map of channel c, sample s that a per-value formula's values fill: x̂, ∂J/∂x̂, and
+    y = h⁽ˡ⁾, ∂J/∂x = ∂J/∂h⁽ˡ⁻¹⁾ (so that the layers around name them as they do)."""
+    sub = c + 1 if C > 1 else None
+    if name == "y":
+        return names.whole("h", l, c, s)
+    if name == "dx":
+        return Deriv(Sym("J"), names.whole("h", l - 1, c, s))
+    x_hat = names.tag(Sym("x", hat=True, sub=sub), s)
+    return x_hat if name == "x_hat" else Deriv(Sym("J"), x_hat)
+
+
+def _maps_section(problem, step, l: int, full: bool, which) -> Section:
+    """A batch norm on C×H×W maps (after a conv or pool), per channel over its m = N·H·W
+    values: the forward (``which`` FORWARD) or backward (BACKWARD) formulas, each written once
+    with symbols; a channel's μ, σ², ∂J/∂γ, … with their numbers (sums written out up to
+    TERMS_WRITTEN values), every per-value quantity (x̂, y, ∂J/∂x̂, ∂J/∂x) as one matrix per
+    channel and sample, in full detail with one cell worked out."""
+    from .cnn import Equation_inline, MapNames
+    ls = step.layers[l - 1]
+    bn = ls.nodes[0].cache
+    N, C, H, W = np.shape(bn.x)
+    names = MapNames(problem.shapes, problem.batch and N > 1)
+    m = bn.m
+    sym = bnop.SymbolFiller(x="x", y="y", m=Sym("m"))
+    forward = which == bnop.FORWARD
+    sec = Section(f"Layer {l}: batch norm")
+    count = Equation_inline([Sym("m"), mul(Sym("N"), Sym("H"), Sym("W")),
+                             mul(Num(N), Num(H), Num(W)), Num(m)])
+    x, y = names.whole("h", l - 1), names.whole("h", l)
+    if forward:
+        sec.add(Paragraph(
+            "Batch normalisation in training mode (as PyTorch's BatchNorm2d): each channel is "
+            "normalised over its ", count, " values (every cell of its map in every sample) "
+            "with their mean μ and biased variance σ² (divided by m, not m − 1), then scaled by "
+            "its γ and shifted by its β, with ", Seq((Sym("epsilon"), Text(" = "),
+                                                      Num(bn.epsilon)), sep=""), "."))
+    else:
+        sec.add(Paragraph(
+            "∂J/∂y comes from the layer above. Each of a channel's m values xᵢ reaches J three "
+            "ways: directly through x̂ᵢ, through the variance σ² and through the mean μ (which "
+            "also feeds σ²); ∂J/∂xᵢ adds the three paths (", count, ")."))
+    sec.add(Paragraph("In layer ", str(l), " x is the input ", x, " and y the output ", y,
+                      " of the batch norm; the formulas hold for each channel, i running over "
+                      "its m values (sample by sample, each map row by row)."
+                      + (" A subscript on a map is its channel." if C > 1 else "")))
+    nums = None
+    for c in (range(C) if full else [None]):
+        if full:
+            sec.add(Paragraph(f"Channel {c + 1}:" if C > 1 else "The channel:"))
+            values_c = bnop.unit_values(bn, c)
+            nums = _Sparse(values_c.cells, values_c.scalars)
+        for name in which:
+            build, per_value = bnop.FORMULAS[name]
+            values = np.asarray(getattr(bn, _VALUES[name]))
+            if not per_value:
+                lhs, rule = sym.leaf(name, None), build(sym, None)
+                if not full:
+                    sec.add(Equation([lhs, rule, _val(values)]))
+                    continue
+                parts = [lhs, rule]
+                if m <= TERMS_WRITTEN:
+                    parts.append(build(nums, None))
+                parts.append(_num(values[c]))
+                sec.add(Equation(parts))
+                continue
+            sec.add(Equation([sym.leaf(name, None), build(sym, None)]))
+            if full:       # one cell worked out: sample 1, row 1, column 1
+                cell = (1, 1) if C == 1 else (c + 1, 1, 1)
+                tag = "[1]" if names.batch else ""
+                lhs = _at(sym.leaf(name, 0), cell, tag)
+                sec.add(Equation([lhs, _at(build(sym, 0), cell, tag), build(nums, 0),
+                                  _num(values[0, c, 0, 0])]))
+            for s in range(N):
+                for cc in (range(C) if c is None else [c]):
+                    sec.add(Equation([_map_symbol(name, l, cc, s, names, C),
+                                      Mat(values[s, cc])]))
+    if not forward and full and m <= TERMS_WRITTEN:
+        sec.add(Paragraph("In the sums over ∂J/∂yᵢ or ∂J/∂x̂ᵢ the values where that gradient "
+                          "is 0 add nothing and are left out."))
+    if not forward and full:
+        sec.add(Paragraph("The second term of ∂J/∂μ is always 0 (the deviations xᵢ − μ sum to "
+                          "0); it is written as CS231n does, for the path it stands for."))
+    return sec
+
+
+def _num(x):
+    return Num(float(x) if isinstance(x, np.floating) else x)
+
+
 def layer_data(ls, per_sample) -> dict:
-    """The JSON of a batch-norm layer (SPEC: gamma, beta, mean, var, x_hat, h, dJ_dh, ...)."""
+    """The JSON of a batch-norm layer (SPEC: gamma, beta, mean, var, x_hat, h, dJ_dh, ...):
+    x_hat, h and dJ_dh shaped as the layer's input (N × D, or N × C × H × W after a conv),
+    without the sample axis for a single `input`."""
     bn = ls.nodes[0].cache
     return {"type": "batchnorm", "gamma": ls.W, "beta": ls.b, "mean": bn.mean, "var": bn.var,
-            "x_hat": bn.x_hat, "h": ls.h, "dJ_dh": ls.dJ_dh, "dJ_dgamma": ls.dJ_dW,
+            "x_hat": per_sample(bn.x_hat), "h": per_sample(ls.h), "dJ_dh": per_sample(ls.dJ_dh),
+            "dJ_dgamma": ls.dJ_dW,
             "dJ_dbeta": ls.dJ_db, "gamma_new": ls.W_new, "beta_new": ls.b_new}
 
 

@@ -134,6 +134,28 @@ def forward_layer(sec, names, l, layer, ls, s, full_windows: bool = True):
                           Mat(ls.h[s])]))
 
 
+def input_maps(sec, names, X):
+    """The input maps of every sample (x, or x[s] in a batch; a subscript is the channel)."""
+    for s in range(X.shape[0]):
+        for c in range(X.shape[1]):
+            sec.add(Equation([names.whole("h", 0, c, s), Mat(X[s, c])]))
+
+
+def forward_layer_batch(sec, names, l, layer, ls):
+    """Layer l of a CNN for every sample of the batch in turn (a network written layer by
+    layer, as one with a batch norm is), window by window."""
+    words = layer_words(layer)
+    sec.add(Paragraph(f"{words[0].upper()}{words[1:]}:"))
+    for s in range(ls.h.shape[0]):
+        if layer.type == "conv":
+            conv_forward(sec, names, l, layer, ls, s, True)
+        elif layer.type == "pool":
+            pool_forward(sec, names, l, layer, ls, s, True)
+        else:
+            sec.add(Equation([names.whole("h", l, s=s),
+                              Call("flatten", (names.whole("h", l - 1, s=s),)), Mat(ls.h[s])]))
+
+
 def forward_summary(sec, names, l, layer, ls, batch: bool):
     """Layer l of a CNN, its maps only (each sample of a batch)."""
     for s in range(ls.h.shape[0]):
@@ -520,6 +542,10 @@ def network_section(problem, names) -> Section:
                     sec.add(Equation([MapNames.kernel(l, K, f, c), Mat(K[f, c])]))
         elif layer.type == "dense":
             sec.add(Equation([Sym("W", sup=l), val(layer.W)]))
+        elif layer.type == "batchnorm":      # one γ and β per channel (or unit)
+            sec.add(Equation([Sym("gamma", sup=l), val(layer.W)]))
+            sec.add(Equation([Sym("beta", sup=l), val(layer.b)]))
+            continue
         if layer.b is not None:
             sec.add(Equation([Sym("b", sup=l), val(layer.b)]))
     parts = [f"Loss: {problem.loss.replace('_', ' ')}"

@@ -143,13 +143,20 @@ def _dense_forward(target, problem, step, names: Names, l: int, s: int) -> None:
 def _forward_by_layer(problem, step, names: Names) -> Section:
     """Layer after layer (a batch norm needs the whole batch), each dense layer per sample."""
     sec = Section("Forward pass")
-    sec.add(Equation([Sym("X"), Mat(step.X)]))
+    cnn_names = cnn.MapNames(problem.shapes, names.batch) if problem.cnn else None
+    if problem.cnn:
+        cnn.input_maps(sec, cnn_names, step.X)
+    else:
+        sec.add(Equation([Sym("X"), Mat(step.X)]))
     for l, ls in enumerate(step.layers, start=1):
         if ls.type == "batchnorm":
             sec.add(bn_explain.forward_section(problem, step, l, True))
             continue
         lsec = Section(f"Layer {l}")
         sec.add(lsec)
+        if ls.type in ("conv", "pool", "flatten"):
+            cnn.forward_layer_batch(lsec, cnn_names, l, problem.layers[l - 1], ls)
+            continue
         for s in range(step.X.shape[0]):
             _dense_forward(lsec, problem, step, names, l, s)
     sec.add(Paragraph("The prediction is the last layer's output, one row per sample:"))
@@ -516,7 +523,7 @@ def backward_summary(problem, step, names: Names) -> Section:
                 sec.add(svm.KINK_NOTE)
         if ls.type == "batchnorm":
             sec.add(bn_explain.backward_section(problem, step, l, False))
-            if l > 1:
+            if l > 1 and np.ndim(ls.h) == 2:      # (on maps the section ends with ∂J/∂x)
                 sec.add(Equation([d(J, names.vec("h", l - 1)), d(J, Sym("x")),
                                   val(pick(step.layers[l - 2].dJ_dh))]))
             continue

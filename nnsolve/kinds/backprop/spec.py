@@ -96,7 +96,7 @@ def parse(doc) -> BackpropProblem:
         return _parse_cnn(doc, layer_docs, title)
     bn_docs = []
     for i, ld in enumerate(layer_docs):
-        if ld.is_map and ld.has("batchnorm"):
+        if _is_batchnorm(ld):
             from .batchnorm import parse_layer
             layers.append(parse_layer(ld, i, layers))
             bn_docs.append(ld)
@@ -130,10 +130,8 @@ def parse(doc) -> BackpropProblem:
         batch = False
 
     lr, optimizer, margin, steps, reduction, reg, update_bias = _settings(doc, loss)
-    if bn_docs and X.shape[0] < 2:
-        raise bn_docs[0]["batchnorm"].error(
-            f"batch norm normalises over a batch: it needs at least 2 samples (`samples:`), "
-            f"got {X.shape[0]}")
+    from .batchnorm import check_batch
+    check_batch(bn_docs, [(l.W.shape[0],) for l in layers if l.type == "batchnorm"], X.shape[0])
     _check_size(doc, layers, X.shape[0], steps)
     _check_loss_fits(doc, loss, layers, Y)
 
@@ -335,14 +333,23 @@ class FlattenLayer:
     type: str = "flatten"
 
 
+def _is_batchnorm(ld) -> bool:
+    """A `batchnorm:` item, or `- batchnorm` alone (γ = 1, β = 0)."""
+    if ld.is_scalar and not ld.is_null:
+        return ld.node.value == "batchnorm"
+    return ld.is_map and ld.has("batchnorm")
+
+
 def _layer_kind(ld) -> str:
-    """`flatten`, or the one key that says what a layer item is (conv, pool, weights)."""
-    if ld.is_scalar and not ld.is_null and ld.node.value == "flatten":
-        return "flatten"
+    """`flatten`, or the one key that says what a layer item is (conv, pool, batchnorm,
+    weights)."""
+    if ld.is_scalar and not ld.is_null and ld.node.value in ("flatten", "batchnorm"):
+        return ld.node.value
     if not ld.is_map:
         raise ld.error(f"expected a layer: a mapping with `weights:` (and `activation:`, "
-                       f"`bias:`), `conv:` or `pool:`, or `flatten`; got {describe(ld.node)}")
-    for key in ("conv", "pool", "flatten"):
+                       f"`bias:`), `conv:`, `pool:` or `batchnorm:`, or `flatten`; got "
+                       f"{describe(ld.node)}")
+    for key in ("conv", "pool", "flatten", "batchnorm"):
         if ld.has(key):
             return key
     return "dense"
@@ -533,8 +540,16 @@ def _parse_cnn(doc, layer_docs, title) -> BackpropProblem:
     shape = tuple(X.shape[1:])
     shapes = [shape]
     layers = []
+    bn_docs, bn_shapes = [], []
     for i, ld in enumerate(layer_docs):
         kind = _layer_kind(ld)
+        if kind == "batchnorm":     # per channel on maps, per unit on a vector
+            from .batchnorm import parse_layer
+            layers.append(parse_layer(ld, i, layers, shape))
+            bn_docs.append(ld)
+            bn_shapes.append(shape)
+            shapes.append(shape)
+            continue
         if kind in ("conv", "pool") and len(shape) != 3:
             raise ld.error(f"a {kind} layer needs C×H×W maps, but the input of layer {i + 1} is "
                            f"a vector of {shape[0]}; conv and pool layers come before flatten")
@@ -581,6 +596,8 @@ def _parse_cnn(doc, layer_docs, title) -> BackpropProblem:
         for i, y in enumerate(ys):
             Y[i] = y
     lr, optimizer, margin, steps, reduction, reg, update_bias = _settings(doc, loss)
+    from .batchnorm import check_batch
+    check_batch(bn_docs, bn_shapes, X.shape[0])
     _check_cnn_size(doc, layers, shapes, X.shape[0], steps)
     _check_loss_fits(doc, loss, layers, Y)
     arrays = [X, Y] + [l.W for l in layers if l.W is not None] + \

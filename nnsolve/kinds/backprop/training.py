@@ -129,24 +129,52 @@ def update_section(problem, step, names, full: bool, t: int) -> Section:
                     sec.add(Paragraph(sym, ":"))
                     sec.add(*optim.element_equations(trace, sym, Deriv(J, sym), g, idx))
             else:
-                sym = _array_symbol(l, pname)
-                sec.add(Paragraph(f"Layer {l}, ", sym, ":"))
-                sec.add(*optim.array_equations(trace, sym, Deriv(J, sym), g))
+                for sym, part, gp in _pieces(names, l, pname, trace, g):
+                    sec.add(Paragraph(f"Layer {l}, ", sym, ":"))
+                    sec.add(*optim.array_equations(part, sym, Deriv(J, sym), gp))
     if still:
         sec.add(Paragraph(*_listed(still), (" has" if len(still) == 1 else " have") +
                           " gradient 0 and state 0: the state stays 0 and the value does not "
                           "change."))
     if any(ls.b is not None for ls in step.layers) and not problem.update_bias:
-        sec.add(Note("update_bias is false: the biases keep their values."))
+        sec.add(Note("update_bias is false: the biases keep their values."
+                     + (" (A batch norm's β is updated all the same.)"
+                        if any(ls.type == "batchnorm" for ls in step.layers) else "")))
     if full and opt.state_names():
         sec.add(state_table(opt, step, names, t))
     sec.add(Paragraph("The new parameters:"))
     for l, ls in enumerate(step.layers, start=1):
         for pname in ("W", "b"):
             new = ls.W_new if pname == "W" else ls.b_new
-            if new is not None:
-                sec.add(Equation([_array_symbol(l, pname), _val(new)]))
+            if new is None:
+                continue
+            if np.ndim(new) == 4:       # a conv layer's kernels, one matrix per filter, channel
+                from .cnn import MapNames
+                for f in range(new.shape[0]):
+                    for c in range(new.shape[1]):
+                        sec.add(Equation([MapNames.kernel(l, new, f, c), _val(new[f, c])]))
+            else:
+                sec.add(Equation([names.param(l, pname), _val(new)]))
     return sec
+
+
+def _pieces(names, l, pname, trace, g):
+    """(symbol, trace, gradient) of a parameter array in summary: the whole matrix or vector,
+    or a conv layer's kernels one F×C slice at a time (each a matrix)."""
+    theta = np.asarray(trace.theta_new)
+    if theta.ndim != 4:
+        yield names.param(l, _which(pname)), trace, g
+        return
+    from .cnn import MapNames
+
+    def cut(v, f, c):
+        return np.asarray(v)[f, c] if np.ndim(v) == 4 else v
+    for f in range(theta.shape[0]):
+        for c in range(theta.shape[1]):
+            part = optim.StepTrace(trace.t, [(r, before, cut(v, f, c))
+                                             for r, before, v in trace.rules],
+                                   theta[f, c], trace.state)
+            yield MapNames.kernel(l, theta, f, c), part, np.asarray(g)[f, c]
 
 
 def _at_rest(trace, theta, idx) -> bool:
@@ -189,20 +217,22 @@ def _sub(t: int) -> str:
     return str(t).translate(_SUBS)
 
 
+def _which(pname) -> str:
+    """The slot of a parameter in a layer's step: W (W, a conv's K, a batch norm's γ) or b
+    (b, β)."""
+    return "W" if pname in ("W", "K", "gamma") else "b"
+
+
 def _param(ls, pname):
-    return np.asarray(ls.W if pname == "W" else ls.b)
+    return np.asarray(ls.W if _which(pname) == "W" else ls.b)
 
 
 def _grad(ls, pname):
-    return np.asarray(ls.dJ_dW if pname == "W" else ls.dJ_db)
+    return np.asarray(ls.dJ_dW if _which(pname) == "W" else ls.dJ_db)
 
 
 def _element_symbol(names, l, pname, idx):
-    return names.w(l, *idx) if pname == "W" else names.b(l, idx[0])
-
-
-def _array_symbol(l, pname):
-    return Sym(pname, sup=l)
+    return names.param(l, _which(pname), idx)
 
 
 def _item(a, idx):

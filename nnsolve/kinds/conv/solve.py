@@ -1,8 +1,8 @@
 """A 2-D convolution worked window by window (seed eq. 50–56), then bias, activation, pooling.
 
-The arithmetic is one vectorised pass over the kernel's elements (each a slice of the whole
-padded input), so a large image costs C·kh·kw numpy operations, exact or float64 alike; the
-per-window blocks are built only when the solution shows them.
+The arithmetic is the convolution layer of ``ops/conv.py`` (the one definition, which backprop's
+CNN layers run too) on a batch of one: one vectorised pass over the kernel's cells, exact or
+float64 alike; the per-window blocks are built only when the solution shows them.
 """
 
 from __future__ import annotations
@@ -10,11 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from ...arrays import exact as is_exact
-from ...arrays import zeros_like_mode
 from ...expr import Add, Call, Mat, Mul, Num, Paren, Rel, Seq, Sym
 from ...ops.activations import activation_op
-from ...ops.conv import patch, window_cells
-from ...sizes import conv_out
+from ...ops.conv import Conv, patch, slid_kernels, window_cells
 from ...solution import Equation, Grid, Note, Paragraph, Section, Solution
 from ..shape.solve import coverage_note, size_equations, size_symbols
 from .spec import ConvProblem
@@ -24,36 +22,9 @@ SHOW_MATRIX = 400        # default detail: matrices larger than this are describ
 TERMS_WRITTEN = 12       # a window's sum is written as products x·w up to this many terms
 
 
-# --- the maths --------------------------------------------------------------------------------
-
-def pad_input(X, pads):
-    """C×H×W → C×(H+top+bottom)×(W+left+right) with zeros around (exact zeros when exact)."""
-    (pt, pb), (pl, pr) = pads
-    C, H, W = X.shape
-    Xp = zeros_like_mode(X, (C, H + pt + pb, W + pl + pr))
-    Xp[:, pt:pt + H, pl:pl + W] = X
-    return Xp
-
-
-def effective_kernels(K, mode: str):
-    """The weights slid over the input: as given (cross-correlation) or rotated 180° (convolution)."""
-    return K[..., ::-1, ::-1] if mode == "convolution" else K
-
-
-def correlate(Xp, Kf, stride, dilation):
-    """Z[f, i, j] = Σ_c,m,n Xp[c, i·s + m·d, j·s + n·d] · Kf[f, c, m, n], one slice per kernel cell."""
-    F, C, kh, kw = Kf.shape
-    Ho, Wo = tuple(conv_out(i, (0, 0), k, s, d)     # Xp is padded already
-                   for i, k, s, d in zip(Xp.shape[1:], (kh, kw), stride, dilation))
-    (sh, sw), (dh, dw) = stride, dilation
-    Z = zeros_like_mode(Xp, (F, Ho, Wo))
-    for c in range(C):
-        for m in range(kh):
-            for n in range(kw):
-                r0, c0 = m * dh, n * dw
-                cells = Xp[c, r0:r0 + sh * (Ho - 1) + 1:sh, c0:c0 + sw * (Wo - 1) + 1:sw]
-                Z += Kf[:, c, m, n][:, None, None] * cells[None]
-    return Z
+def conv_op(p: ConvProblem) -> Conv:
+    """The convolution layer that the problem describes."""
+    return Conv(stride=p.stride, padding=p.padding, dilation=p.dilation, mode=p.mode)
 
 
 # --- the solution -----------------------------------------------------------------------------
@@ -164,7 +135,7 @@ def _padded(p: ConvProblem, Xp, show) -> list:
     return blocks
 
 
-def _window_blocks(p, Xp, Kf, f, i, j, zname) -> tuple[list, dict]:
+def _window_blocks(p, Xp, Kf, Z, f, i, j, zname) -> tuple[list, dict]:
     C = Xp.shape[0]
     kh, kw = Kf.shape[2:]
     P = patch(Xp, i, j, (kh, kw), p.stride, p.dilation)
@@ -204,8 +175,7 @@ def _window_blocks(p, Xp, Kf, f, i, j, zname) -> tuple[list, dict]:
                 terms.append(Add(tuple(Num(products[c].sum()) for c in range(C)) + tail))
         else:
             terms.append(Add((nonzero(products[0]),) + tail) if tail else nonzero(products[0]))
-    result = total + b if b is not None else total
-    blocks.append(Equation([out] + terms + [Num(result)]))
+    blocks.append(Equation([out] + terms + [Num(Z[f, i, j])]))     # the layer's value
     data = {"filter": f, "row": i, "col": j,
             "patch": P if p.channels_given else P[0],
             "products": products if p.channels_given else products[0],
@@ -216,11 +186,10 @@ def _window_blocks(p, Xp, Kf, f, i, j, zname) -> tuple[list, dict]:
 def solve(p: ConvProblem, options) -> Solution:
     """Every window's patch, products and sum, then the output; bias, activation and pooling."""
     F, C, kh, kw = p.kernels.shape
-    Xp = pad_input(p.input, p.padding)
-    Kf = effective_kernels(p.kernels, p.mode)
-    Z = correlate(Xp, Kf, p.stride, p.dilation)
-    if p.bias is not None:
-        Z = Z + p.bias[:, None, None]
+    # the one convolution (ops/conv.py, as a CNN layer of backprop computes it), on a batch of one
+    Z, Xp = conv_op(p).forward(p.input[None], {"K": p.kernels, "b": p.bias})
+    Z, Xp = Z[0], Xp[0]
+    Kf = slid_kernels(p.kernels, p.mode)
     Ho, Wo = Z.shape[1:]
     n_windows = F * Ho * Wo
     detail = options.detail or ("full" if n_windows <= FULL_WINDOWS else "summary")
@@ -265,7 +234,7 @@ def solve(p: ConvProblem, options) -> Solution:
                 win.add(target)
             for i in range(Ho):
                 for j in range(Wo):
-                    wb, wd = _window_blocks(p, Xp, Kf, f, i, j, zname)
+                    wb, wd = _window_blocks(p, Xp, Kf, Z, f, i, j, zname)
                     target.add(*wb)
                     windows_data.append(wd)
         blocks.append(win)
