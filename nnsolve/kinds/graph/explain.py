@@ -264,14 +264,21 @@ def drawing_section(problem, run) -> Section:
 def optimizer_section(problem, update, t: int) -> Section:
     """Each parameter by the optimizer's rule with its numbers, the state carried."""
     from ...ops import optim
-    from ..backprop.training import describe
+    from ..backprop.training import describe, option_notes, start_parts, starts_at_zero
     opt = problem.optimizer
     out = problem.output
     sec = Section("Update")
+    if t > 1:
+        when = [f"; step t = {t}, from the state of step {t - 1}."]
+    elif starts_at_zero(opt):
+        when = ["; the state starts at zero, t = 1."]
+    else:
+        when = ["; the state starts as PyTorch starts it ("] + start_parts(opt) + ["), t = 1."]
     sec.add(Paragraph(*describe(opt), ": each parameter moves to make ", name_sym(out),
-                      " smaller" + (f"; step t = {t}, from the state of step {t - 1}."
-                                    if t > 1 else "; the state starts at zero, t = 1.")))
+                      " larger" if opt.hyper.get("maximize") else " smaller", *when))
     sec.add(*optim.rule_equations(opt, t))
+    if t == 1:
+        sec.add(*option_notes(opt))
     for name, old, g, trace, new in update.rows:
         s = name_sym(name)
         sec.add(Paragraph(s, ":"))
