@@ -328,10 +328,12 @@ def verify_section(problem, run, numeric: dict) -> Section:
                       measure, " is ", Num(worst), "."))
     at = kinks(problem, run.values)
     if at:
-        sec.add(Note("At ", *_names(at), " the operation has a corner (ReLU or |·| at 0, a max "
-                     "or min at a tie): there the gradient is the one the rules choose "
-                     "(ReLU′(0) = 0, |x|′(0) = 0, the first argument of a tie), and a central "
-                     "difference need not agree."))
+        six = any(n.op == "relu6" for n in problem.nodes if n.name in at)
+        sec.add(Note("At ", *_names(at), " the operation has a corner (ReLU or |·| at 0, "
+                     + ("ReLU6 at 0 and 6, " if six else "") + "a max or min at a tie): there "
+                     "the gradient is the one the rules choose (ReLU′(0) = 0, "
+                     + ("ReLU6′(0) = ReLU6′(6) = 0, " if six else "") + "|x|′(0) = 0, the first "
+                     "argument of a tie), and a central difference need not agree."))
     return sec
 
 
