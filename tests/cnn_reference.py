@@ -22,6 +22,8 @@ def act_f(name, a, alpha=0.01):
         return a if a > 0 else 0.0
     if name == "leaky_relu":
         return a if a > 0 else alpha * a
+    if name == "relu6":
+        return min(max(a, 0.0), 6.0)
     if name == "sigmoid":
         return 1 / (1 + math.exp(-a))
     if name == "tanh":
@@ -34,6 +36,8 @@ def act_df(name, a, alpha=0.01):
         return 1.0 if a > 0 else 0.0
     if name == "leaky_relu":
         return 1.0 if a > 0 else alpha
+    if name == "relu6":
+        return 1.0 if 0 < a < 6 else 0.0
     if name == "sigmoid":
         s = 1 / (1 + math.exp(-a))
         return s * (1 - s)

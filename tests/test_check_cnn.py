@@ -326,6 +326,30 @@ def test_kernel_flipped_is_named(tmp_path):
     graded_mistakes(tmp_path, text, right, wrong, fields, "kernel_flipped")
 
 
+@pytest.mark.parametrize("which", ["max", "avg"])
+def test_dx_with_the_kernel_not_flipped_is_named(tmp_path, which):
+    """∂J/∂x as the full cross-correlation of ∂J/∂a with K (the kernel not rotated): computed
+    here with the reference's own loops, the kernel rotated by 180° in ∂J/∂x only."""
+    text = PROBLEMS[which]
+    right = solution_step(tmp_path, text)
+    p = yaml.safe_load(text)
+    net = net_of(p)
+    real = ref.conv_backward
+
+    def unflipped(Lc, x, g):
+        dK, db, _ = real(Lc, x, g)
+        rotated = dict(Lc, K=[[[row[::-1] for row in ch[::-1]] for ch in f] for f in Lc["K"]])
+        return dK, db, real(rotated, x, g)[2]
+    ref.conv_backward = unflipped
+    try:
+        wrong = reference_step(net, [p["input"]], [p["target"]], p["loss"],
+                               p["learning_rate"])
+    finally:
+        ref.conv_backward = real
+    assert not differs(get(wrong, L(1, "dJ_dK")), get(right, L(1, "dJ_dK")))
+    graded_mistakes(tmp_path, text, right, wrong, [DX], "dx_kernel_not_flipped")
+
+
 def test_kernel_not_flipped_is_named(tmp_path):
     """The other way: the problem asks for a convolution, the student slides the kernel as it is."""
     text = MAX_PROBLEM.replace("padding: 1}", "padding: 1, mode: convolution}")

@@ -58,7 +58,7 @@ OPTIONS = st.fixed_dictionaries({}, optional={
     "--padding": st.sampled_from(["0", "1"]),
     "--pool": st.sampled_from(["max", "avg", "none"]),
     "--layers": st.sampled_from(["1", "2", "2,1"]),
-    "--activation": st.sampled_from(["relu", "leaky_relu", "linear"]),
+    "--activation": st.sampled_from(["relu", "leaky_relu", "relu6", "linear"]),
     "--loss": st.sampled_from(["squared_error", "half_squared_error"]),
     "--mode": st.sampled_from(["cross_correlation", "convolution"]),
     "--bias": st.just(None), "--allow-zero": st.just(None)})
@@ -107,10 +107,11 @@ def test_every_value_is_clean_and_the_file_repeats(tmp_path_factory, seed, optio
     assert np.shape(step["output"]) == (int(units[-1]),)
     assert step["loss"] != 0
     act = options.get("--activation", "relu")
-    if act in ("relu", "leaky_relu") and "--allow-zero" not in options:
+    kinks = {"relu": (0,), "leaky_relu": (0,), "relu6": (0, 6)}.get(act, ())
+    if "--allow-zero" not in options:
         for l, spec in zip(layers, problem["layers"]):
             if l["type"] in ("conv", "dense") and spec.get("activation") != "linear":
-                assert 0 not in list(numbers(l["a"])), (l["type"], l["a"])
+                assert not set(numbers(l["a"])) & set(kinks), (l["type"], l["a"])
     conv_h = layers[0]["h"]
     if pool == "max":
         for fmap in conv_h:
@@ -183,6 +184,7 @@ def _against_reference(problem, step):
 @pytest.mark.parametrize("options", [{}, {"--pool": "avg"}, {"--pool": "none"},
                                      {"--filters": "2", "--layers": "2,1", "--bias": None},
                                      {"--activation": "leaky_relu", "--pool": "avg"},
+                                     {"--activation": "relu6"},
                                      {"--loss": "half_squared_error", "--pool": "avg"},
                                      {"--mode": "convolution", "--input-size": "4",
                                       "--kernel-size": "3", "--padding": "1"}])

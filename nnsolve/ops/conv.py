@@ -55,6 +55,9 @@ class Conv(Op):
     padding: tuple = ((0, 0), (0, 0))      # ((top, bottom), (left, right)), resolved
     dilation: Pair = (1, 1)
     mode: str = "cross_correlation"
+    # a student's rule for `check` (never set by a problem): "dx_kernel_not_flipped" computes
+    # ∂J/∂x with the kernel slid as it is, not rotated (a full cross-correlation of ∂J/∂Z)
+    mistake: str | None = None
 
     kind = "conv"
     params = ("K", "b")
@@ -91,6 +94,7 @@ class Conv(Op):
         out = g.shape[2:]
         (sh, sw), (dh, dw) = self.stride, self.dilation
         (Ho, Wo) = out
+        Kx = Kf[..., ::-1, ::-1] if self.mistake == "dx_kernel_not_flipped" else Kf
         dKf = zeros_like_mode(g, K.shape)
         dXp = zeros_like_mode(g, Xp.shape)
         for u in range(kh):
@@ -99,7 +103,7 @@ class Conv(Op):
                 dKf[:, :, u, v] = np.tensordot(g, cells, axes=([0, 2, 3], [0, 2, 3]))
                 r0, c0 = u * dh, v * dw
                 dXp[:, :, r0:r0 + sh * (Ho - 1) + 1:sh, c0:c0 + sw * (Wo - 1) + 1:sw] += \
-                    np.moveaxis(np.tensordot(g, Kf[:, :, u, v], axes=([1], [0])), 3, 1)
+                    np.moveaxis(np.tensordot(g, Kx[:, :, u, v], axes=([1], [0])), 3, 1)
         (pt, pb), (pl, pr) = self.padding
         H, W = x.shape[2:]
         dX = dXp[:, :, pt:pt + H, pl:pl + W]
@@ -118,6 +122,7 @@ class Conv(Op):
         if op.mode == "convolution" else None,
         "padding_forgotten": lambda op: replace(op, padding=((0, 0), (0, 0)))
         if op.padding != ((0, 0), (0, 0)) else None,
+        "dx_kernel_not_flipped": lambda op: replace(op, mistake="dx_kernel_not_flipped"),
     }
 
 

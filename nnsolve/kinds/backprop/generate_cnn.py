@@ -64,6 +64,7 @@ class _Net:
         self.allow_zero, self.mode = allow_zero, mode
         cls = activation_class(activation)
         self.gated = cls.gated
+        self.kinks = tuple(Fraction(k) for k in cls.kinks)   # inputs where f′ is a convention
         self.alpha = Fraction(1, 10) if "alpha" in cls.options else None
         self.act_spec = Activation(activation, self.alpha)
         self.act = activation_op(self.act_spec)
@@ -150,9 +151,9 @@ class _Net:
                 faults += HARD     # a kernel the flip leaves alone does not show the flip
         a, h, pooled = self.conv_forward(x, K, None if b is None else b)
         faults += HARD * int((np.abs(a) > 40).sum())
+        if self.kinks and not self.allow_zero:
+            faults += HARD * int(np.isin(a, [float(k) for k in self.kinks]).sum())
         if self.gated:
-            if not self.allow_zero:
-                faults += HARD * int((a == 0).sum())
             if self.Ho * self.Wo > 1 and not (a < 0).any():
                 faults += HARD     # some unit below 0: the gate shows
             if self.alpha is None:
@@ -228,8 +229,8 @@ class _Net:
             if any(abs(v) > 200 for v in av):
                 return None
             if li < n - 1:
-                if self.gated and (not self.allow_zero and any(v == 0 for v in av)
-                                   or self.alpha is None and not any(v > 0 for v in av)):
+                if not self.allow_zero and any(v in self.kinks for v in av) or \
+                        self.gated and self.alpha is None and not any(v > 0 for v in av):
                     return None
                 if self.alpha is not None and any(v < 0 for v in av):
                     # a slope of 0.1 here and on the conv layer makes hundredths of hundredths
@@ -305,9 +306,9 @@ class _Net:
             elif t == "dense":
                 if all(v == 0 for v in np.asarray(layer["dJ_dW"]).ravel().tolist()):
                     return None
-            if t in ("conv", "dense") and self.gated and not self.allow_zero and \
+            if t in ("conv", "dense") and not self.allow_zero and \
                     spec.activation.name == self.activation and \
-                    any(v == 0 for v in np.asarray(layer["a"]).ravel().tolist()):
+                    any(v in self.kinks for v in np.asarray(layer["a"]).ravel().tolist()):
                 return None
             if t == "pool" and self.pool_type == "max":
                 h_in = np.asarray(step["layers"][0]["h"], dtype=object)

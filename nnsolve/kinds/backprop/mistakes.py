@@ -13,6 +13,9 @@ define("max_pool_to_every_cell", "max pool to every cell", "the max pool's gradi
        "every cell of its window (it goes to the window's maximum alone)")
 define("max_pool_spread", "max pool spread", "the max pool's gradient spread equally over its "
        "window, as an average's (it goes to the window's maximum alone)")
+define("dx_kernel_not_flipped", "∂J/∂x kernel not flipped", "∂J/∂x computed with the kernel "
+       "not flipped (a full cross-correlation of ∂J/∂a with K; it is the full convolution, "
+       "the kernel rotated by 180°)")
 define("avg_pool_not_divided", "avg pool not divided", "the avg pool's gradient given whole to "
        "every cell of its window (each cell gets ∂J/∂y divided by the window's count)")
 
