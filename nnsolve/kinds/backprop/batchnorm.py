@@ -158,6 +158,9 @@ def backward_section(problem, step, l: int, full: bool) -> Section:
             sec.add(*bnop.equations(bn, j, bnop.BACKWARD, _symbols(l)))
         sec.add(Paragraph("The second term of ∂J/∂μ is always 0 (the deviations xᵢ − μ sum to "
                           "0); it is written as CS231n does, for the path it stands for."))
+        note = zero_bias_note(problem, l)
+        if note is not None:
+            sec.add(note)
     else:
         sym = _symbols(l)
         for name in bnop.BACKWARD:
@@ -304,10 +307,33 @@ def _maps_section(problem, step, l: int, full: bool, which) -> Section:
     if not forward and full and m <= TERMS_WRITTEN:
         sec.add(Paragraph("In the sums over ∂J/∂yᵢ or ∂J/∂x̂ᵢ the values where that gradient "
                           "is 0 add nothing and are left out."))
+    if not forward:
+        note = zero_bias_note(problem, l)
+        if note is not None:
+            sec.add(note)
     if not forward and full:
         sec.add(Paragraph("The second term of ∂J/∂μ is always 0 (the deviations xᵢ − μ sum to "
                           "0); it is written as CS231n does, for the path it stands for."))
     return sec
+
+
+def zero_bias_note(problem, l: int):
+    """A Note when the layer below has a bias and no activation: the batch norm removes each
+    unit's (channel's) mean, so ∂J/∂x sums to 0 over it and that bias's gradient is 0, shown as
+    rounding noise where it is computed in floating point."""
+    if l < 2:
+        return None
+    below = problem.layers[l - 2]
+    if below.type not in ("dense", "conv") or below.b is None or \
+            below.activation.name != "linear":
+        return None
+    from ...solution import Note
+    what = "channel" if below.type == "conv" else "unit"
+    return Note(f"The batch norm subtracts each {what}'s mean, so ∂J/∂x sums to 0 over each "
+                f"{what} (Σᵢ ∂J/∂xᵢ = 0), and the bias ", Sym("b", sup=l - 1), f" of layer "
+                f"{l - 1}, added to every value of its {what}, has gradient 0: computed in "
+                "floating point it comes out as rounding noise near 0 (such as 1e-16). A bias "
+                "right before a batch norm does nothing (PyTorch models leave it out).")
 
 
 def _num(x):
