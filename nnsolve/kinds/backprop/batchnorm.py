@@ -288,23 +288,32 @@ def _maps_section(problem, step, l: int, full: bool, which) -> Section:
                     sec.add(Equation([lhs, rule, _val(values)]))
                     continue
                 parts = [lhs, rule]
-                if m <= TERMS_WRITTEN:
+                # a sum over ∂J/∂y alone is as long as its terms that are not 0
+                sparse = name in ("dgamma", "dbeta", "dvar")
+                terms = int(np.count_nonzero(np.asarray(nums.cells["dy"], dtype=float))) \
+                    if sparse else m
+                if terms <= TERMS_WRITTEN and not (name == "dbeta" and terms <= 1):
                     parts.append(build(nums, None))
                 parts.append(_num(values[c]))
                 sec.add(Equation(parts))
                 continue
             sec.add(Equation([sym.leaf(name, None), build(sym, None)]))
-            if full:       # one cell worked out: sample 1, row 1, column 1
-                cell = (1, 1) if C == 1 else (c + 1, 1, 1)
-                tag = "[1]" if names.batch else ""
-                lhs = _at(sym.leaf(name, 0), cell, tag)
-                sec.add(Equation([lhs, _at(build(sym, 0), cell, tag), build(nums, 0),
-                                  _num(values[0, c, 0, 0])]))
+            if full:       # one cell worked out: the first (backward: whose ∂J/∂y is not 0)
+                k = 0
+                if not forward:
+                    nonzero = np.flatnonzero(np.asarray(nums.cells["dy"], dtype=float))
+                    k = int(nonzero[0]) if nonzero.size else 0
+                n, r, q = np.unravel_index(k, (N, H, W))
+                cell = (r + 1, q + 1) if C == 1 else (c + 1, r + 1, q + 1)
+                tag = f"[{n + 1}]" if names.batch else ""
+                lhs = _at(sym.leaf(name, k), cell, tag)
+                sec.add(Equation([lhs, _at(build(sym, k), cell, tag), build(nums, k),
+                                  _num(values[n, c, r, q])]))
             for s in range(N):
                 for cc in (range(C) if c is None else [c]):
                     sec.add(Equation([_map_symbol(name, l, cc, s, names, C),
                                       Mat(values[s, cc])]))
-    if not forward and full and m <= TERMS_WRITTEN:
+    if not forward and full:
         sec.add(Paragraph("In the sums over ∂J/∂yᵢ or ∂J/∂x̂ᵢ the values where that gradient "
                           "is 0 add nothing and are left out."))
     if not forward:
