@@ -199,3 +199,23 @@ def add(*terms) -> Add:
 def call(name: str, *args, prime: bool = False) -> Call:
     """A function applied to its arguments."""
     return Call(name, tuple(args), prime)
+
+
+# --- one formula, two forms -------------------------------------------------------------------
+# A formula that a solution shows with its symbols and then with its numbers is written once, as
+# a function ``build(at)`` whose every leaf is ``at(symbol, value)``; ``both`` builds it twice, so
+# the two forms cannot disagree.
+
+def symbols(sym, value):
+    """``at`` of the symbolic form: the leaf's symbol."""
+    return sym
+
+
+def numbers(sym, value):
+    """``at`` of the numeric form: the leaf's value (a number, or a formula of numbers already)."""
+    return value if isinstance(value, Expr) else Num(value)
+
+
+def both(build):
+    """(symbolic, numeric) forms of one formula ``build(at)``, ``at(symbol, value)`` a leaf."""
+    return build(symbols), build(numbers)

@@ -22,6 +22,8 @@ from ..expr import Add, Call, Cases, Deriv, Expr, Neg, Num, Rel, Seq, Sub, Sum, 
 from .losses import Loss
 from .registry import loss
 
+S_J, S_Y, DELTA = Sym("s", sub="j"), Sym("s", sub="y"), Sym("Delta")
+
 __all__ = ["Hinge", "hinge"]
 
 
@@ -75,15 +77,20 @@ class Hinge(Loss):
         return any(x == 0 for j, x in enumerate(self.margins(y, s).tolist()) if j != k)
 
     # --- written out ---------------------------------------------------------------------------
+    @staticmethod
+    def margin_formula(sj, sy, delta) -> Expr:
+        """The margin s_j − s_y + Δ of a class, from its leaves (symbols or numbers)."""
+        return Add((Sub(sj, sy), delta))
+
     def hinge_formula(self) -> Expr:
         """L = Σ_{j≠y} max(0, s_j − s_y + Δ)."""
-        return Sum(Call("max", (Num(0), Add((Sub(Sym("s", sub="j"), Sym("s", sub="y")),
-                                             Sym("Delta"))))), "j≠y")
+        return Sum(Call("max", (Num(0), self.margin_formula(S_J, S_Y, DELTA))), "j≠y")
 
     def terms(self, y, s) -> Expr:
         """The sum with the numbers: max(0, 5.1 − 3.2 + 1) + max(0, −1.7 − 3.2 + 1)."""
         k = self.target_class(y)
-        terms = tuple(Call("max", (Num(0), Add((Sub(Num(s[j]), Num(s[k])), Num(self.margin)))))
+        terms = tuple(Call("max", (Num(0), self.margin_formula(Num(s[j]), Num(s[k]),
+                                                               Num(self.margin))))
                       for j in range(len(s)) if j != k)
         return Add(terms) if len(terms) > 1 else terms[0]
 
@@ -96,9 +103,8 @@ class Hinge(Loss):
 
     def gradient_rule(self) -> Expr:
         """∂L/∂s_j (j ≠ y): 1 if s_j − s_y + Δ > 0, else 0."""
-        return Cases(((Num(1), Seq((Text("if"), Rel(Add((Sub(Sym("s", sub="j"),
-                                                              Sym("s", sub="y")), Sym("Delta"))),
-                                                     ">", Num(0))), sep=" ")),
+        return Cases(((Num(1), Seq((Text("if"), Rel(self.margin_formula(S_J, S_Y, DELTA), ">",
+                                                     Num(0))), sep=" ")),
                       (Num(0), Text("otherwise"))))
 
     def target_rule(self) -> Expr:

@@ -33,8 +33,11 @@ class Loss:
 
     def gradient(self, y, p):
         """∂L/∂ŷ of one sample."""
-        g = self._gradient(y, p)
-        return g if self.factor == 1 else g * (self.factor if exact(g) else float(self.factor))
+        return self._factored(self._gradient(y, p))
+
+    def _factored(self, g):
+        """A gradient times ``factor`` (a swapped mistake's), exact when g is."""
+        return g if self.factor == 1 else _scaled(g, g, self.factor)
 
     # The same loss and ∂L/∂ŷ from the output activation's input a (the logits), for the
     # ``shortcut`` activation: so computed, a saturated output (ŷ rounding to 0 or 1) keeps its
@@ -56,13 +59,11 @@ class Loss:
         """∂L/∂ŷ of one sample: from the logits a when the output activation allows it."""
         if a is None or not self.from_logits(activation):
             return self.gradient(y, p)
-        g = self.gradient_logits(y, a)
-        return g if self.factor == 1 else g * float(self.factor)
+        return self._factored(self.gradient_logits(y, a))
 
     def shortcut_gradient(self, Y, P):
         """∂J/∂a at the output activation's input with the ``shortcut`` activation: ŷ − y."""
-        g = P - Y
-        return g if self.factor == 1 else g * (self.factor if exact(g) else float(self.factor))
+        return self._factored(P - Y)
 
     def term(self, y, p):
         raise NotImplementedError
@@ -187,6 +188,11 @@ _AT_0 = "the prediction is 0 where the target needs it above 0: the loss is infi
 _AT_1 = "the prediction is 1 where the target needs it below 1: the loss is infinite"
 
 
+def _minus_y_over(y, p):
+    """−y/ŷ element-wise, 0 where y = 0 (float64; ŷ = 0 there is not divided by)."""
+    return np.where(y == 0, 0.0, -y / np.where(p == 0, 1.0, p))
+
+
 def _log_where(weight, p, message: str = _AT_0):
     """log p where the weight is non-zero (0 · log 0 counts as 0); an infinite loss is an error."""
     out = np.zeros_like(p)
@@ -262,8 +268,7 @@ class CrossEntropy(Loss):
         return -(y * _log_where(y, p)).sum()
 
     def _gradient(self, y, p):
-        y, p = as_float(y), as_float(p)
-        return np.where(y == 0, 0.0, -y / np.where(p == 0, 1.0, p))
+        return _minus_y_over(as_float(y), as_float(p))
 
     def term(self, y, p):
         return mul(y, Call("log", (p,)), op="juxt")
@@ -296,7 +301,7 @@ class BinaryCrossEntropy(Loss):
         y, p = as_float(y), as_float(p)
         den = p * (1 - p)
         saturated = den == 0
-        pos = np.where(y == 0, 0.0, -y / np.where(p == 0, 1.0, p))
+        pos = _minus_y_over(y, p)
         neg = np.where(y == 1, 0.0, (1 - y) / np.where(p == 1, 1.0, 1 - p))
         return np.where(saturated, pos + neg, (p - y) / np.where(saturated, 1.0, den))
 

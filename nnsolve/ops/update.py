@@ -28,3 +28,9 @@ class GradientDescent:
 
     def step(self, theta, g):
         return theta - self.lr * g
+
+    @staticmethod
+    def formula(theta, eta, g):
+        """θ − η·g written from its leaves (symbols or numbers), for every kind that shows it."""
+        from ..expr import Sub, mul
+        return Sub(theta, mul(eta, g))

@@ -4,26 +4,23 @@ backward the max-pool routing and avg-pool spreading, ∂J/∂a through the acti
 weight's gradient as a sum of products, ∂J/∂b, and ∂J/∂(the layer's input) cell by cell.
 
 A formula that shows symbols and then numbers is written once, as a function of ``at(symbol,
-value)`` (``both``), so the two lines cannot disagree.
+value)`` (``expr.both``), so the two lines cannot disagree.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ...expr import Abs, Add, Call, Deriv, Mat, Mul, Norm, Num, Paren, Pow, Rel, Seq, Sub, Sym, \
-    Text, mul
+from ...expr import Add, Call, Deriv, Mat, Mul, Norm, Num, Paren, Rel, Seq, Sym, Text, both, \
+    mul
 from ...solution import Equation, Grid, Note, Paragraph, Section, Table
+from ...ops import pnorm
 from ...ops.conv import slid_kernels, window_cells
+from ...ops.update import GradientDescent
 
 J = Sym("J")
 SYMBOLS_WRITTEN = 3      # a sum of products is written with its symbols up to this many terms
 TERMS_WRITTEN = 12       # and with its numbers up to this many
-
-
-def both(build):
-    """(symbolic, numeric) forms of one formula ``build(at)``, at(symbol, value) a leaf."""
-    return build(lambda s, v: s), build(lambda s, v: Num(v))
 
 
 def d(f, x):
@@ -336,16 +333,6 @@ def Equation_inline(parts):
                sep="")
 
 
-def _penalty(reg, w_sym, wv):
-    """α·p·|w|^(p−1)·sign(w): symbols and numbers (the subgradient 0 at w = 0 for p ≤ 1)."""
-    p, alpha = reg
-    sym = mul(Sym("alpha"), Sym("p"), Pow(Abs(w_sym), Sub(Sym("p"), Num(1))),
-              Call("sign", (w_sym,)))
-    if wv == 0 and p <= 1:
-        return sym, Num(0)
-    return sym, mul(Num(alpha), Num(p), Pow(Abs(Num(wv)), Num(p - 1)), Call("sign", (Num(wv),)))
-
-
 def conv_backward(sec, names, l, layer, ls, reg):
     """∂J/∂a through the activation, ∂J/∂K per weight as a sum of products, ∂J/∂b."""
     op, K = layer.op, ls.W
@@ -401,7 +388,7 @@ def conv_backward(sec, names, l, layer, ls, reg):
                                     for s, i, j, r, q in leaves
                                     if ls.dJ_da[s, f, i, j] * Xp[s, c, r, q] != 0])
                     if reg is not None:
-                        ps, pn = _penalty(reg, w, K[f, c, u, v])
+                        ps, pn = pnorm.gradient_forms(w, K[f, c, u, v], *reg)
                         sym = Add((sym, ps)) if sym is not None else None
                         num = Add((num, pn))
                     parts = [d(J, w)] + ([sym] if sym is not None else []) + \
@@ -513,7 +500,8 @@ def kernels_new(sec, l, ls, full: bool, eta):
             if full:
                 sec.add(Equation([k, Mat(ls.W_new[f, c])]))
             else:
-                sec.add(Equation([k, Sub(k, mul(eta, d(J, k))), Mat(ls.W_new[f, c])],
+                sec.add(Equation([k, GradientDescent.formula(k, eta, d(J, k)),
+                                  Mat(ls.W_new[f, c])],
                                  rels=["←", "="]))
     if ls.b is not None:
         sec.add(Equation([Sym("b", sup=l), val(ls.b_new)]))

@@ -5,16 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 from ...expr import (Abs, Add, Call, Deriv, Expr, Frac, Mat, Neg, Norm, Num, Paren, Pow, Rel, Seq,
-                    Sub, Sum, Sym, Text, mul)
+                    Sub, Sum, Sym, Text, both, mul, symbols)
 from ...solution import Equation, Network, Note, Paragraph, Section, Solution, Table
+from ...ops import pnorm
 from ...ops.activations import activation_op
-from ...ops.registry import losses
+from ...ops.update import GradientDescent
 from ..regularize.solve import _zero_note as zero_weight_note
 from . import batchnorm as bn_explain, cnn, svm, training
 from .solve import loss_math
 
 J = Sym("J")
 ETA = Sym("eta")
+descent = GradientDescent.formula
 MAX_DRAWN_SAMPLES = 4      # a batch is drawn on the network up to this many samples
 
 
@@ -123,21 +125,23 @@ def _dense_forward(target, problem, step, names: Names, l: int, s: int) -> None:
     """Layer l's a = W h + b and h = f(a) for sample s, with the numbers."""
     layer, ls = problem.layers[l - 1], step.layers[l - 1]
     h_prev = step.X[s] if l == 1 else step.layers[l - 2].h[s]
-    sym_rhs = mul(Sym("W", sup=l), names.tag(names.vec("h", l - 1), s))
-    num_rhs = mul(val(ls.W), val(h_prev))
-    if ls.b is not None:
-        sym_rhs = Add((sym_rhs, Sym("b", sup=l)))
-        num_rhs = Add((num_rhs, val(ls.b)))
     a_sym = names.tag(names.vec("a", l), s)
     h_sym = names.tag(names.vec("h", l), s)
-    target.add(Equation([a_sym, sym_rhs, num_rhs, val(ls.a[s])]))
+    target.add(Equation([a_sym, *both(lambda at: dense_rhs(at, l, ls, names.tag(
+        names.vec("h", l - 1), s), h_prev)), val(ls.a[s])]))
     define_activation(target, names, layer, l)
     fn = _fname(layer.activation)
     if layer.activation.name == "linear":
         target.add(Equation([h_sym, a_sym, val(ls.h[s])]))
     else:
-        target.add(Equation([h_sym, Call(fn, (a_sym,)), Call(fn, (val(ls.a[s]),)),
+        target.add(Equation([h_sym, *both(lambda at: Call(fn, (at(a_sym, val(ls.a[s])),))),
                              val(ls.h[s])]))
+
+
+def dense_rhs(at, l, ls, h_sym, h_values):
+    """W⁽ˡ⁾h + b⁽ˡ⁾ (no b without a bias), its leaves filled by ``at`` (expr.both)."""
+    Wh = mul(at(Sym("W", sup=l), val(ls.W)), at(h_sym, val(h_values)))
+    return Add((Wh, at(Sym("b", sup=l), val(ls.b)))) if ls.b is not None else Wh
 
 
 def _forward_by_layer(problem, step, names: Names) -> Section:
@@ -222,9 +226,7 @@ def forward_summary(problem, step, names: Names) -> Section:
         if ls.type == "batchnorm":
             sec.add(bn_explain.forward_section(problem, step, l, False))
             continue
-        rhs = mul(Sym("W", sup=l), names.vec("h", l - 1))
-        if ls.b is not None:
-            rhs = Add((rhs, Sym("b", sup=l)))
+        rhs = dense_rhs(symbols, l, ls, names.vec("h", l - 1), None)
         A = ls.a if names.batch else ls.a[0]
         H = ls.h if names.batch else ls.h[0]
         sec.add(Equation([names.vec("a", l), rhs, val(A)]))
@@ -288,13 +290,13 @@ def loss_section(problem, step, names: Names) -> Section:
                                   Num(step.sample_losses[s])]))
     if names.batch:
         terms = Add(tuple(Num(x) for x in step.sample_losses))
-        if problem.reduction == "mean":
-            rhs_sym = mul(one_over(N), Sum(Sym("L", sub="s"), "s"), op="juxt")
-            rhs_num = mul(one_over(N), Paren(terms), op="juxt")
-        else:
-            rhs_sym, rhs_num = Sum(Sym("L", sub="s"), "s"), terms
+
+        def over_samples(at):       # Σₛ Lₛ, times 1/N for the mean
+            if problem.reduction == "mean":
+                return mul(one_over(N), at(Sum(Sym("L", sub="s"), "s"), Paren(terms)), op="juxt")
+            return at(Sum(Sym("L", sub="s"), "s"), terms)
         lhs = J if problem.regularization is None else Sym("L")
-        sec.add(Equation([lhs, rhs_sym, rhs_num, Num(step.data_loss)]))
+        sec.add(Equation([lhs, *both(over_samples), Num(step.data_loss)]))
     if problem.regularization is not None:
         p, alpha = problem.regularization
         w_all = [(l, ls.W) for l, ls in enumerate(step.layers, start=1)
@@ -305,11 +307,12 @@ def loss_section(problem, step, names: Names) -> Section:
             mul(Sym("alpha"), Sum(Pow(Abs(Sym("w")), Sym("p"))), op="juxt")]),
             " runs over all weights (not biases), and ",
             Equation_inline([J, Add((Sym("L"), Sym("R")))]), ":"))
-        sec.add(Equation([Sym("R"),
-                          mul(Sym("alpha"), Sum(Pow(Abs(Sym("w")), Sym("p")))),
-                          mul(Num(alpha), Paren(Add(abs_terms))), Num(step.penalty)]))
-        sec.add(Equation([J, Add((Sym("L"), Sym("R"))),
-                          Add((Num(step.data_loss), Num(step.penalty))), Num(step.loss)]))
+        sec.add(Equation([Sym("R"), *both(lambda at: mul(
+            at(Sym("alpha"), alpha), at(Sum(Pow(Abs(Sym("w")), Sym("p"))), Paren(Add(abs_terms))))),
+            Num(step.penalty)]))
+        sec.add(Equation([J, *both(lambda at: Add((at(Sym("L"), step.data_loss),
+                                                   at(Sym("R"), step.penalty)))),
+                          Num(step.loss)]))
     return sec
 
 
@@ -323,10 +326,8 @@ def backward_full(problem, step, names: Names) -> Section:
     N = step.X.shape[0]
     mean = names.batch and problem.reduction == "mean"
 
-    def scaled(sym_expr, num_expr):
-        if mean:
-            return (mul(one_over(N), Paren(sym_expr)), mul(one_over(N), Paren(num_expr)))
-        return sym_expr, num_expr
+    def scaled(g):      # a sample's gradient, times 1/N for the mean over the batch
+        return mul(one_over(N), Paren(g)) if mean else g
 
     out_sec = Section("Loss gradient")
     sec.add(out_sec)
@@ -346,14 +347,15 @@ def backward_full(problem, step, names: Names) -> Section:
     for s in range(N if problem.loss != "hinge" else 0):
         for k in range(K):
             y, p = names.out("y", k, s), names.out("yhat", k, s)
-            y_n, p_n = Num(step.Y[s][k]), Num(step.layers[-1].h[s][k])
-            g_sym, g_num = scaled(lm.grad(y, p, K), lm.grad(y_n, p_n, K))
+
+            def gradient(at):       # ∂J/∂ŷₖ by the loss's rule, or ŷₖ − yₖ at a (the shortcut)
+                y_, p_ = at(y, step.Y[s][k]), at(p, step.layers[-1].h[s][k])
+                return scaled(Sub(p_, y_) if step.shortcut else lm.grad(y_, p_, K))
             if step.shortcut:
-                g_sym, g_num = scaled(Sub(p, y), Sub(p_n, y_n))
-                out_sec.add(Equation([d(J, names.unit("a", L, k, s)), g_sym, g_num,
+                out_sec.add(Equation([d(J, names.unit("a", L, k, s)), *both(gradient),
                                       Num(step.layers[-1].dJ_da[s][k])]))
             else:
-                out_sec.add(Equation([d(J, names.unit("h", L, k, s)), d(J, p), g_sym, g_num,
+                out_sec.add(Equation([d(J, names.unit("h", L, k, s)), d(J, p), *both(gradient),
                                       Num(step.dJ_dyhat[s][k])]))
 
     cnn_names = cnn.MapNames(problem.shapes, names.batch) if problem.cnn else None
@@ -410,13 +412,14 @@ def backward_full(problem, step, names: Names) -> Section:
                 for s in range(N):
                     for j in range(units):
                         a_u = names.unit("a", l, j, s)
-                        fp_sym = Call(am.name, (a_u,), prime=True)
-                        parts = [d(J, a_u), mul(d(J, names.unit("h", l, j, s)), fp_sym)]
-                        parts.append(mul(Num(ls.dJ_dh[s][j]),
-                                         am.shown(Num(ls.a[s][j]), Num(ls.h[s][j]))))
-                        parts.append(mul(Num(ls.dJ_dh[s][j]), Num(ls.fprime[s][j])))
-                        parts.append(Num(ls.dJ_da[s][j]))
-                        lsec.add(Equation(parts))
+
+                        def chain(at):      # ∂J/∂h · f′(a), f′(a) with its numbers: ReLU′(3)
+                            return mul(at(d(J, names.unit("h", l, j, s)), ls.dJ_dh[s][j]),
+                                       at(Call(am.name, (a_u,), prime=True),
+                                          am.shown(Num(ls.a[s][j]), Num(ls.h[s][j]))))
+                        lsec.add(Equation([d(J, a_u), *both(chain),
+                                           mul(Num(ls.dJ_dh[s][j]), Num(ls.fprime[s][j])),
+                                           Num(ls.dJ_da[s][j])]))
         lsec.add(Paragraph(f"The weights of layer {l}: ",
                            Deriv(Sym("a", sup=l, sub="j"), Sym("w", sup=l, sub=("j", "k"))),
                            " is " + ("the input " if l == 1 else ""),
@@ -430,13 +433,10 @@ def backward_full(problem, step, names: Names) -> Section:
             noted = True
         if ls.b is not None:
             for j in range(units):
-                sym = sum_over(names, N, lambda s: d(J, names.unit("a", l, j, s)))
-                nums = sum_over(names, N, lambda s: Num(ls.dJ_da[s][j]))
-                parts = [d(J, names.b(l, j)), sym]
-                if N > 1:
-                    parts.append(nums)
-                parts.append(Num(ls.dJ_db[j]))
-                lsec.add(Equation(parts))
+                sym, nums = both(lambda at: sum_over(
+                    names, N, lambda s: at(d(J, names.unit("a", l, j, s)), ls.dJ_da[s][j])))
+                lsec.add(Equation([d(J, names.b(l, j)), sym] + ([nums] if N > 1 else [])
+                                  + [Num(ls.dJ_db[j])]))
     return sec
 
 
@@ -454,7 +454,7 @@ def feeds_dense(lsec, names, step, l, N):
                 terms = tuple(mul(at(d(J, names.unit("a", l + 1, i, s)), above.dJ_da[s][i]),
                                   at(names.w(l + 1, i, j), above.W[i][j])) for i in range(nxt))
                 return Add(terms) if nxt > 1 else terms[0]
-            lsec.add(Equation([d(J, names.unit("h", l, j, s)), *cnn.both(paths),
+            lsec.add(Equation([d(J, names.unit("h", l, j, s)), *both(paths),
                                Num(ls.dJ_dh[s][j])]))
 
 
@@ -475,20 +475,12 @@ def weight_equation(names, step, l, j, k, reg) -> Equation:
     ls = step.layers[l - 1]
     N = step.X.shape[0]
     H_prev = step.X if l == 1 else step.layers[l - 2].h
-    sym = sum_over(names, N, lambda s: mul(d(J, names.unit("a", l, j, s)),
-                                          names.unit("h", l - 1, k, s)))
-    nums = sum_over(names, N, lambda s: mul(Num(ls.dJ_da[s][j]), Num(H_prev[s][k])))
+    sym, nums = both(lambda at: sum_over(names, N, lambda s: mul(
+        at(d(J, names.unit("a", l, j, s)), ls.dJ_da[s][j]),
+        at(names.unit("h", l - 1, k, s), H_prev[s][k]))))
     w = names.w(l, j, k)
-    if reg is not None:
-        p, alpha = reg
-        wv = ls.W[j][k]
-        pen_sym = mul(Sym("alpha"), Sym("p"), Pow(Abs(w), Sub(Sym("p"), Num(1))),
-                      Call("sign", (w,)))
-        if wv == 0 and p <= 1:     # no derivative at 0: the subgradient 0 (a note says so)
-            pen_num = Num(0)
-        else:
-            pen_num = mul(Num(alpha), Num(p), Pow(Abs(Num(wv)), Num(p - 1)),
-                          Call("sign", (Num(wv),)))
+    if reg is not None:     # at w = 0 with p ≤ 1 the subgradient 0 (a note says so)
+        pen_sym, pen_num = pnorm.gradient_forms(w, ls.W[j][k], *reg)
         sym, nums = Add((sym, pen_sym)), Add((nums, pen_num))
     return Equation([d(J, w), sym, nums, Num(ls.dJ_dW[j][k])])
 
@@ -568,7 +560,7 @@ def update_section(problem, step, names: Names, full: bool) -> Section:
     w_gen = Sym("w")
     sec.add(Paragraph("Gradient descent with learning rate ", Equation_inline([ETA, Num(eta)]),
                       ":"))
-    sec.add(Equation([w_gen, Sub(w_gen, mul(ETA, d(J, w_gen)))], rels=["←"]))
+    sec.add(Equation([w_gen, descent(w_gen, ETA, d(J, w_gen))], rels=["←"]))
     if full:
         changed = []
         for l, ls in enumerate(step.layers, start=1):
@@ -586,7 +578,7 @@ def update_section(problem, step, names: Names, full: bool) -> Section:
         else:
             sec.add(Paragraph("Every gradient is zero: no parameter changes."))
         for sym, old, g, new in changed:
-            sec.add(Equation([sym, Sub(Num(old), mul(Num(eta), Num(g))), Num(new)],
+            sec.add(Equation([sym, descent(Num(old), Num(eta), Num(g)), Num(new)],
                              rels=["←", "="]))
         if any(ls.b is not None for ls in step.layers) and not problem.update_bias:
             sec.add(Note("update_bias is false: the biases keep their values."
@@ -603,13 +595,13 @@ def update_section(problem, step, names: Names, full: bool) -> Section:
         if full:
             sec.add(Equation([W, val(ls.W_new)]))
         else:
-            sec.add(Equation([W, Sub(W, mul(ETA, d(J, W))), val(ls.W_new)], rels=["←", "="]))
+            sec.add(Equation([W, descent(W, ETA, d(J, W)), val(ls.W_new)], rels=["←", "="]))
         if ls.b is not None:
             b = names.param(l, "b")
             if full or not (problem.update_bias or ls.type == "batchnorm"):
                 sec.add(Equation([b, val(ls.b_new)]))
             else:
-                sec.add(Equation([b, Sub(b, mul(ETA, d(J, b))), val(ls.b_new)],
+                sec.add(Equation([b, descent(b, ETA, d(J, b)), val(ls.b_new)],
                                  rels=["←", "="]))
     return sec
 
@@ -684,22 +676,16 @@ def step_data(problem, step) -> dict:
         return x if batch or x is None else x[0]
     layers = []
     for ls in step.layers:
-        if ls.type == "dense":
+        if ls.type in ("dense", "conv"):
+            W = "W" if ls.type == "dense" else "K"      # a conv layer's weights: its kernels
             layers.append({
-                "type": "dense",
-                "W": ls.W, "b": ls.b, "a": per_sample(ls.a), "h": per_sample(ls.h),
+                "type": ls.type,
+                W: ls.W, "b": ls.b, "a": per_sample(ls.a), "h": per_sample(ls.h),
                 "dJ_dh": per_sample(ls.dJ_dh), "dJ_da": per_sample(ls.dJ_da),
-                "dJ_dW": ls.dJ_dW, "dJ_db": ls.dJ_db, "W_new": ls.W_new, "b_new": ls.b_new,
+                f"dJ_d{W}": ls.dJ_dW, "dJ_db": ls.dJ_db, f"{W}_new": ls.W_new, "b_new": ls.b_new,
             })
         elif ls.type == "batchnorm":
             layers.append(bn_explain.layer_data(ls, per_sample))
-        elif ls.type == "conv":
-            layers.append({
-                "type": "conv",
-                "K": ls.W, "b": ls.b, "a": per_sample(ls.a), "h": per_sample(ls.h),
-                "dJ_dh": per_sample(ls.dJ_dh), "dJ_da": per_sample(ls.dJ_da),
-                "dJ_dK": ls.dJ_dW, "dJ_db": ls.dJ_db, "K_new": ls.W_new, "b_new": ls.b_new,
-            })
         else:
             layers.append({"type": ls.type, "h": per_sample(ls.h),
                            "dJ_dh": per_sample(ls.dJ_dh)})

@@ -3,7 +3,7 @@ out per sample, the classes' margins with their numbers (ops/hinge.py holds the 
 
 from __future__ import annotations
 
-from ...expr import Add, Deriv, Num, Seq, Sub, Sym, Text, mul
+from ...expr import Deriv, Num, Seq, Sym, Text, both, mul
 from ...solution import Equation, Note, Paragraph
 
 J = Sym("J")
@@ -67,8 +67,9 @@ def gradient_blocks(problem, step, names, scaled) -> list:
         for j in range(len(sc)):
             if j == k:
                 continue
-            margin = Add((Sub(_class(names, j, s), _class(names, k, s)), Sym("Delta")))
-            nums = Add((Sub(Num(sc[j]), Num(sc[k])), Num(problem.margin)))
+            margin, nums = both(lambda at: h.margin_formula(
+                at(_class(names, j, s), sc[j]), at(_class(names, k, s), sc[k]),
+                at(Sym("Delta"), problem.margin)))
             word = "positive" if m[j] > 0 else ("exactly 0" if m[j] == 0 else "negative")
             kink |= m[j] == 0
             # (short inline pieces: a narrow terminal wraps between them, not at an "=")
@@ -91,7 +92,7 @@ def _dJ(names, L, j, s, scaled, g, value) -> Equation:
     lhs, dL = Deriv(J, names.unit("h", L, j, s)), Deriv(Sym("L"), _class(names, j, s))
     if scaled is None:
         return Equation([lhs, dL, Num(value)])
-    return Equation([lhs, mul(scaled, dL), mul(scaled, Num(g)), Num(value)])
+    return Equation([lhs, *both(lambda at: mul(scaled, at(dL, g))), Num(value)])
 
 
 def at_kink(problem, step) -> bool:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 
-from ...expr import Abs, Add, Call, Deriv, Frac, Mul, Num, Rel, Seq, Sub, Sym, Text, mul
+from ...expr import Abs, Add, Call, Deriv, Frac, Mul, Num, Rel, Seq, Sub, Sym, Text, both, mul
 from ...ops.scalar import OPS
+from ...ops.update import GradientDescent
 from ...solution import (Circuit, CircuitNode, Equation, Note, Paragraph, Section, Solution,
                          Table)
 
 ETA = Sym("eta")
+descent = GradientDescent.formula
 
 
 def name_sym(name: str) -> Sym:
@@ -179,8 +181,8 @@ def backward_section(problem, run) -> Section:
             edges = edges_into[a]
             e = next(x for x in edges if x.consumer == n.name)
             seen[a] = seen.get(a, 0) + 1
-            product_sym = mul(_d(out, n.name), _d(n.name, a))
-            product_num = mul(Num(e.upstream), Num(e.local))
+            product_sym, product_num = both(lambda at: mul(at(_d(out, n.name), e.upstream),
+                                                           at(_d(n.name, a), e.local)))
             if len(edges) == 1:
                 sec.add(Equation([_d(out, a), product_sym, product_num, Num(e.gradient)]))
                 continue
@@ -288,8 +290,8 @@ def update_section(problem, update, t: int) -> Section:
                       " smaller."))
     for name, old, g, step, new in update.rows:
         s = name_sym(name)
-        sec.add(Equation([s, Sub(s, mul(ETA, _d(out, name))),
-                          Sub(Num(old), mul(Num(problem.learning_rate), Num(g))), Num(new)],
+        sec.add(Equation([s, *both(lambda at: descent(at(s, old), at(ETA, problem.learning_rate),
+                                                      at(_d(out, name), g))), Num(new)],
                          rels=["←", "=", "="]))
     return sec
 

@@ -8,10 +8,12 @@ from fractions import Fraction
 from ...errors import ProblemError
 from ...expr import (Abs, Add, Call, Cases, Deriv, Mat, Mul, Neg, Norm, Num, Paren, Pow, Rel,
                     Seq, Sub, Sum, Sym)
+from ...ops import pnorm
+from ...ops.update import GradientDescent
 from ...solution import Equation, Note, Paragraph, Section, Solution, Table
 
-# numpy (and pnorm, which computes with it) is imported by the functions that work with the
-# weights: the derivation alone (`nnsolve regularize --p 2`) never loads it.
+# numpy is imported by the functions that work with the weights (pnorm's too): the derivation
+# alone (`nnsolve regularize --p 2`) never loads it.
 
 DEFAULT_TITLE = "The p-norm penalty and its gradient"
 FULL_DETAIL_LIMIT = 24        # weights shown one by one up to this many (default detail)
@@ -26,6 +28,7 @@ ALPHA = Sym("alpha")
 ETA = Sym("eta")
 P = Sym("p")
 NABLA = Sym("nabla")
+descent = GradientDescent.formula
 
 
 def w_(idx) -> Sym:
@@ -76,7 +79,7 @@ def _p_exprs(p):
 def gradient_formula(p, wi):
     """α·p·|wᵢ|^(p−1)·sign(wᵢ), with a given p put in and simplified where it simplifies."""
     if p is None:
-        return dot(ALPHA, P, Pow(Abs(wi), Sub(P, Num(1))), sign(wi))
+        return pnorm.gradient_formula(ALPHA, P, wi)
     p = Fraction(p)
     if p == 1:
         return dot(ALPHA, sign(wi))
@@ -84,7 +87,7 @@ def gradient_formula(p, wi):
         return juxt(Num(2), ALPHA, wi)
     if p.denominator == 1 and p % 2 == 0:
         return juxt(Num(p), ALPHA, Pow(wi, Num(p - 1)))
-    return dot(ALPHA, Num(p), Pow(Abs(wi), Num(p - 1)), sign(wi))
+    return pnorm.gradient_formula(ALPHA, Num(p), wi)
 
 
 def seed_formula(p, wi):
@@ -96,7 +99,7 @@ def seed_formula(p, wi):
 def derivation(p, alpha) -> list:
     """Seed eq. 57–63, corrected: for any p (p None), or specialised to a given p (and α)."""
     wi, wj = w_("i"), w_("j")
-    pe, pm1 = _p_exprs(p)
+    pe = _p_exprs(p)[0]
     norm = norm_pp(p)
     blocks = []
 
@@ -127,8 +130,8 @@ def derivation(p, alpha) -> list:
         Add((dJ, dot(ALPHA, apply(Deriv(None, wi), norm)))),
         Add((dJ, dot(ALPHA, apply(Deriv(None, wi), Sum(Pow(Abs(wj), pe), index="j"))))),
         Add((dJ, dot(ALPHA, apply(Deriv(None, wi), Pow(Abs(wi), pe))))),
-        Add((dJ, dot(ALPHA, pe, Pow(Abs(wi), pm1), Deriv(Abs(wi), wi)))),
-        Add((dJ, dot(ALPHA, pe, Pow(Abs(wi), pm1), sign(wi)))),
+        Add((dJ, pnorm.gradient_formula(ALPHA, pe, wi, sign=Deriv(Abs(wi), wi)))),
+        Add((dJ, pnorm.gradient_formula(ALPHA, pe, wi))),
     ]
     final = gradient_formula(p, wi)
     if p is not None and (p == 1 or (Fraction(p).denominator == 1 and p % 2 == 0)):
@@ -149,7 +152,7 @@ def derivation(p, alpha) -> list:
 
     step = Section("A gradient step")
     step.add(Paragraph("With learning rate η, every weight moves against its gradient:"),
-             Equation([wi, Sub(wi, dot(ETA, Paren(Add((dJ, gradient_formula(p, wi))))))],
+             Equation([wi, descent(wi, ETA, Paren(Add((dJ, gradient_formula(p, wi)))))],
                       rels=["←"]))
     if p is not None and Fraction(p) == 2:
         step.add(Paragraph("that is ", wi, " ← ", Sub(juxt(Paren(Sub(Num(1), juxt(Num(2), ETA,
@@ -216,7 +219,7 @@ def _shortcut_named(wi):
 
 def _seed_note(p):
     wi = w_("i")
-    right = dot(ALPHA, P, Pow(Abs(wi), Sub(P, Num(1))), sign(wi))
+    right = pnorm.gradient_formula(ALPHA, P, wi)
     seed = seed_formula(None, wi)
     if p is None:
         return Note("The shortcut ", seed, *_shortcut_named(wi), " equals ", right, " only when p is "
@@ -248,7 +251,6 @@ def _indices(w):
 def _seed_value(p, alpha, v):
     """The seed's α·p·v^(p−1) for v < 0 as a real number, or None when it is not real."""
     import numpy as np
-    from ...ops import pnorm
     q = Fraction(p) - 1
     if q.denominator % 2 == 0:
         return None
@@ -264,7 +266,6 @@ def numeric(problem, detail: str) -> list:
     """The penalty, its gradient per weight, ∇J̃ and the step, with the numbers put in."""
     import numpy as np
     from ...arrays import as_float
-    from ...ops import pnorm
     p, alpha, w = problem.p, problem.alpha, problem.weights
     lg, eta = problem.loss_gradient, problem.learning_rate
     full = detail == "full"
@@ -316,7 +317,7 @@ def numeric(problem, detail: str) -> list:
     blocks.append(s)
 
     s = Section("The gradient of the penalty")
-    s.add(Equation([d_penalty(wi, p), dot(ALPHA, Num(p), Pow(Abs(wi), Num(p - 1)), sign(wi))]))
+    s.add(Equation([d_penalty(wi, p), pnorm.gradient_formula(ALPHA, Num(p), wi)]))
     zeros = []
     if full:
         mags = pnorm.abs_power(w, p - 1)
@@ -330,8 +331,8 @@ def numeric(problem, detail: str) -> list:
             if v == 0:
                 zeros.append(k)
             s.add(Equation([d_penalty(w_(k), p),
-                            dot(Num(alpha), Num(p), Pow(Abs(Num(v)), Num(p - 1)),
-                                Num(signs[ix])),
+                            pnorm.gradient_formula(Num(alpha), Num(p), Num(v),
+                                                   sign=Num(signs[ix])),
                             dot(Num(alpha), Num(p), Num(mags[ix]), Num(signs[ix])),
                             Num(grad[ix])]))
     else:
@@ -361,10 +362,10 @@ def numeric(problem, detail: str) -> list:
             g_sym = d_penalty(wi)
         else:
             g_sym = Deriv(J_TILDE, wi)
-        s.add(Equation([wi, Sub(wi, dot(ETA, g_sym))], rels=["←"]))
+        s.add(Equation([wi, descent(wi, ETA, g_sym)], rels=["←"]))
         if full:
             for ix, k in _indices(w):
-                s.add(Equation([w_(k), Sub(Num(w[ix]), dot(Num(eta), Num(step_grad[ix]))),
+                s.add(Equation([w_(k), descent(Num(w[ix]), Num(eta), Num(step_grad[ix])),
                                 Num(w_new[ix])], rels=["←", "="]))
         s.add(_mat_eq(W, w_new, show_mat, arrow=True))
         blocks.append(s)
@@ -449,7 +450,7 @@ def _numeric_seed_note(p, alpha, w, grad):
         more = f" (the first {len(rows)} of {len(negative)} negative weights)"
     return [Note("The shortcut ", seed_formula(None, w_("i")), *_shortcut_named(w_("i")), " gives other "
                  "values for the negative weights: ", *why, ". The right values are ",
-                 dot(ALPHA, P, Pow(Abs(w_("i")), Sub(P, Num(1))), sign(w_("i"))), more, "."),
+                 pnorm.gradient_formula(ALPHA, P, w_("i")), more, "."),
             Table(["weight", "value", "right gradient", "the shortcut"], rows)]
 
 
