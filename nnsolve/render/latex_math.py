@@ -7,9 +7,9 @@ which removes the backslash of ``\\`` ``\\{`` ``\\,`` and reads ``<`` as HTML: r
 and a ``_`` after a brace or parenthesis is followed by a space (``markdown_safe``): no ``_``
 opens emphasis.
 
-Matrices wider than ``MAX_COLS`` or taller than ``MAX_ROWS`` are shown with their first and last
-rows/columns and ``\\cdots``/``\\vdots`` between (pmatrix's default limit is 10 columns, and a page
-holds no more).
+A large matrix is shown by its corners with ``\\cdots``/``\\vdots`` between: the cells of
+``base.shown_cells``, the same as the terminal's (and those that decide '=' or '≈' before it).
+Parentheses are decided by ``precedence.py``, as for the terminal.
 """
 
 from __future__ import annotations
@@ -19,11 +19,7 @@ import unicodedata
 
 from ..expr import (Abs, Add, Call, Cases, Deriv, Expr, Frac, Mat, Mul, Neg, Norm, Num, Paren,
                     Pow, Rel, Seq, Sqrt, Sub, Sum, Sym, Text)
-from .base import Printer, RenderOptions, is_negative_number
-
-MAX_COLS = 10       # columns shown of a matrix (pmatrix's default MaxMatrixCols is 10)
-MAX_ROWS = 16
-_HEAD, _TAIL = 6, 2  # what a truncated matrix keeps: first 6 and last 2 rows/columns
+from .base import Printer, RenderOptions, shown_cells
 
 GREEK_NAMES = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota",
                "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon",
@@ -152,6 +148,8 @@ def markdown_safe(tex: str) -> str:
 class LatexMathPrinter(Printer):
     """Expr → LaTeX math (the body of ``$...$``)."""
 
+    inline_fractions = False     # \frac{a}{b} groups its sides: no parentheses in them
+
     def __init__(self, options: RenderOptions | None = None, markdown: bool = False):
         super().__init__(options)
         self.markdown = markdown
@@ -160,15 +158,20 @@ class LatexMathPrinter(Printer):
     # --- entry points ---------------------------------------------------------------------
     def doprint(self, e) -> str:
         """The LaTeX of a formula part: an Expr, a number, or a string (shown upright)."""
-        if isinstance(e, Expr):
-            tex = self.print(e)
-        elif isinstance(e, str):
-            tex = self.text(e)
-        elif e is None:
-            return ""
-        else:
-            tex = self.number(e)
+        tex = self.within(e, True)
         return markdown_safe(tex) if self.markdown else tex
+
+    def part(self, e) -> str:
+        if isinstance(e, Expr):
+            return self.print(e)
+        if isinstance(e, str):
+            return self.text(e)
+        if e is None:
+            return ""
+        return self.number(e)
+
+    def wrap(self, s: str) -> str:
+        return self.paren(s)
 
     def relation(self, rel: str) -> str:
         """'=' '≈' '←' ... as LaTeX."""
@@ -281,10 +284,6 @@ class LatexMathPrinter(Printer):
     def paren(self, s: str) -> str:
         return r"\left(" + s + r"\right)"
 
-    def _wrap_neg(self, e) -> str:
-        s = self.doprint(e)
-        return self.paren(s) if is_negative_number(e) or isinstance(e, Neg) else s
-
     # --- nodes ----------------------------------------------------------------------------
     def _print_Num(self, e: Num) -> str:
         return self.number(e.value)
@@ -331,69 +330,44 @@ class LatexMathPrinter(Printer):
             v = v.reshape(-1, 1)
         if v.ndim > 2:
             return r",\ ".join(self._print_Mat(Mat(m)) for m in v)
-        rows, cols = v.shape
-        row_ix = _shown(rows, MAX_ROWS)
-        col_ix = _shown(cols, MAX_COLS)
         lines = []
-        for i in row_ix:
-            if i is None:
-                lines.append(" & ".join(r"\ddots" if j is None else r"\vdots" for j in col_ix))
+        for row in shown_cells(v)[0]:
+            if all(x is None for x in row):      # the skipped rows (⋱ where columns are too)
+                gaps = [x is None for x in shown_cells(v)[0][0]]
+                lines.append(" & ".join(r"\ddots" if g else r"\vdots" for g in gaps))
                 continue
-            lines.append(" & ".join(r"\cdots" if j is None else self.number(v[i, j])
-                                    for j in col_ix))
+            lines.append(" & ".join(r"\cdots" if x is None else self.number(x) for x in row))
         return r"\begin{pmatrix} " + self.rowsep.join(lines) + r" \end{pmatrix}"
 
     def _print_Mul(self, e: Mul) -> str:
-        op = {"dot": r" \cdot ", "times": r" \times ", "hadamard": r" \odot ", "juxt": " "}[e.op]
-        parts = []
-        for i, f in enumerate(e.factors):
-            if isinstance(f, (Add, Sub)):
-                s = self.paren(self.doprint(f))
-            elif i > 0:
-                s = self._wrap_neg(f)
-            else:
-                s = self.doprint(f)
-            parts.append(s)
-        return op.join(parts)
-
-    def _print_Add(self, e: Add) -> str:
+        ops = {"dot": r" \cdot ", "times": r" \times ", "hadamard": r" \odot ", "juxt": " "}
         out = ""
-        for i, t in enumerate(e.terms):
+        for i, s in enumerate(self.factors(e)):
             if i:
-                out += " + "
-            if i and isinstance(t, Mul) and t.factors and is_negative_number(t.factors[0]):
-                out += self.print(Mul((Paren(t.factors[0]),) + tuple(t.factors[1:]), t.op))
-            else:
-                out += self._wrap_neg(t) if i else self.doprint(t)
+                out += ops["dot"] if e.op == "juxt" and self.juxt_sign(e, i) else ops[e.op]
+            out += s
         return out
 
+    def _print_Add(self, e: Add) -> str:
+        return " + ".join(self.terms(e))
+
     def _print_Sub(self, e: Sub) -> str:
-        right = self.doprint(e.right)
-        if isinstance(e.right, (Add, Sub, Neg)) or is_negative_number(e.right):
-            right = self.paren(right)
-        return self.doprint(e.left) + " - " + right
+        left, right = self.sub_parts(e)
+        return left + " - " + right
 
     def _print_Neg(self, e: Neg) -> str:
-        inner = self.doprint(e.arg)
-        if isinstance(e.arg, (Add, Sub, Neg)) or is_negative_number(e.arg):
-            inner = self.paren(inner)
-        return "-" + inner
+        return "-" + self.neg_arg(e)
 
     def _print_Frac(self, e: Frac) -> str:
         return r"\frac{" + self.doprint(e.num) + "}{" + self.doprint(e.den) + "}"
 
     def _print_Deriv(self, e: Deriv) -> str:
-        top = r"\partial" if e.f is None else r"\partial " + self.doprint(e.f)
-        return r"\frac{" + top + r"}{\partial " + self.doprint(e.x) + "}"
+        f, x = self.deriv_parts(e)
+        top = r"\partial" if f is None else r"\partial " + f
+        return r"\frac{" + top + r"}{\partial " + x + "}"
 
     def _print_Pow(self, e: Pow) -> str:
-        base = self.doprint(e.base)
-        b = e.base
-        needs_paren = not isinstance(b, (Sym, Mat, Paren, Abs, Norm, Num, Call)) or \
-            is_negative_number(b) or (isinstance(b, Num) and not _plain_number(self.fmt(b.value).text))
-        if needs_paren:
-            base = self.paren(base)
-        return "{" + base + "}^{" + self.doprint(e.exp) + "}"
+        return "{" + self.pow_base(e) + "}^{" + self.doprint(e.exp) + "}"
 
     def _print_Call(self, e: Call) -> str:
         if e.name.lower() in ("floor", "ceil") and len(e.args) == 1 and not e.prime:
@@ -441,10 +415,7 @@ class LatexMathPrinter(Printer):
             s += "_{" + low + "}"
             if e.upper is not None:
                 s += "^{" + self.index(e.upper) + "}"
-        body = self.doprint(e.body)
-        if isinstance(e.body, (Add, Sub)):
-            body = self.paren(body)
-        return s + " " + body
+        return s + " " + self.sum_body(e)
 
     def _print_Cases(self, e: Cases) -> str:
         rows = [self.doprint(v) + " & " + self.doprint(c) for v, c in e.rows]
@@ -468,13 +439,3 @@ class LatexMathPrinter(Printer):
             sep_tex = self.math_string(sep.strip()) + (r"\quad " if sep.endswith("  ") else " ")
         return sep_tex.join(self.doprint(it) for it in e.items)
 
-
-def _plain_number(t: str) -> bool:
-    return "/" not in t and "e" not in t and not t.startswith("-")
-
-
-def _shown(n: int, limit: int) -> list:
-    """Indices shown of n rows/columns: all, or the first and last few with None for the gap."""
-    if n <= limit:
-        return list(range(n))
-    return list(range(_HEAD)) + [None] + list(range(n - _TAIL, n))

@@ -6,7 +6,8 @@ import unicodedata
 
 from ..expr import (Abs, Add, Call, Cases, Deriv, Expr, Frac, Mat, Mul, Neg, Norm, Num, Paren,
                     Pow, Rel, Seq, Sqrt, Sub, Sum, Sym, Text)
-from .base import Printer, is_negative_number, visible
+from .base import Printer, shown_cells
+from .precedence import FUNC
 
 GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "eta": "η", "lambda": "λ",
          "mu": "μ", "tau": "τ", "sigma": "σ", "nabla": "∇", "epsilon": "ε", "theta": "θ",
@@ -118,7 +119,10 @@ class UnicodePrinter(Printer):
     """Expr → Box."""
 
     def box(self, e) -> Box:
-        """The box of any formula (str and numbers allowed)."""
+        """The box of any formula (str and numbers allowed), as a formula of its own."""
+        return self.within(e, True)
+
+    def part(self, e) -> Box:
         if isinstance(e, Box):
             return e
         if isinstance(e, str):
@@ -127,15 +131,22 @@ class UnicodePrinter(Printer):
             return Box([self.fmt(e).text])
         return self.print(e)
 
+    def wrap(self, b: Box) -> Box:
+        return bracket(b, "(", ")")
+
     def line(self, e) -> str:
         """A formula on one line (for tables and running text)."""
         if isinstance(e, Mat):
             import numpy as np
             v = np.asarray(e.values)
-            if v.ndim == 1:
-                return "(" + ", ".join(self.fmt(x).text for x in v) + ")ᵀ"
-            if v.ndim == 2:
-                return "[" + "; ".join(", ".join(self.fmt(x).text for x in r) for r in v) + "]"
+            if v.ndim in (1, 2):       # the cells every printer shows (a large one's corners)
+                grid = shown_cells(v)[0]
+                rows = [", ".join("⋯" if x is None else self.fmt(x).text for x in r)
+                        for r in grid]
+                rows = ["⋮" if all(x is None for x in r) else t for r, t in zip(grid, rows)]
+                if v.ndim == 1:
+                    return "(" + ", ".join("…" if t == "⋮" else t for t in rows) + ")ᵀ"
+                return "[" + "; ".join(rows) + "]"
         b = self.box(e)
         if b.height == 1:
             return b.lines[0].rstrip()
@@ -144,14 +155,6 @@ class UnicodePrinter(Printer):
     def line_of_label(self, node) -> str:
         """A circuit node's name on one line."""
         return self.line(node.label)
-
-    def _wrap_neg(self, e) -> Box:
-        b = self.box(e)
-        # a/b written inline starts with its numerator's sign: 0.1 · (-8.75/2), not 0.1 · -8.75/2
-        if is_negative_number(e) or isinstance(e, Neg) or (
-                isinstance(e, Frac) and (is_negative_number(e.num) or isinstance(e.num, Neg))):
-            return bracket(b, "(", ")")
-        return b
 
     def _print_Num(self, e: Num) -> Box:
         return Box([self.fmt(e.value).text])
@@ -187,7 +190,8 @@ class UnicodePrinter(Printer):
         if v.ndim > 2:
             parts = [self._print_Mat(Mat(m)) for m in v]
             return hcat(*[p for b in parts for p in (b, "  ")][:-1])
-        cells = [["⋯" if x is None else self.fmt(x).text for x in row] for row in visible(v)]
+        cells = [["⋯" if x is None else self.fmt(x).text for x in row]
+                 for row in shown_cells(v)[0]]
         for row in cells:
             if all(c == "⋯" for c in row):
                 row[:] = ["⋮"] * len(row)
@@ -200,58 +204,45 @@ class UnicodePrinter(Printer):
 
     def _print_Mul(self, e: Mul) -> Box:
         parts = []
-        for i, f in enumerate(e.factors):
-            b = self._wrap_neg(f) if i > 0 else self.box(f)
-            if isinstance(f, (Add, Sub)):
-                b = bracket(self.box(f), "(", ")")
+        for i, (f, b) in enumerate(zip(e.factors, self.factors(e))):
             if i:
                 op = OPS[e.op]
-                if e.op == "juxt" and not (isinstance(f, Paren) or (
-                        isinstance(e.factors[i - 1], (Num, Sym)) and isinstance(f, Sym))):
-                    op = " "
+                if e.op == "juxt":
+                    if self.juxt_sign(e, i):
+                        op = OPS["dot"]
+                    elif not (isinstance(f, Paren) or (
+                            isinstance(e.factors[i - 1], (Num, Sym)) and isinstance(f, Sym))):
+                        op = " "
                 parts.append(op)
             parts.append(b)
         return hcat(*parts)
 
     def _print_Add(self, e: Add) -> Box:
         parts = []
-        for i, t in enumerate(e.terms):
+        for i, b in enumerate(self.terms(e)):
             if i:
                 parts.append(" + ")
-            if i and isinstance(t, Mul) and t.factors and is_negative_number(t.factors[0]):
-                parts.append(self.print(Mul((Paren(t.factors[0]),) + t.factors[1:], t.op)))
-            else:
-                parts.append(self._wrap_neg(t) if i else self.box(t))
+            parts.append(b)
         return hcat(*parts)
 
     def _print_Sub(self, e: Sub) -> Box:
-        right = self.box(e.right)
-        if isinstance(e.right, (Add, Sub)) or is_negative_number(e.right):
-            right = bracket(right, "(", ")")
-        return hcat(self.box(e.left), " − ", right)
+        left, right = self.sub_parts(e)
+        return hcat(left, " − ", right)
 
     def _print_Neg(self, e: Neg) -> Box:
-        inner = self.box(e.arg)
-        if isinstance(e.arg, (Add, Sub)) or is_negative_number(e.arg):
-            inner = bracket(inner, "(", ")")
-        return hcat("−", inner)
+        return hcat("−", self.neg_arg(e))
 
     def _print_Frac(self, e: Frac) -> Box:
-        def side(x):
-            b = self.box(x)
-            return bracket(b, "(", ")") if isinstance(x, (Add, Sub, Mul, Frac)) else b
-        return hcat(side(e.num), "/", side(e.den))
+        num, den = self.inline_frac_parts(e)
+        return hcat(num, "/", den)
 
     def _print_Deriv(self, e: Deriv) -> Box:
-        top = "∂" if e.f is None else hcat("∂", self.box(e.f))
-        return hcat(top, "/∂", self.box(e.x))
+        f, x = self.deriv_parts(e)
+        top = "∂" if f is None else hcat("∂", f)
+        return hcat(top, "/∂", x)
 
     def _print_Pow(self, e: Pow) -> Box:
-        base = self.box(e.base)
-        if not isinstance(e.base, (Sym, Mat, Num)) or is_negative_number(e.base) or \
-                (isinstance(e.base, Num) and "/" in self.fmt(e.base.value).text):
-            if not isinstance(e.base, (Paren, Abs, Norm)):
-                base = bracket(base, "(", ")")
+        base = self.pow_base(e)
         exp = e.exp
         text = self.line(exp)
         s = script(text.replace(" ", ""), _SUP)
@@ -272,9 +263,10 @@ class UnicodePrinter(Printer):
         return hcat("|", self.box(e.arg), "|")
 
     def _print_Sqrt(self, e: Sqrt) -> Box:
-        inner = self.box(e.arg)
-        if not isinstance(e.arg, (Sym, Num, Paren, Abs, Norm, Call)) or inner.height > 1:
-            inner = bracket(inner, "(", ")")
+        # √ takes what follows it: a symbol, a number, a call, something in brackets
+        inner = self.parenthesize(e.arg, FUNC)
+        if inner.height > 1 and not self.needs_parens(e.arg, FUNC):
+            inner = self.wrap(inner)
         return hcat("√", inner)
 
     def _print_Norm(self, e: Norm) -> Box:
@@ -296,10 +288,7 @@ class UnicodePrinter(Printer):
             sigma += sub(low)
             if e.upper is not None:
                 sigma += sup(e.upper)
-        body = self.box(e.body)
-        if isinstance(e.body, (Add, Sub)):
-            body = bracket(body, "(", ")")
-        return hcat(sigma, " ", body)
+        return hcat(sigma, " ", self.sum_body(e))
 
     def _print_Cases(self, e: Cases) -> Box:
         values = [self.box(v) for v, _ in e.rows]
