@@ -542,15 +542,19 @@ def report(reports: list) -> Solution:
         rows = []
         for rep in reports:
             if isinstance(rep, Ungraded):
-                rows.append([rep.path, "", "", "not graded", rep.error])
+                # its error in a column of its own, not under "Likely mistakes"
+                rows.append([rep.path, "", "", "not graded", "", rep.error])
                 continue
             mis = _file_mistakes(rep)
             rows.append([rep.answers.student, Num(rep.n_right), Num(len(rep.results)),
                          rep.earliest.field if rep.earliest else "",
-                         "; ".join(mis) if mis else ("" if rep.n_wrong == 0 else "—")])
+                         "; ".join(mis) if mis else ("" if rep.n_wrong == 0 else "—"), ""])
+        header = ["Student", "Right", "Of", "Earliest wrong", "Likely mistakes", "Error"]
+        align = ["left", "right", "right", "left", "left", "left"]
+        if not n_ungraded:
+            header, align, rows = header[:-1], align[:-1], [row[:-1] for row in rows]
         summary = Section("Class summary")
-        summary.add(Table(["Student", "Right", "Of", "Earliest wrong", "Likely mistakes"], rows,
-                          align=["left", "right", "right", "left", "left"]))
+        summary.add(Table(header, rows, align=align))
         all_right = sum(rep.n_wrong == 0 for rep in graded_)
         tail = ["."] if not n_ungraded else \
             ["; ", Num(n_ungraded), " could not be graded (their error is in the table)."]

@@ -95,10 +95,29 @@ def default_ask(kind: str, tree: dict, data: dict) -> list:
     return paths
 
 
-def select_fields(tree: dict, patterns: list) -> list:
+def given_paths(kind: str, problem: dict, tree: dict) -> set:
+    """The leaves of the answer tree that the problem itself gives, which a quiz must not ask:
+    for graph the values of its inputs (``values.x``), in every step for an input that is not
+    a parameter, and in the first step for a parameter (later steps compute it)."""
+    if kind != "graph" or not isinstance(problem.get("inputs"), dict):
+        return set()
+    inputs = set(problem["inputs"])
+    params = set(problem.get("parameters") or ())
+    out = set()
+    for p in _paths(tree):
+        if p[:1] == ("values",) and len(p) == 2 and p[1] in inputs:
+            out.add(p)
+        elif p[:1] == ("steps",) and len(p) == 4 and p[2] == "values" and p[3] in inputs and \
+                (p[3] not in params or p[1] == 1):
+            out.add(p)
+    return out
+
+
+def select_fields(tree: dict, patterns: list, given: set = frozenset()) -> list:
     """The paths an --ask list names, in the order given: field names as in answers files,
-    ``*`` for any one part (``layers.*.W_new``). A pattern naming no result is an AskError."""
-    paths = _paths(tree)
+    ``*`` for any one part (``layers.*.W_new``); never a ``given`` one (a value the problem
+    states). A pattern naming no result is an AskError."""
+    paths = [p for p in _paths(tree) if p not in given]
     names = [field_name(p) for p in paths]
     out = []
     for pat in patterns:
@@ -106,6 +125,11 @@ def select_fields(tree: dict, patterns: list) -> list:
         # part by part (a * stands for one part); a shorter pattern asks all below it
         hits = [p for p in paths if len(parts) <= len(p) and
                 all(fnmatchcase(str(k), q) for k, q in zip(p, parts))]
+        if not hits and any(len(parts) <= len(p) and
+                            all(fnmatchcase(str(k), q) for k, q in zip(p, parts))
+                            for p in given):
+            raise AskError(f"{pat} names only values the problem gives (its inputs), not "
+                           f"results; ask for computed ones: {', '.join(names)}")
         if not hits:
             import difflib
             close = difflib.get_close_matches(pat, names, n=1)
@@ -156,9 +180,9 @@ def cloze_numerical(value, tolerance, mark: int = 1) -> str:
 _SYMBOLS = {"input": "x", "target": "y", "learning_rate": r"\eta", "kernel": "K",
             "alpha": r"\alpha", "p": "p", "weights": "W", "bias": "b", "loss_gradient":
             r"\nabla J", "stride": "s", "padding": "p", "dilation": "d"}
-_ACTIVATIONS = {"relu": "ReLU", "leaky_relu": "leaky ReLU (slope 0.01)", "linear": "linear",
-                "identity": "linear", "none": "linear", "sigmoid": "sigmoid", "tanh": "tanh",
-                "softmax": "softmax"}
+_ACTIVATIONS = {"relu": "ReLU", "leaky_relu": "leaky ReLU (slope 0.01)", "relu6": "ReLU6",
+                "linear": "linear", "identity": "linear", "none": "linear", "sigmoid": "sigmoid",
+                "tanh": "tanh", "softmax": "softmax"}
 _LOSSES = {
     "squared_error": r"J = \sum_k (y_k - \hat y_k)^2",
     "half_squared_error": r"J = \tfrac{1}{2} \sum_k (y_k - \hat y_k)^2",
@@ -417,7 +441,9 @@ def variant_question(gen, seed: int, ask: list | None, tolerance) -> str:
     from .generating import answer_key
     problem = yaml.safe_load(gen.text)
     tree = answer_key(gen)
-    asked = select_fields(tree, ask) if ask else default_ask(gen.kind, tree, gen.data)
+    given = given_paths(gen.kind, problem, tree)
+    asked = select_fields(tree, ask, given) if ask else \
+        [p for p in default_ask(gen.kind, tree, gen.data) if p not in given]
     types = [layer.get("type") for layer in gen.data.get("layers", [])
              if isinstance(layer, dict)] if isinstance(gen.data.get("layers"), list) else None
     text = question_html(gen.kind, problem, tree, asked, tolerance, types,

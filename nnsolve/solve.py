@@ -58,13 +58,19 @@ _MAX = Fraction(sys.float_info.max)
 
 
 def _outgrown(problem, where):
+    """The error of a value beyond the float range: at the problem file (its line and field
+    where the problem knows which part of it the value belongs to: a shape's layer)."""
     from .errors import ProblemError
     at = f" ({where})" if where else ""
-    loc = getattr(problem, "where", None)
+    loc = None
+    if where and hasattr(problem, "where_of"):
+        loc = problem.where_of(where)
+    if loc is None:
+        loc = getattr(problem, "where", None)
     loc = tuple(loc) if isinstance(loc, tuple) and len(loc) == 4 else (None, None, None, None)
     return ProblemError(f"a number of the solution{at} is beyond ±1.8e308, the range of a "
                         f"float that every format shares, or undefined: use smaller values",
-                        *loc[:3])
+                        *loc[:3], loc[3] or None)
 
 
 def _unwritable(x, path: str):

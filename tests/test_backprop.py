@@ -206,6 +206,8 @@ def plain_loop(Ws, bs, acts, X, Y, loss, reduction, reg):
                 m = max(a)
                 e = [math.exp(v - m) for v in a]
                 hs.append([v / sum(e) for v in e])
+                # log p from the logits: a p of e^−739 is subnormal (few digits) or 0
+                logp = [v - m - math.log(sum(e)) for v in a]
             else:
                 hs.append([f_act(act, v) for v in a])
         p = hs[-1]
@@ -220,7 +222,7 @@ def plain_loop(Ws, bs, acts, X, Y, loss, reduction, reg):
             J += c * sum((y[k] - p[k]) ** 2 for k in range(K)) / K
             g = [c * -2 * (y[k] - p[k]) / K for k in range(K)]
         else:  # cross_entropy with softmax
-            J += c * -sum(y[k] * math.log(p[k]) for k in range(K) if y[k])
+            J += c * -sum(y[k] * logp[k] for k in range(K) if y[k])
             g = None
         for li in range(len(Ws) - 1, -1, -1):
             act, a, W = acts[li], as_[li], Ws[li]

@@ -113,6 +113,15 @@ CASES = [
     ("adam", {"lr": 0.1, "beta1": 0.5, "beta2": 0.75, "weight_decay": 0.1, "epsilon": 0.0001}),
     ("adamw", {"lr": 0.1}),
     ("adamw", {"lr": 0.1, "weight_decay": 0.5, "beta1": 0.8}),
+    # centered, lr_decay, initial_accumulator_value, amsgrad, maximize
+    ("rmsprop", {"lr": 0.01, "centered": True}),
+    ("rmsprop", {"lr": 0.01, "centered": True, "momentum": 0.9, "alpha": 0.9,
+                 "weight_decay": 0.05}),
+    ("adagrad", {"lr": 0.5, "lr_decay": 0.1, "initial_accumulator_value": 0.25}),
+    ("adam", {"lr": 0.1, "amsgrad": True, "beta2": 0.5}),
+    ("adamw", {"lr": 0.1, "amsgrad": True, "beta1": 0.5, "beta2": 0.6}),
+    ("sgd", {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.01, "maximize": True}),
+    ("adam", {"lr": 0.1, "weight_decay": 0.1, "maximize": True}),
 ]
 
 
@@ -144,8 +153,8 @@ _w = st.sampled_from([-1.0, -0.75, -0.5, -0.25, 0.25, 0.5, 0.75, 1.0, 1.5])
 
 
 @st.composite
-def hyper(draw):
-    name = draw(st.sampled_from(["sgd", "adagrad", "rmsprop", "adam", "adamw"]))
+def hyper(draw, names=("sgd", "adagrad", "rmsprop", "adam", "adamw")):
+    name = draw(st.sampled_from(names))
     h = {"lr": draw(st.sampled_from([0.01, 0.05, 0.1, 0.5]))}
     if draw(st.booleans()):
         h["weight_decay"] = draw(st.sampled_from([0.01, 0.1]))
@@ -155,19 +164,27 @@ def hyper(draw):
             h["nesterov"] = True
         elif draw(st.booleans()):
             h["dampening"] = draw(st.sampled_from([0.1, 0.5]))
+    if name == "adagrad":
+        h["lr_decay"] = draw(st.sampled_from([0, 0.1, 1]))
+        h["initial_accumulator_value"] = draw(st.sampled_from([0, 0.1, 2]))
     if name == "rmsprop":
         h["alpha"] = draw(st.sampled_from([0.5, 0.9, 0.99]))
         h["momentum"] = draw(st.sampled_from([0, 0.5]))
+        h["centered"] = draw(st.booleans())
     if name in ("adam", "adamw"):
         h["beta1"] = draw(st.sampled_from([0.5, 0.9]))
-        h["beta2"] = draw(st.sampled_from([0.9, 0.999]))
+        h["beta2"] = draw(st.sampled_from([0.5, 0.9, 0.999]))
+        h["amsgrad"] = draw(st.booleans())
+    h["maximize"] = draw(st.booleans())
     return name, h
 
 
-@settings(max_examples=25, deadline=None)
-@given(hyper(), st.integers(1, 3), st.integers(1, 3), st.data())
-def test_property_random_networks(nh, n_in, n_hidden, data):
-    name, h = nh
+@pytest.mark.parametrize("optimizer", ["sgd", "adagrad", "rmsprop", "adam", "adamw"])
+@settings(max_examples=12, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 3), st.data())
+def test_property_random_networks(optimizer, n_in, n_hidden, data):
+    """Each optimizer on its own (so that every one is drawn), any of its options."""
+    name, h = data.draw(hyper((optimizer,)))
     act = data.draw(st.sampled_from(["tanh", "sigmoid", "linear"]))
     layers = [{"W": [[data.draw(_w) for _ in range(n_in)] for _ in range(n_hidden)],
                "b": [data.draw(_w) for _ in range(n_hidden)], "act": act},

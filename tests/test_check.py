@@ -380,3 +380,41 @@ def test_a_problem_file_given_to_check_is_named_as_such():
     assert r.stderr == ("Error: problems/seed-backprop.yaml:3:7: kind: this is a backprop problem, "
                         "not an answers file; solve it with `nnsolve solve`, or grade answers to "
                         "it with an answers file whose `problem:` names it\n")
+
+
+def _xcorr_padded(x, k, top, bottom, left, right, stride=1):
+    """A plain nested-loop cross-correlation of x with k, zeros added on each side as given."""
+    H, W = len(x), len(x[0])
+    P = [[0] * (left + W + right) for _ in range(top + H + bottom)]
+    for i in range(H):
+        for j in range(W):
+            P[top + i][left + j] = x[i][j]
+    kh, kw = len(k), len(k[0])
+    return [[sum(P[r * stride + a][c * stride + b] * k[a][b] for a in range(kh) for b in range(kw))
+             for c in range((len(P[0]) - kw) // stride + 1)]
+            for r in range((len(P) - kh) // stride + 1)]
+
+
+def test_conv_padding_on_one_side(tmp_path):
+    """A student who pads only before the input (top and left), or only after it, gets a
+    smaller output with other values: check names it, as shape's size mistake."""
+    x = [[1, 2, 3], [4, 5, 6], [1, 5, 3]]
+    k = [[1, 2], [0, 1]]
+    conv_problem(tmp_path, "padding: 1\n")
+    right = _xcorr_padded(x, k, 1, 1, 1, 1)
+    assert len(right) == 4
+    for sides in ((1, 0, 1, 0), (0, 1, 0, 1)):
+        wrong = _xcorr_padded(x, k, *sides)      # 3 × 3, not 4 × 4
+        assert len(wrong) == 3 and wrong != right
+        a = write(tmp_path, "a.yaml", "problem: conv.yaml\nanswers:\n"
+                  f"  output: {wrong}\n  output_shape: [3, 3]\n")
+        fields, _ = graded(a)
+        assert not fields["output"].correct
+        assert first_mistake(fields["output"]) == ("padding_one_side",), sides
+        assert first_mistake(fields["output_shape"]) == ("padding_one_side",)
+    # padded on one side already: nothing to put on one side
+    conv_problem(tmp_path, "padding: [[1, 0], [1, 0]]\n")
+    a = write(tmp_path, "a.yaml", "problem: conv.yaml\nanswers:\n"
+              f"  output: {_xcorr_padded(x, k, 0, 0, 0, 0)}\n")
+    fields, _ = graded(a)
+    assert "padding_one_side" not in [m[0] for m in fields["output"].mistakes]

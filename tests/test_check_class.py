@@ -256,3 +256,33 @@ def test_progress_bar_only_on_a_terminal(tmp_path):
     p = subprocess.run([sys.executable, "-m", "nnsolve", "check", *files], cwd=ROOT, env=env,
                        capture_output=True, timeout=120)
     assert p.stderr == b""                                           # not in a pipe
+
+
+@pytest.mark.parametrize("width", ["60", "100"])
+def test_the_summary_reads_whole_at_60_and_100_columns(tmp_path, monkeypatch, width):
+    """Every field name and value of the class summary shows whole (wrapped only at spaces),
+    and a file that could not be graded shows its error under "Error", not under "Likely
+    mistakes"."""
+    monkeypatch.chdir(tmp_path)
+    files = small_class(tmp_path, relative=True)
+    r = CliRunner().invoke(cli, ["check", *files, os.path.join(ROOT, "problems", "answers",
+                                                               "seed-answers-wrong.yaml")],
+                           env={"COLUMNS": width})
+    out = r.stdout
+    assert all(len(line) <= int(width) for line in out.splitlines())
+    summary = out[out.index("Class summary"):]
+    words = [w.rstrip(";") for w in summary.split()]
+    for name in ("layers.3.W_new", "layers.2.dJ_dW", "η", "×10", "dropped", "Ada", "Ben",
+                 "cem.yaml:2:20:", "answers.lost:", "`loss`?"):
+        assert name in words, name
+    flat = " ".join(summary.split())
+    error = "cem.yaml:2:20: answers.lost: unknown field; did you mean `loss`?"
+    if "Error: cem.yaml" in flat:                  # one record per file
+        assert f"Error: {error}" in flat
+        assert "Likely mistakes: cem.yaml" not in flat
+    else:                                          # a table: the error in its own column
+        assert summary.split("\n")[1].split()[-1] == "Error"
+        assert error.replace(" ", "") in "".join(summary.split())
+    # without an ungraded file there is no Error column
+    r = CliRunner().invoke(cli, ["check", files[0], files[1]], env={"COLUMNS": width})
+    assert "Error" not in r.stdout[r.stdout.index("Class summary"):]

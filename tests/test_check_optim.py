@@ -70,6 +70,50 @@ def test_batchnorm_mean_path_dropped(tmp_path):
     assert f["layers.1.dJ_dh"].mistakes[0] == ("mean_path_dropped",)
 
 
+def _problem(tmp_path, optimizer, steps=1):
+    """J = ½w² from w = 1 (g = w), one weight, the given optimizer."""
+    path = tmp_path / "p.yaml"
+    path.write_text("kind: backprop\ninput: [1]\ntarget: [0]\nlayers:\n  - weights: [[1]]\n"
+                    "    activation: linear\nloss: half_squared_error\n"
+                    f"optimizer: {optimizer}\nsteps: {steps}\n")
+    return str(path)
+
+
+def test_centered_variance_without_the_average_gradient(tmp_path):
+    # rmsprop-centered.yaml, step 1 with ṽ₁ = v₁ = 0.1·g²: u₁ = g/√(0.1g²) = 1/√0.1 = 3.162278
+    f = graded(tmp_path, "rmsprop-centered.yaml", """
+        layers:
+          1: {state: {W: {momentum_buffer: [[3.162278]], grad_avg: [[0.2625]]}}}
+    """)
+    assert f["layers.1.state.W.momentum_buffer"].mistakes[0] == ("centered_mean_not_subtracted",)
+    assert f["layers.1.state.W.grad_avg"].correct
+
+
+def test_amsgrad_max_taken_after_the_bias_correction(tmp_path):
+    # β₁ = β₂ = 0.5, ε = 0, g₁ = 1: v₁ = 0.5, so PyTorch's max_exp_avg_sq is 0.5; the maximum of
+    # the corrected v̂₁ = 0.5/(1 − 0.5) = 1 is the mistake
+    p = _problem(tmp_path, "{name: adam, learning_rate: 0.5, beta1: 0.5, beta2: 0.5, "
+                           "epsilon: 0, amsgrad: true}")
+    f = graded(tmp_path, p, """
+        layers:
+          1: {state: {W: {max_exp_avg_sq: [[1]], exp_avg_sq: [[0.5]]}}}
+    """)
+    assert f["layers.1.state.W.max_exp_avg_sq"].mistakes[0] == ("amsgrad_max_after_correction",)
+    assert f["layers.1.state.W.exp_avg_sq"].correct
+    f = graded(tmp_path, p, "layers:\n  1: {state: {W: {max_exp_avg_sq: [[0.5]]}}}\n")
+    assert f["layers.1.state.W.max_exp_avg_sq"].correct
+
+
+def test_adagrad_lr_decay_from_t(tmp_path):
+    # η = 0.5, lr_decay 1, ε = 0, g₁ = 1, s₁ = 1: w₁ = 1 − 0.5·1/1 = 0.5; decayed already at
+    # t = 1 (η̃ = 0.5/2) it would be 1 − 0.25 = 0.75
+    p = _problem(tmp_path, "{name: adagrad, learning_rate: 0.5, lr_decay: 1, epsilon: 0}")
+    f = graded(tmp_path, p, "layers:\n  1: {W_new: [[0.75]]}\n")
+    assert f["layers.1.W_new"].mistakes[0] == ("lr_decay_from_t",)
+    f = graded(tmp_path, p, "layers:\n  1: {W_new: [[0.5]]}\n")
+    assert f["layers.1.W_new"].correct
+
+
 def test_batchnorm_after_a_conv_variance_over_n_minus_1(tmp_path):
     # per channel over N·H·W = 4 values: channel 1 is 0, −1, 1, −2 (μ = −0.5, Σ(x − μ)² = 5),
     # channel 2 is 2, 1, 0, 2 (μ = 1.25, Σ(x − μ)² = 2.75): over m − 1 = 3, 5/3 and 2.75/3

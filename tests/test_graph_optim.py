@@ -44,6 +44,11 @@ optimizer: {name: adam, learning_rate: 0.1}
     ("rmsprop", {"lr": 0.01, "momentum": 0.5}),
     ("adam", {"lr": 0.1}),
     ("adamw", {"lr": 0.1, "weight_decay": 0.5}),
+    ("rmsprop", {"lr": 0.01, "centered": True, "momentum": 0.5}),
+    ("adagrad", {"lr": 0.5, "lr_decay": 0.5, "initial_accumulator_value": 0.1}),
+    ("adam", {"lr": 0.1, "amsgrad": True, "beta2": 0.5}),
+    ("adamw", {"lr": 0.1, "amsgrad": True, "maximize": True}),
+    ("sgd", {"lr": 0.05, "momentum": 0.5, "weight_decay": 0.1, "maximize": True}),
 ])
 def test_three_steps_equal_the_reference(name, h):
     # f = (w·x + b − y)² with x = 2, y = 1: ∂f/∂w = 2(wx + b − y)x, ∂f/∂b = 2(wx + b − y)
@@ -69,6 +74,7 @@ steps: 3
         st = data["steps"][k]
         assert [st["parameters_new"]["w"], st["parameters_new"]["b"]] == \
             pytest.approx(theta, rel=1e-9, abs=1e-9)
+        assert set(st["state"]["w"]) == set(state) == set(st["state"]["b"])
         for sname, v in state.items():
             if sname == "step":
                 assert st["state"]["w"]["step"] == k + 1

@@ -309,3 +309,54 @@ def test_every_tex_snippet_typesets(tmp_path):
     p = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "m.tex"],
                        cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stdout[-2000:]
+
+
+LABEL = re.compile(r"<td>(.*?)</td><td>\{1:NUMERICAL")
+
+
+def test_graph_never_asks_the_given_inputs(tmp_path):
+    """--ask values (or anything that reaches them) asks the nodes' values, never the inputs'
+    values the statement gives; read back from the quiz."""
+    quiz = tmp_path / "quiz.xml"
+    run("new", "graph", "--seeds", "1-3", "--moodle", quiz, "--ask", "values,gradients")
+    for seed, q in zip(range(1, 4), questions(quiz)[1]):
+        data = solution_json(tmp_path, "graph", seed)
+        nodes = [n["name"] for n in data["nodes"]]
+        import yaml
+        inputs = list(yaml.safe_load(open(tmp_path / f"graph-{seed}.yaml"))["inputs"])
+        labels = LABEL.findall(q["text"])
+        values = [v for v, _t in embedded_answers(q["text"])]
+        asked_values = [lab for lab in labels if "partial" not in lab]
+        assert asked_values == [rf"\(\mathit{{{n}}}\) =" for n in nodes]
+        assert not any(rf"\(\mathit{{{k}}}\) =" in labels for k in inputs)
+        grads = [lab for lab in labels if "partial" in lab]
+        assert len(grads) == len(data["gradients"])
+        assert values[:len(nodes)] == [Fraction(str(data["values"][n])) for n in nodes]
+    r = CliRunner().invoke(cli, ["new", "graph", "--seed", "1", "--moodle", str(quiz),
+                                 "--ask", "values.x"])
+    assert r.exit_code == 2 and "values.x names only values the problem gives" in r.stderr
+    assert r.stdout == ""
+
+
+def test_graph_steps_ask_the_updated_parameters_not_the_given_ones(tmp_path):
+    """With parameters and steps: step 1's parameter value and every step's constant input are
+    given; later steps' parameter values are computed (the updates), and asked."""
+    from nnsolve.generating import Generated
+    from nnsolve.moodle import quiz_xml, variant_question
+    import nnsolve
+    text = ("kind: graph\ninputs: {theta: 1, c: 2}\nnodes:\n  f: c * theta ** 2\n"
+            "parameters: [theta]\nlearning_rate: 0.1\nsteps: 2\n")
+    gen = Generated("graph", text, nnsolve.solve(text).data)
+    quiz = tmp_path / "quiz.xml"
+    from nnsolve.grading import DEFAULT_TOLERANCE
+    quiz.write_text(quiz_xml("t", [variant_question(gen, 1, ["steps"], DEFAULT_TOLERANCE)]),
+                    encoding="utf-8")
+    q = questions(quiz)[1][0]
+    labels = " ".join(LABEL.findall(q["text"]))
+    assert "steps.1.values.theta" not in labels and "steps.1.values.c" not in labels
+    assert "steps.2.values.c" not in labels
+    assert "steps.2.values.theta" in labels and "steps.1.parameters_new.theta" in labels
+    # f = 2θ², ∂f/∂θ = 4θ = 4, θ ← 1 − 0.1 · 4 = 0.6; step 2: θ = 0.6, f = 0.72
+    data = nnsolve.solve(text).data
+    assert data["steps"][0]["parameters_new"]["theta"] == Fraction(3, 5)
+    assert Fraction("0.6") in [v for v, _t in embedded_answers(q["text"])]

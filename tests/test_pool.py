@@ -409,3 +409,17 @@ def test_help_example_on_one_line():
     assert "printf '1 2\\n3 4\\n' | nnsolve pool --input - --type avg --size 2 --padding 1" \
         in r.output
     assert "its cells" in " ".join(r.output.split())
+
+
+def test_size_formula_letters_explained_once():
+    """The letters of the size formula are said once, as conv and shape say them (one helper:
+    kinds/shape/solve.py size_symbols), in every format; a pool has no dilation."""
+    path = os.path.join(ROOT, "problems", "pool-avg-padded.yaml")
+    t = " ".join(run("pool", path).stdout.split())
+    assert t.count("Here i is the input size on the axis") == 1
+    assert "k the window size, s the stride, p_before and p_after the padding on each side, o " \
+        "the output size." in t
+    assert "dilation" not in t
+    for fmt, want in (("markdown", "the input size on the axis"), ("latex", "input size on the")):
+        out = " ".join(run("pool", path, "--format", fmt).stdout.split())
+        assert out.count(want) == 1, fmt

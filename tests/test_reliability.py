@@ -288,8 +288,15 @@ def test_float64_conv_that_overflows_is_one_error_line(tmp_path, fmt):
     p = tmp_path / "p.yaml"
     p.write_text(f"kind: conv\ninput: [{', '.join([row] * 71)}]\nkernel: [[1, 1], [1, 1]]\n")
     line = error_line(run(["conv", p, "--format", fmt]))
-    assert line == ("Error: a number of the solution (output) is beyond ±1.8e308, the range of "
-                    "a float that every format shares, or undefined: use smaller values")
+    assert line == (f"Error: {p}:1:1: a number of the solution (output) is beyond ±1.8e308, the "
+                    "range of a float that every format shares, or undefined: use smaller values")
+    # from the command line: the input file the numbers came from
+    (tmp_path / "x.txt").write_text("\n".join([" ".join(["1e308"] * 71)] * 71) + "\n")
+    (tmp_path / "k.txt").write_text("1 1\n1 1\n")
+    line = error_line(run(["conv", "--input", tmp_path / "x.txt", "--kernel", tmp_path / "k.txt",
+                           "--format", fmt]))
+    assert line.startswith(f"Error: {tmp_path / 'x.txt'}: --input: a number of the solution "
+                           "(output) is beyond ±1.8e308")
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -300,7 +307,8 @@ def test_exact_conv_beyond_the_float_range_is_one_error_line(tmp_path, fmt, acti
     p = tmp_path / "p.yaml"
     p.write_text(f'kind: conv\ninput: [[1e200]]\nkernel: [["1e200/3"]]\n{activation}')
     line = error_line(run(["conv", p, "--format", fmt]))
-    assert "is beyond ±1.8e308" in line
+    assert line.startswith(f"Error: {p}:1:1: a number of the solution") and \
+        "is beyond ±1.8e308" in line
 
 
 def test_a_value_just_inside_the_float_range_is_solved(tmp_path):
@@ -367,6 +375,9 @@ def test_shape_whose_sizes_outgrow_every_number_is_one_error_line(tmp_path):
     for fmt in FORMATS:
         line = error_line(run(["shape", p, "--format", fmt]))
         assert "(layers[1].macs) is beyond ±1.8e308" in line      # the first in sorted keys
+        # at the layer it belongs to: the second, on line 5
+        assert line.startswith(f"Error: {p}:5:21: layers[1].conv_transpose: a number of the "
+                               "solution (layers[1].macs)")
 
 
 def _npy_with_header(path, header: str, data: bytes):
@@ -754,3 +765,24 @@ def test_saturated_units_in_a_network(tmp_path):
                 fprime = 4 * e2 / (1 + e2) ** 2
         assert layer["dJ_da"][0] != 0
         assert _close(layer["dJ_da"][0], _d(layer["dJ_dh"][0]) * fprime, 1e-14)
+
+
+def test_shape_names_the_layer_of_a_value_inside_a_block(tmp_path):
+    """A JSON path inside a residual block (its layers, its activation, its shortcut) is the
+    position of that layer in the file; a total is the file itself."""
+    from nnsolve.load import load_problem
+    p = tmp_path / "p.yaml"
+    p.write_text("kind: shape\ninput: [2, 4, 4]\nlayers:\n"
+                 "  - relu\n"
+                 "  - residual:\n"
+                 "      layers: [{conv: {filters: 2, kernel: 1}}, relu]\n"
+                 "      shortcut:\n"
+                 "        - conv: {filters: 2, kernel: 1}\n"
+                 "      activation: relu\n")
+    problem = load_problem(str(p))
+    assert problem.where_of("layers[0].macs")[1:3] == (4, 5)
+    assert problem.where_of("layers[1].parameters")[1] == 5
+    assert problem.where_of("layers[1].layers[0].macs")[1:3] == (6, 23)    # its settings
+    assert problem.where_of("layers[1].layers[2].macs")[1] == 9          # the block's activation
+    assert problem.where_of("layers[1].shortcut[0].macs")[1] == 8
+    assert problem.where_of("total_macs") is None

@@ -495,7 +495,7 @@ def test_repeat_and_settings_errors(tmp_path):
                                                "`layers`"),
         ("  - residual: {layers: [relu], activation: relu7}\n",
          "4:44: layers[0].residual.activation: unknown activation `relu7`; expected one of: "
-         "linear, relu, leaky_relu, sigmoid, tanh, softmax, identity, none, relu6; did you mean "
+         "linear, relu, leaky_relu, relu6, sigmoid, tanh, softmax, identity, none; did you mean "
          "`relu`?"),
         ("  - residual: {layers: [{residual: {layers: [relu], repeat: 2}}]}\n",
          "4:53: layers[0].residual.layers[0].residual.repeat: unknown field; expected one of: "

@@ -2,7 +2,9 @@
 
 ``optimizer_run`` is written from the pseudo-code of the torch.optim documentation (SGD, Adagrad,
 RMSprop, Adam, AdamW), one scalar at a time; Adam and AdamW in the form PyTorch's code computes
-them (denominator √v/√(1 − β₂ᵗ) + ε, step size η/(1 − β₁ᵗ)). ``Net`` is a small network (dense
+them (denominator √v/√(1 − β₂ᵗ) + ε, step size η/(1 − β₁ᵗ); AMSGrad with the maximum of v kept
+before that division), and ``maximize`` negating the gradient first as PyTorch's code does.
+``Net`` is a small network (dense
 layers, activations, batch norm in training mode, the losses) computed sample by sample and unit
 by unit in Python complex numbers, so that its gradients come from the complex step
 J′(θ) = Im J(θ + ih)/h (h = 1e-30): exact to rounding, and independent of any backward pass.
@@ -17,13 +19,18 @@ import math
 def optimizer_run(name, h, theta, grads):
     """θ after each step and the state, for a list of gradient lists (one per step).
 
-    ``grads[k]`` may be a function of θ (the gradient at the current θ)."""
+    ``grads[k]`` may be a function of θ (the gradient at the current θ). The options: SGD's
+    momentum, dampening, nesterov; Adagrad's lr_decay and initial_accumulator_value; RMSprop's
+    alpha, momentum and centered; Adam's and AdamW's betas and amsgrad; every optimizer's
+    weight_decay and maximize (the gradient negated first, as PyTorch's code does)."""
     n = len(theta)
     theta = list(theta)
     state = {}
     out = []
     for t, gk in enumerate(grads, start=1):
         g = list(gk(theta) if callable(gk) else gk)
+        if h.get("maximize", False):
+            g = [-x for x in g]
         lr, wd = h["lr"], h.get("weight_decay", 0)
         if name == "sgd":
             mu, tau, nest = h.get("momentum", 0), h.get("dampening", 0), h.get("nesterov", False)
@@ -43,31 +50,43 @@ def optimizer_run(name, h, theta, grads):
                 theta[i] = theta[i] - lr * g[i]
         elif name == "adagrad":
             eps = h.get("epsilon", 1e-10)
-            s = state.setdefault("sum", [0.0] * n)
+            # state_sum₀ = τ; γ̃ = γ/(1 + (t − 1)η) with η the lr decay
+            s = state.setdefault("sum", [h.get("initial_accumulator_value", 0)] * n)
+            clr = lr / (1 + (t - 1) * h.get("lr_decay", 0))
             for i in range(n):
                 gi = g[i] + wd * theta[i]
                 s[i] = s[i] + gi * gi
-                theta[i] = theta[i] - lr * gi / (math.sqrt(s[i]) + eps)
+                theta[i] = theta[i] - clr * gi / (math.sqrt(s[i]) + eps)
         elif name == "rmsprop":
             alpha, eps, mu = h.get("alpha", 0.99), h.get("epsilon", 1e-8), h.get("momentum", 0)
+            centered = h.get("centered", False)
             v = state.setdefault("square_avg", [0.0] * n)
+            if centered:
+                gave = state.setdefault("grad_avg", [0.0] * n)
             if mu > 0:
                 b = state.setdefault("momentum_buffer", [0.0] * n)
             for i in range(n):
                 gi = g[i] + wd * theta[i]
                 v[i] = alpha * v[i] + (1 - alpha) * gi * gi
+                vt = v[i]
+                if centered:
+                    gave[i] = gave[i] * alpha + (1 - alpha) * gi
+                    vt = vt - gave[i] ** 2
                 if mu > 0:
-                    b[i] = mu * b[i] + gi / (math.sqrt(v[i]) + eps)
+                    b[i] = mu * b[i] + gi / (math.sqrt(vt) + eps)
                     theta[i] = theta[i] - lr * b[i]
                 else:
-                    theta[i] = theta[i] - lr * gi / (math.sqrt(v[i]) + eps)
+                    theta[i] = theta[i] - lr * gi / (math.sqrt(vt) + eps)
         elif name in ("adam", "adamw"):
             b1, b2 = h.get("beta1", 0.9), h.get("beta2", 0.999)
             eps = h.get("epsilon", 1e-8)
+            amsgrad = h.get("amsgrad", False)
             if name == "adamw" and "weight_decay" not in h:
                 wd = 0.01
             m = state.setdefault("exp_avg", [0.0] * n)
             v = state.setdefault("exp_avg_sq", [0.0] * n)
+            if amsgrad:
+                vmax = state.setdefault("max_exp_avg_sq", [0.0] * n)
             bc1, bc2 = 1 - b1 ** t, 1 - b2 ** t
             for i in range(n):
                 gi = g[i]
@@ -77,15 +96,17 @@ def optimizer_run(name, h, theta, grads):
                     gi = gi + wd * theta[i]
                 m[i] = m[i] * b1 + (1 - b1) * gi
                 v[i] = v[i] * b2 + (1 - b2) * gi * gi
-                denom = math.sqrt(v[i]) / math.sqrt(bc2) + eps
+                if amsgrad:     # the max of v itself, then its bias correction
+                    vmax[i] = max(vmax[i], v[i])
+                    denom = math.sqrt(vmax[i]) / math.sqrt(bc2) + eps
+                else:
+                    denom = math.sqrt(v[i]) / math.sqrt(bc2) + eps
                 theta[i] = theta[i] - (lr / bc1) * m[i] / denom
         if name != "sgd":
             state["step"] = t
         out.append((list(theta), {k: (list(v) if isinstance(v, list) else v)
                                   for k, v in state.items()}))
     return out
-
-
 
 
 # --- a network in plain loops, differentiated by the complex step ------------------------------

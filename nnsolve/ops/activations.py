@@ -35,6 +35,7 @@ class Activation(Op):
     identity = False            # linear: h = a, nothing to show
     gated = False               # ReLU-like: f′(a) written as f′ at the number (ReLU′(3))
     rational = False            # exact on exact inputs (so `new` can make clean numbers)
+    kinks: tuple = ()           # where f has a corner (f′ there is a convention, not a limit)
 
     def __init__(self, **options):
         for name, default in self.options.items():
@@ -115,7 +116,7 @@ class Linear(Activation):
 class ReLU(Activation):
     """h = max(0, a); f′(0) = 0 (the seed: "1 iff a > 0, 0 else")."""
 
-    key, symbol, gated, rational = "relu", "ReLU", True, True
+    key, symbol, gated, rational, kinks = "relu", "ReLU", True, True, (0,)
     mistakes = {"relu_gate_ignored": _gate_ignored}
 
     def f(self, a):
@@ -132,7 +133,7 @@ class ReLU(Activation):
 class LeakyReLU(Activation):
     """h = a for a > 0, αa otherwise; f′(0) = α."""
 
-    key, symbol, gated, rational = "leaky_relu", "LeakyReLU", True, True
+    key, symbol, gated, rational, kinks = "leaky_relu", "LeakyReLU", True, True, (0,)
     options = {"alpha": Fraction(1, 100)}
     mistakes = {"relu_gate_ignored": _gate_ignored}
 
@@ -148,6 +149,29 @@ class LeakyReLU(Activation):
 
     def rule(self, a, h):
         return Cases(((Num(1), _positive(a)), (Num(self.alpha), Text("otherwise"))))
+
+
+@activation
+class ReLU6(Activation):
+    """h = min(max(0, a), 6); f′(a) = 1 for 0 < a < 6 and 0 elsewhere, also at the kinks 0 and 6
+    (PyTorch's ReLU6 is hardtanh(a, 0, 6), whose gradient is 0 at min_val and max_val; JAX's
+    relu6 documents ∇ = 0 at 0 and at 6)."""
+
+    key, symbol, gated, rational, kinks = "relu6", "ReLU6", True, True, (0, 6)
+    mistakes = {"relu_gate_ignored": _gate_ignored}
+
+    def f(self, a):
+        zero = like(a, np.zeros(a.shape, dtype=int))
+        six = like(a, np.full(a.shape, 6, dtype=int))
+        return np.where(a > 0, np.where(a < 6, a, six), zero)
+
+    def fprime(self, a, h):
+        return like(a, (a > 0) & (a < 6))
+
+    def rule(self, a, h):
+        inside = Rel(Rel(Num(0), "<", a), "<", Num(6))
+        return Cases(((Num(1), Seq((Text("if"), inside), sep=" ")),
+                      (Num(0), Text("otherwise"))))
 
 
 def _sigma(x):

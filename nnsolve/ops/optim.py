@@ -26,7 +26,7 @@ from typing import Callable
 import numpy as np
 
 from ..arrays import as_float, zeros_like_mode
-from ..expr import Add, Expr, Frac, Mat, Mul, Num, Paren, Pow, Sqrt, Sub, Sym
+from ..expr import Add, Call, Expr, Frac, Mat, Mul, Neg, Num, Paren, Pow, Sqrt, Sub, Sym
 
 __all__ = ["V", "Rule", "OptimizerDef", "Optimizer", "StepTrace", "OPTIMIZERS", "make",
            "evaluate", "symbols", "numbers", "matrices", "MISTAKE_TEXT"]
@@ -61,13 +61,30 @@ def _one_minus(x) -> Paren:
 THETA, G, T = V("theta"), V("g"), V("t")
 LR, MU, TAU, LAM = V("lr"), V("momentum"), V("dampening"), V("weight_decay")
 EPS, ALPHA, B1, B2 = V("epsilon"), V("alpha"), V("beta1"), V("beta2")
+LR_DECAY = V("lr_decay")
 
-# how each quantity is written: hyper-parameters as PyTorch's documentation names them
+# how each quantity is written: hyper-parameters as PyTorch's documentation names them (but η
+# is the learning rate throughout nnsolve, so Adagrad's lr_decay, η in PyTorch's pseudo-code,
+# is written ηᵈᵉᶜᵃʸ; its initial_accumulator_value is τ there and here)
 _HYPER_SYMBOLS = {"lr": Sym("eta"), "momentum": Sym("mu"), "dampening": Sym("tau"),
                   "weight_decay": Sym("lambda"), "epsilon": Sym("epsilon"),
                   "alpha": Sym("alpha"), "beta1": Sym("beta", sub=1),
-                  "beta2": Sym("beta", sub=2)}
-_HATS = {"m_hat": "m", "v_hat": "v"}
+                  "beta2": Sym("beta", sub=2), "lr_decay": Sym("eta", power="decay"),
+                  "initial_accumulator_value": Sym("tau")}
+# the quantities of one step that are not plain letters: m̂ₜ, v̂ₜ, ṽₜ, η̃ₜ, gᵃᵛᵉₜ, vᵐᵃˣₜ
+_DERIVED = {"m_hat": lambda s: Sym("m", hat=True, sub=s),
+            "v_hat": lambda s: Sym("v", hat=True, sub=s),
+            "v_tilde": lambda s: Sym("v", tilde=True, sub=s),
+            "lr_tilde": lambda s: Sym("eta", tilde=True, sub=s),
+            "g_ave": lambda s: Sym("g", power="ave", sub=s),
+            "v_max": lambda s: Sym("v", power="max", sub=s)}
+# a state's name in running text and table headers (plain strings): gᵃᵛᵉ, vᵐᵃˣ; m, v, s, ...
+_STATE_TEXT = {"g_ave": "gᵃᵛᵉ", "v_max": "vᵐᵃˣ"}
+
+
+def state_text(key: str) -> str:
+    """How a state is named in plain text (gᵃᵛᵉ for g_ave), to be followed by its step."""
+    return _STATE_TEXT.get(key, key)
 
 
 def symbols(e, t: int, theta: Expr, state_prefix: str = "") -> Expr:
@@ -80,8 +97,8 @@ def symbols(e, t: int, theta: Expr, state_prefix: str = "") -> Expr:
         if v.key in _HYPER_SYMBOLS:
             return _HYPER_SYMBOLS[v.key]
         step = t - 1 if v.prev else t
-        if v.key in _HATS:
-            return Sym(_HATS[v.key], hat=True, sub=step)
+        if v.key in _DERIVED:
+            return _DERIVED[v.key](step)
         return Sym(v.key, sub=step)
     return _map(e, leaf)
 
@@ -143,6 +160,18 @@ def _binary(f, a, b):
     return f(a, b)
 
 
+def _maximum(a, b):
+    """max(a, b) element by element (exact on Fractions)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.broadcast_arrays(np.asarray(a), np.asarray(b))
+        out = np.empty(a.shape, dtype=object if a.dtype == object or b.dtype == object
+                       else float)
+        for i in np.ndindex(a.shape):
+            out[i] = max(a[i], b[i])
+        return out
+    return max(a, b)
+
+
 def evaluate(e, env: dict):
     """The value of a rule's formula: element-wise on whole arrays."""
     if isinstance(e, V):
@@ -171,6 +200,10 @@ def evaluate(e, env: dict):
     if isinstance(e, Sqrt):
         x = evaluate(e.arg, env)
         return np.sqrt(as_float(x)) if isinstance(x, np.ndarray) else math.sqrt(x)
+    if isinstance(e, Neg):
+        return -evaluate(e.arg, env)
+    if isinstance(e, Call) and e.name == "max" and len(e.args) == 2:
+        return _binary(_maximum, evaluate(e.args[0], env), evaluate(e.args[1], env))
     raise TypeError(f"an update rule cannot hold {type(e).__name__}")
 
 
@@ -181,8 +214,18 @@ def _weight_decay(h) -> list:
     return [Rule("g", Add((G, _dot(LAM, THETA))))] if h["weight_decay"] != 0 else []
 
 
+def _maximize(h) -> list:
+    """g ← −g when maximizing: PyTorch's code negates the gradient before anything else."""
+    return [Rule("g", Neg(G))] if h.get("maximize") else []
+
+
+def _gradient(h, mistake) -> list:
+    """The rules that make the gradient a step uses: −g to maximize, then the weight decay."""
+    return _maximize(h) + ([] if mistake == "weight_decay_forgotten" else _weight_decay(h))
+
+
 def _sgd(h, t, mistake=None):
-    rules = [] if mistake == "weight_decay_forgotten" else _weight_decay(h)
+    rules = _gradient(h, mistake)
     if h["momentum"] == 0:
         return rules + [Rule("theta", Sub(THETA, _dot(LR, G)))]
     if t == 1:     # PyTorch starts the buffer at the gradient itself, undamped
@@ -205,20 +248,35 @@ def _root(x, eps_inside: bool):
 
 
 def _adagrad(h, t, mistake=None):
-    rules = [] if mistake == "weight_decay_forgotten" else _weight_decay(h)
+    rules = _gradient(h, mistake)
+    lr = LR
+    if h["lr_decay"] != 0:       # η̃ = η/(1 + (t − 1)·lr_decay): no decay at t = 1
+        steps = T if mistake == "lr_decay_from_t" else Paren(Sub(T, Num(1)))
+        rules.append(Rule("lr_tilde", Frac(LR, Paren(Add((Num(1), _dot(steps, LR_DECAY))))),
+                          False))
+        lr = V("lr_tilde")
+    if t == 1 and mistake == "initial_accumulator_ignored":     # s₁ ← g₁², as if s₀ = 0
+        rules.append(Rule("s", Pow(G, Num(2))))
+    else:
+        rules.append(Rule("s", Add((V("s", True), Pow(G, Num(2))))))
     return rules + [
-        Rule("s", Add((V("s", True), Pow(G, Num(2))))),
-        Rule("theta", Sub(THETA, _dot(LR, Frac(G, _root(V("s"),
-                                                        mistake == "epsilon_inside_root"))))),
+        Rule("theta", Sub(THETA, _dot(lr, Frac(G, _root(V("s"),
+                                                      mistake == "epsilon_inside_root"))))),
     ]
 
 
 def _rmsprop(h, t, mistake=None):
-    rules = [] if mistake == "weight_decay_forgotten" else _weight_decay(h)
+    rules = _gradient(h, mistake)
     a, one_a = (_one_minus(ALPHA), ALPHA) if mistake == "alpha_swapped" else \
         (ALPHA, _one_minus(ALPHA))
     rules.append(Rule("v", Add((_dot(a, V("v", True)), _dot(one_a, Pow(G, Num(2)))))))
-    scaled = Frac(G, _root(V("v"), mistake == "epsilon_inside_root"))
+    var = V("v")
+    if h["centered"]:            # the variance: v minus the square of the gradient's average
+        rules.append(Rule("g_ave", Add((_dot(a, V("g_ave", True)), _dot(one_a, G)))))
+        rules.append(Rule("v_tilde", V("v") if mistake == "centered_mean_not_subtracted" else
+                          Sub(V("v"), Pow(Paren(V("g_ave")), Num(2))), False))
+        var = V("v_tilde")
+    scaled = Frac(G, _root(var, mistake == "epsilon_inside_root"))
     if h["momentum"] != 0:
         return rules + [Rule("u", Add((_dot(MU, V("u", True)), scaled))),
                         Rule("theta", Sub(THETA, _dot(LR, V("u"))))]
@@ -227,7 +285,7 @@ def _rmsprop(h, t, mistake=None):
 
 def _adam(h, t, mistake=None, decoupled=False):
     b1, b2 = (B2, B1) if mistake == "betas_swapped" else (B1, B2)
-    rules = []
+    rules = _maximize(h)
     if h["weight_decay"] != 0 and mistake != "weight_decay_forgotten":
         swapped = mistake in ("weight_decay_coupled", "weight_decay_decoupled")
         if decoupled != swapped:           # AdamW's rule (or, mistaken, in Adam)
@@ -236,13 +294,24 @@ def _adam(h, t, mistake=None, decoupled=False):
             rules += _weight_decay(h)
     rules += [Rule("m", Add((_dot(b1, V("m", True)), _dot(_one_minus(b1), G)))),
               Rule("v", Add((_dot(b2, V("v", True)), _dot(_one_minus(b2), Pow(G, Num(2))))))]
-    if mistake == "bias_correction_forgotten":
-        rules += [Rule("m_hat", V("m"), False), Rule("v_hat", V("v"), False)]
-    else:
-        rules += [Rule("m_hat", Frac(V("m"), Sub(Num(1), Pow(b1, T))), False),
-                  Rule("v_hat", Frac(V("v"), Sub(Num(1), Pow(b2, T))), False)]
+    forgotten = mistake == "bias_correction_forgotten"
+
+    def corrected(x, b):
+        return x if forgotten else Frac(x, Sub(Num(1), Pow(b, T)))
+
+    rules.append(Rule("m_hat", corrected(V("m"), b1), False))
+    denominator = V("v_hat")
+    if not h.get("amsgrad"):
+        rules.append(Rule("v_hat", corrected(V("v"), b2), False))
+    elif mistake == "amsgrad_max_after_correction":     # the maximum of the corrected v̂
+        rules += [Rule("v_hat", corrected(V("v"), b2), False),
+                  Rule("v_max", Call("max", (V("v_max", True), V("v_hat"))))]
+        denominator = V("v_max")
+    else:           # PyTorch keeps the maximum of v itself, then corrects it
+        rules += [Rule("v_max", Call("max", (V("v_max", True), V("v")))),
+                  Rule("v_hat", corrected(V("v_max"), b2), False)]
     rules.append(Rule("theta", Sub(THETA, _dot(LR, Frac(V("m_hat"), _root(
-        V("v_hat"), mistake == "epsilon_inside_root"))))))
+        denominator, mistake == "epsilon_inside_root"))))))
     return rules
 
 
@@ -282,48 +351,70 @@ class OptimizerDef:
     mistakes: Callable                       # h → names of the mistakes that can show
     check: Callable = lambda h: None         # h → (field, message) or None
     counts_steps: bool = True                # PyTorch's state holds `step`
+    initial: Callable = lambda h: {}         # h → {state key: its value before step 1, if ≠ 0}
+
+
+def _check_adagrad(h) -> tuple | None:
+    for k in ("lr_decay", "initial_accumulator_value"):
+        if h[k] < 0:
+            return (k, f"expected {k} ≥ 0, got {h[k]}")
+    return None
+
+
+def _if(cond, *names) -> list:
+    return list(names) if cond else []
+
+
+def _adam_state(h) -> dict:
+    return {"m": "exp_avg", "v": "exp_avg_sq", **({"v_max": "max_exp_avg_sq"}
+                                                  if h["amsgrad"] else {})}
+
+
+def _adam_mistakes(wd_mistake):
+    return lambda h: (["bias_correction_forgotten", "betas_swapped", "epsilon_inside_root"] +
+                      _if(h["weight_decay"] != 0, wd_mistake, "weight_decay_forgotten") +
+                      _if(h["amsgrad"], "amsgrad_max_after_correction"))
 
 
 _F = Fraction
+_ADAM = {"beta1": _F(9, 10), "beta2": _F(999, 1000), "epsilon": _F(1, 10**8), "amsgrad": False,
+         "maximize": False}
 OPTIMIZERS = {d.name: d for d in [
     OptimizerDef(
         "sgd", "SGD", {"momentum": _F(0), "dampening": _F(0), "nesterov": False,
-                       "weight_decay": _F(0)},
+                       "weight_decay": _F(0), "maximize": False},
         _sgd, lambda h: {"b": "momentum_buffer"} if h["momentum"] != 0 else {},
-        lambda h: (["momentum_before_gradient"] if h["momentum"] != 0 and not h["nesterov"]
-                   else []) + (["dampening_at_first_step"] if h["dampening"] != 0 else []) +
-        (["nesterov_ignored"] if h["nesterov"] else []) +
-        (["weight_decay_forgotten"] if h["weight_decay"] != 0 else []),
+        lambda h: _if(h["momentum"] != 0 and not h["nesterov"], "momentum_before_gradient") +
+        _if(h["dampening"] != 0, "dampening_at_first_step") +
+        _if(h["nesterov"], "nesterov_ignored") +
+        _if(h["weight_decay"] != 0, "weight_decay_forgotten"),
         _check_sgd, counts_steps=False),
     OptimizerDef(
-        "adagrad", "Adagrad", {"epsilon": _F(1, 10**10), "weight_decay": _F(0)},
+        "adagrad", "Adagrad", {"lr_decay": _F(0), "weight_decay": _F(0),
+                               "initial_accumulator_value": _F(0), "epsilon": _F(1, 10**10),
+                               "maximize": False},
         _adagrad, lambda h: {"s": "sum"},
         lambda h: ["epsilon_inside_root"] +
-        (["weight_decay_forgotten"] if h["weight_decay"] != 0 else [])),
+        _if(h["weight_decay"] != 0, "weight_decay_forgotten") +
+        _if(h["lr_decay"] != 0, "lr_decay_from_t") +
+        _if(h["initial_accumulator_value"] != 0, "initial_accumulator_ignored"),
+        _check_adagrad, initial=lambda h: {"s": h["initial_accumulator_value"]}),
     OptimizerDef(
         "rmsprop", "RMSprop", {"alpha": _F(99, 100), "epsilon": _F(1, 10**8), "momentum": _F(0),
-                               "weight_decay": _F(0)},
-        _rmsprop, lambda h: {"v": "square_avg", **({"u": "momentum_buffer"}
-                                                   if h["momentum"] != 0 else {})},
+                               "weight_decay": _F(0), "centered": False, "maximize": False},
+        _rmsprop, lambda h: {"v": "square_avg", **({"g_ave": "grad_avg"} if h["centered"]
+                                                   else {}),
+                             **({"u": "momentum_buffer"} if h["momentum"] != 0 else {})},
         lambda h: ["alpha_swapped", "epsilon_inside_root"] +
-        (["weight_decay_forgotten"] if h["weight_decay"] != 0 else []),
+        _if(h["weight_decay"] != 0, "weight_decay_forgotten") +
+        _if(h["centered"], "centered_mean_not_subtracted"),
         _check_alpha),
     OptimizerDef(
-        "adam", "Adam", {"beta1": _F(9, 10), "beta2": _F(999, 1000), "epsilon": _F(1, 10**8),
-                         "weight_decay": _F(0)},
-        _adam, lambda h: {"m": "exp_avg", "v": "exp_avg_sq"},
-        lambda h: ["bias_correction_forgotten", "betas_swapped", "epsilon_inside_root"] +
-        (["weight_decay_decoupled", "weight_decay_forgotten"] if h["weight_decay"] != 0
-         else []),
-        _check_betas),
+        "adam", "Adam", {**_ADAM, "weight_decay": _F(0)},
+        _adam, _adam_state, _adam_mistakes("weight_decay_decoupled"), _check_betas),
     OptimizerDef(
-        "adamw", "AdamW", {"beta1": _F(9, 10), "beta2": _F(999, 1000), "epsilon": _F(1, 10**8),
-                           "weight_decay": _F(1, 100)},
-        _adamw, lambda h: {"m": "exp_avg", "v": "exp_avg_sq"},
-        lambda h: ["bias_correction_forgotten", "betas_swapped", "epsilon_inside_root"] +
-        (["weight_decay_coupled", "weight_decay_forgotten"] if h["weight_decay"] != 0
-         else []),
-        _check_betas),
+        "adamw", "AdamW", {**_ADAM, "weight_decay": _F(1, 100)},
+        _adamw, _adam_state, _adam_mistakes("weight_decay_coupled"), _check_betas),
 ]}
 
 # what each mistake is, in words (``check`` names it)
@@ -344,6 +435,17 @@ MISTAKE_TEXT = {
     "alpha_swapped": ("α and 1 − α swapped", "α and 1 − α swapped in RMSprop's average "
                       "(v ← (1 − α)v + αg²)"),
     "weight_decay_forgotten": ("weight decay forgotten", "the weight decay λθ left out"),
+    "centered_mean_not_subtracted": ("centered variance without gᵃᵛᵉ²", "centered RMSprop's "
+                                     "variance taken without subtracting the squared average "
+                                     "gradient (dividing by √v instead of √(v − (gᵃᵛᵉ)²))"),
+    "lr_decay_from_t": ("lr_decay from t", "Adagrad's learning-rate decay counted from t "
+                        "instead of t − 1 (η/(1 + t·ηᵈᵉᶜᵃʸ): PyTorch does not decay step 1)"),
+    "initial_accumulator_ignored": ("initial accumulator ignored", "Adagrad's sum started at 0 "
+                                    "instead of initial_accumulator_value τ"),
+    "amsgrad_max_after_correction": ("AMSGrad max after bias correction", "AMSGrad's maximum "
+                                     "taken of the bias-corrected v̂ instead of v itself "
+                                     "(PyTorch keeps vᵐᵃˣ = max(vᵐᵃˣ, v), then divides it by "
+                                     "1 − β₂ᵗ)"),
     "weight_decay_coupled": ("weight decay coupled", "AdamW's weight decay added to the "
                              "gradient as Adam's (g + λθ) instead of θ ← θ − ηλθ"),
     "weight_decay_decoupled": ("weight decay decoupled", "Adam's weight decay applied as "
@@ -389,9 +491,19 @@ class Optimizer:
         """The mistakes that can show with these hyper-parameters."""
         return self.defn.mistakes(self.hyper)
 
+    def initial(self) -> dict:
+        """The state's values before step 1 by our keys (0 unless PyTorch starts it otherwise:
+        Adagrad's sum at initial_accumulator_value)."""
+        start = self.defn.initial(self.hyper)
+        return {k: start.get(k, Fraction(0)) for k in self.state_names()}
+
     def init_state(self, theta) -> dict:
-        """The state before step 1: zeros, as PyTorch starts it."""
-        return {k: zeros_like_mode(theta, theta.shape) for k in self.state_names()}
+        """The state before step 1, as PyTorch starts it (zeros, or Adagrad's τ)."""
+        out = {}
+        for k, x in self.initial().items():
+            z = zeros_like_mode(theta, theta.shape)
+            out[k] = z + (x if z.dtype == object else float(x)) if x != 0 else z
+        return out
 
     def step(self, theta, g, state: dict, t: int, mistake: str | None = None) -> StepTrace:
         """One update of a parameter array θ with gradient g, from ``state`` (after step t−1)."""
@@ -445,7 +557,7 @@ def element_equations(trace: StepTrace, theta: Expr, gradient: Expr, g, idx) -> 
     out = [Equation([Sym("g", sub=t), gradient, Num(_item(g, idx))])]
     for rule, before, value in trace.rules:
         parts = [_lhs(rule, t, theta), symbols(rule.expr, t, theta)]
-        if not isinstance(rule.expr, V):        # b₁ ← g₁ = 2, not b₁ ← g₁ = 2 = 2
+        if not _plain(rule.expr):        # b₁ ← g₁ = 2, not b₁ ← g₁ = 2 = 2
             parts.append(numbers(rule.expr, before, idx))
         parts.append(Num(_item(value, idx)))
         out.append(Equation(parts, rels=[_rel(rule)] + ["="] * (len(parts) - 2)))
@@ -468,6 +580,11 @@ def rule_equations(opt: Optimizer, t: int, theta: Expr = Sym("theta")) -> list:
     from ..solution import Equation
     return [Equation([_lhs(r, t, theta), symbols(r.expr, t, theta)], rels=[_rel(r)])
             for r in opt.rules(t)]
+
+
+def _plain(e) -> bool:
+    """A rule whose numbers would only repeat its value: b₁ ← g₁, g₁ ← −g₁."""
+    return isinstance(e, V) or (isinstance(e, Neg) and isinstance(e.arg, V))
 
 
 def _item(a, idx):

@@ -8,8 +8,9 @@ op with one rule swapped (``op.swapped("mul_not_swapped")``), as ``nnsolve/ops/e
 for the tensor operations.
 
 Values are Fractions while every operation on the way is rational, floats otherwise. sigmoid,
-tanh and relu are the activations of ``nnsolve/ops/activations.py`` (the code backprop runs),
-applied to one-element arrays.
+tanh, relu and relu6 are the activations of ``nnsolve/ops/activations.py`` (the code backprop
+runs), applied to one-element arrays: every activation of the registry that has no settings and
+works on one number.
 
     op = OPS["mul"]
     q = op.forward((x, y))
@@ -45,14 +46,15 @@ class ScalarOp:
     ``formula(args)`` → the node as a formula of its arguments (Exprs); ``rule(args, out, values)``
     → each local derivative as a formula (``values``: the arguments' numbers, for rules that
     depend on them, as max's); ``symbol``: the gate's label in a drawing; ``gate``: how the
-    gate passes the gradient, in words, or None where no name is taught."""
+    gate passes the gradient, in words, or None where no name is taught; ``kinks``: the values
+    of a one-input op's argument where it has a corner (ReLU's 0)."""
 
     __slots__ = ("name", "arity", "symbol", "gate", "forward", "local", "formula", "rule",
-                 "mistakes")
+                 "mistakes", "kinks")
 
     def __init__(self, name: str, arity: int, symbol: str, forward: Callable, local: Callable,
                  formula: Callable, rule: Callable, gate: str | None = None,
-                 mistakes: dict | None = None):
+                 mistakes: dict | None = None, kinks: tuple = ()):
         self.name = name
         self.arity = arity
         self.symbol = symbol
@@ -62,12 +64,13 @@ class ScalarOp:
         self.rule = rule
         self.gate = gate
         self.mistakes = mistakes or {}
+        self.kinks = kinks
 
     def swapped(self, mistake: str) -> "ScalarOp":
         """This op with the local rule that ``mistake`` gets wrong swapped in."""
         local, rule = self.mistakes[mistake]
         return ScalarOp(self.name, self.arity, self.symbol, self.forward, local, self.formula,
-                        rule, self.gate)
+                        rule, self.gate, kinks=self.kinks)
 
     def __repr__(self) -> str:
         return f"ScalarOp({self.name!r})"
@@ -359,7 +362,8 @@ _define(ScalarOp(
     forward=lambda a: abs(a[0]),
     local=_ignore_need(lambda a, out: (sign_value(a[0]),)),
     formula=lambda a: Abs(a[0]),
-    rule=lambda a, out, v: (Call("sign", (a[0],)),)))
+    rule=lambda a, out, v: (Call("sign", (a[0],)),),
+    kinks=(0,)))
 
 _define(ScalarOp(
     "max", 2, "max",
@@ -420,17 +424,30 @@ def _activation(name: str) -> ScalarOp:
     if name == "relu":
         gate = ("a ReLU gate passes the upstream gradient where its input is positive and "
                 "blocks it (0) elsewhere, ReLU′(0) = 0")
+    elif name == "relu6":
+        gate = ("a ReLU6 gate passes the upstream gradient where its input is between 0 and 6 "
+                "and blocks it (0) elsewhere, ReLU6′(0) = ReLU6′(6) = 0")
+    if "relu_gate_ignored" in getattr(act, "mistakes", {}):
         mistakes = {"relu_gate_ignored": (lambda args, out, need=None: (_one(args[0]),),
                                           lambda args, out, values: (Num(1),))}
     return ScalarOp(name, 1, act.name, forward, local,
-                    lambda a: Call(act.name, (a[0],)), rule, gate, mistakes)
+                    lambda a: Call(act.name, (a[0],)), rule, gate, mistakes, tuple(act.kinks))
 
 
-for _name in ("sigmoid", "tanh", "relu"):
+def _graph_activations() -> tuple:
+    """The registry's activations a graph may call: one number in, one out, no settings (not
+    softmax over a layer, not the identity, not leaky ReLU's slope)."""
+    from .registry import activations
+    return tuple(k for k, c in activations().items()
+                 if not c.output_only and not c.identity and not c.options)
+
+
+ACTIVATIONS = _graph_activations()
+for _name in ACTIVATIONS:
     _define(_activation(_name))
 
 # the names an expression may call, and the operators it may use
-FUNCTIONS = {"exp": 1, "log": 1, "sqrt": 1, "sigmoid": 1, "tanh": 1, "relu": 1, "abs": 1,
+FUNCTIONS = {"exp": 1, "log": 1, "sqrt": 1, **{a: 1 for a in ACTIVATIONS}, "abs": 1,
              "max": 2, "min": 2}
 BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}
 UNARY = {"-": "neg"}

@@ -123,8 +123,8 @@ def _backprop_ok(text: str, activation: str, allow_zero: bool, optimizer=None):
     from ...ops.registry import activation_class
     if not allow_zero and activation_class(activation).gated:
         for layer, spec in zip(step["layers"], problem.layers):
-            if activation_class(spec.activation.name).gated and \
-                    any(v == 0 for v in np.asarray(layer["a"]).ravel().tolist()):
+            kinks = activation_class(spec.activation.name).kinks
+            if any(v in kinks for v in np.asarray(layer["a"]).ravel().tolist()):
                 return None
     return data
 

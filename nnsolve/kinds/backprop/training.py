@@ -62,12 +62,17 @@ def state_arrays(traces: dict):
 
 _TITLES = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam",
            "adamw": "AdamW"}
-_HYPER = [("lr", "eta"), ("momentum", "mu"), ("dampening", "tau"), ("alpha", "alpha"),
-          ("beta1", ("beta", 1)), ("beta2", ("beta", 2)), ("epsilon", "epsilon"),
-          ("weight_decay", "lambda")]
+_HYPER = [("lr", "eta"), ("lr_decay", None), ("momentum", "mu"), ("dampening", "tau"),
+          ("alpha", "alpha"), ("beta1", ("beta", 1)), ("beta2", ("beta", 2)),
+          ("epsilon", "epsilon"), ("weight_decay", "lambda"), ("initial_accumulator_value", None)]
+# the options that are words: how the description says them when they are true
+_FLAGS = [("nesterov", "Nesterov momentum"), ("centered", "centered"),
+          ("amsgrad", "AMSGrad (amsgrad)"), ("maximize", "maximizing (maximize: g ← −g)")]
 
 
-def _sym(s):
+def _sym(key, s):
+    if s is None:       # written with PyTorch's name beside nnsolve's symbol: lr_decay ηᵈᵉᶜᵃʸ
+        return Seq((Text(key + " "), optim.symbols(optim.V(key), 1, Sym("theta"))), sep="")
     return Sym(s[0], sub=s[1]) if isinstance(s, tuple) else Sym(s)
 
 
@@ -80,22 +85,40 @@ def describe(opt) -> list:
             continue
         if not first:
             parts.append(", ")
-        parts.append(Seq((_sym(s), Text(" = "), Num(opt.hyper[key])), sep=""))
+        parts.append(Seq((_sym(key, s), Text(" = "), Num(opt.hyper[key])), sep=""))
         first = False
-    if opt.hyper.get("nesterov"):
-        parts.append(", Nesterov momentum")
+    for key, words in _FLAGS:
+        if opt.hyper.get(key):
+            parts.append(", " + words)
     return parts
 
 
-def _state_words(opt, t: int) -> str:
+def start_parts(opt) -> list:
+    """How the state starts, as running-text parts: m₀ = v₀ = 0, or Adagrad's s₀ = τ = 0.1."""
+    start = opt.initial()
+    zero = [k for k, x in start.items() if x == 0]
+    parts = []
+    if zero:
+        parts.append(" = ".join(f"{optim.state_text(k)}₀" for k in zero) + " = 0")
+    for k, x in start.items():
+        if x != 0:
+            parts += [("; " if parts else "") + f"{optim.state_text(k)}₀ = τ = ", Num(x)]
+    return parts
+
+
+def starts_at_zero(opt) -> bool:
+    return all(x == 0 for x in opt.initial().values())
+
+
+def _state_words(opt, t: int) -> list:
     names = opt.state_names()
     if not names:
-        return "Plain SGD keeps no state between steps."
-    keys = " = ".join(f"{k}₀" for k in names)
+        return ["Plain SGD keeps no state between steps."]
     if t == 1:
-        return (f"The state starts at zero ({keys} = 0) and t counts the steps from 1; "
-                "this is step t = 1.")
-    return f"This is step t = {t}: the state comes from step {t - 1}."
+        start = "at zero" if starts_at_zero(opt) else "as PyTorch starts it"
+        return [f"The state starts {start} ("] + start_parts(opt) + [
+            ") and t counts the steps from 1; this is step t = 1."]
+    return [f"This is step t = {t}: the state comes from step {t - 1}."]
 
 
 def update_section(problem, step, names, full: bool, t: int) -> Section:
@@ -103,7 +126,7 @@ def update_section(problem, step, names, full: bool, t: int) -> Section:
     opt = problem.optimizer
     sec = Section("Update")
     sec.add(Paragraph(*describe(opt), "."))
-    sec.add(Paragraph(_state_words(opt, t), " The rule for each parameter θ with gradient ",
+    sec.add(Paragraph(*_state_words(opt, t), " The rule for each parameter θ with gradient ",
                       Seq((Sym("g", sub=t), Text(" = "), Deriv(J, Sym("theta"))), sep=""),
                       ":"))
     sec.add(*optim.rule_equations(opt, t))
@@ -113,6 +136,8 @@ def update_section(problem, step, names, full: bool, t: int) -> Section:
     if opt.name == "sgd" and opt.hyper["momentum"] != 0 and t == 1:
         sec.add(Note("At t = 1 PyTorch starts the momentum buffer at the gradient itself "
                      "(b₁ = g₁), without the dampening."))
+    if t == 1:
+        sec.add(*option_notes(opt))
     if full:
         sec.add(Paragraph("Each parameter, rule by rule:"))
     still = []      # parameters with gradient 0 and state 0: nothing moves
@@ -158,6 +183,27 @@ def update_section(problem, step, names, full: bool, t: int) -> Section:
     return sec
 
 
+def option_notes(opt) -> list:
+    """What the options of torch.optim that change a rule do, in words (at step 1)."""
+    h, out = opt.hyper, []
+    if h.get("maximize"):
+        out.append(Note("maximize is true: PyTorch negates the gradient before anything else "
+                        "(g ← −g), so each parameter moves up its gradient and the objective "
+                        "grows."))
+    if h.get("centered"):
+        out.append(Note("Centered RMSprop divides by an estimate of the gradient's variance, ",
+                        Sym("v", tilde=True), " = v − (gᵃᵛᵉ)², where gᵃᵛᵉ is the running "
+                        "average of g (PyTorch's grad_avg), instead of by its mean square v."))
+    if h.get("amsgrad"):
+        out.append(Note("AMSGrad keeps vᵐᵃˣ, the largest v so far (PyTorch's max_exp_avg_sq), "
+                        "and bias-corrects that: the maximum is taken of v itself, before the "
+                        "division by 1 − β₂ᵗ."))
+    if h.get("lr_decay"):
+        out.append(Note("Adagrad's learning rate decays with the step, η̃ₜ = η/(1 + (t − 1)·"
+                        "ηᵈᵉᶜᵃʸ) (lr_decay): step 1 uses η itself."))
+    return out
+
+
 def _pieces(names, l, pname, trace, g):
     """(symbol, trace, gradient) of a parameter array in summary: the whole matrix or vector,
     or a conv layer's kernels one F×C slice at a time (each a matrix)."""
@@ -180,6 +226,8 @@ def _pieces(names, l, pname, trace, g):
 def _at_rest(trace, theta, idx) -> bool:
     """Every number of a parameter's step is 0 and its value stays (nothing to show)."""
     for rule, before, value in trace.rules:
+        if rule.target == "lr_tilde":        # η̃ₜ, the same for every parameter
+            continue
         if (rule.target != "theta" and value[idx] != 0) or before["g"][idx] != 0:
             return False
         if any(k.endswith("'") and before[k][idx] != 0 for k in before):
@@ -206,7 +254,7 @@ def state_table(opt, step, names, t: int) -> Table:
             for idx in np.ndindex(_param(ls, pname).shape):
                 rows.append([_element_symbol(names, l, pname, idx)] +
                             [Num(_item(trace.state[k], idx)) for k, _ in keys])
-    header = ["parameter"] + [f"{torch} ({k}{_sub(t)})" for k, torch in keys]
+    header = ["parameter"] + [f"{torch} ({optim.state_text(k)}{_sub(t)})" for k, torch in keys]
     return Table(header, rows, caption=f"The state after step {t}")
 
 

@@ -1,4 +1,5 @@
-"""conv's likely mistakes: the kernel flipped or not, the padding forgotten, ⌈⌉ for ⌊⌋."""
+"""conv's likely mistakes: the kernel flipped or not, the padding forgotten or put on one side
+only, ⌈⌉ for ⌊⌋."""
 
 from __future__ import annotations
 
@@ -23,6 +24,14 @@ def variants(problem, right: dict) -> list:
         t = solved_tree(replace(problem, padding=((0, 0), (0, 0)), padding_rule=None))
         if t is not None:
             out.append(Variant(("padding_forgotten",), t))
+    (pt, pb), (pl, pr) = problem.padding
+    if (pb or pr) and (pt or pl):
+        # the padding put on one side only (shape's padding_one_side): the output computed with
+        # its rows and columns of zeros before the input only, or after it only
+        for one_side in (((pt, 0), (pl, 0)), ((0, pb), (0, pr))):
+            t = solved_tree(replace(problem, padding=one_side, padding_rule=None))
+            if t is not None:
+                out.append(Variant(("padding_one_side",), t))
     if problem.stride != (1, 1):
         # ⌈x/s⌉ = ⌊(x + s − 1)/s⌋: the ceiling is the floor with s − 1 more rows at the end
         (pt, pb), (pl, pr) = problem.padding

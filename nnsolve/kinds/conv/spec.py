@@ -51,6 +51,7 @@ class ConvProblem:
     title: str | None = None
     kind: str = "conv"
     float_reason: str | None = None   # why exact input is computed in float64 (a note), if it is
+    where: tuple = (None, None, None, None)   # the problem file (or input file), for errors
 
     @property
     def channels_given(self) -> bool:
@@ -330,9 +331,11 @@ def parse(doc) -> ConvProblem:
                 node = child
         return node.error(message, field=name if node is doc else None)
 
-    return build(x, kernels, single, stride=stride, padding=padding, dilation=dilation,
-                 mode=mode, bias=bias, activation=activation, pool=pool, title=title,
-                 fail=fail, kernel_field=field)
+    problem = build(x, kernels, single, stride=stride, padding=padding, dilation=dilation,
+                    mode=mode, bias=bias, activation=activation, pool=pool, title=title,
+                    fail=fail, kernel_field=field)
+    problem.where = (doc.path, doc.line, doc.col, None)    # a result beyond floats names the file
+    return problem
 
 
 def option_fail(names: dict | None = None, files: dict | None = None) -> Fail:
@@ -378,10 +381,12 @@ def from_options(input_path: str, kernel_paths, *, stride: Pair | None = None, p
     if pool:
         size = pool_size or (2, 2)
         pool_spec = Pool(pool, size, pool_stride or size)
-    return build(x, ks, single, stride=stride or (1, 1),
-                 padding=padding if padding is not None else ((0, 0), (0, 0)),
-                 dilation=dilation or (1, 1), mode=mode or "cross_correlation",
-                 bias=bias_from_values(bias) if bias else None,
-                 activation=activation_named(activation) if activation else None,
-                 pool=pool_spec, fail=option_fail(OPTION_NAMES, files),
-                 kernel_field="kernel" if single else "kernels")
+    problem = build(x, ks, single, stride=stride or (1, 1),
+                    padding=padding if padding is not None else ((0, 0), (0, 0)),
+                    dilation=dilation or (1, 1), mode=mode or "cross_correlation",
+                    bias=bias_from_values(bias) if bias else None,
+                    activation=activation_named(activation) if activation else None,
+                    pool=pool_spec, fail=option_fail(OPTION_NAMES, files),
+                    kernel_field="kernel" if single else "kernels")
+    problem.where = (input_path, None, None, "--input")   # the numbers came from this file
+    return problem

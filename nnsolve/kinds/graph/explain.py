@@ -264,14 +264,21 @@ def drawing_section(problem, run) -> Section:
 def optimizer_section(problem, update, t: int) -> Section:
     """Each parameter by the optimizer's rule with its numbers, the state carried."""
     from ...ops import optim
-    from ..backprop.training import describe
+    from ..backprop.training import describe, option_notes, start_parts, starts_at_zero
     opt = problem.optimizer
     out = problem.output
     sec = Section("Update")
+    if t > 1:
+        when = [f"; step t = {t}, from the state of step {t - 1}."]
+    elif starts_at_zero(opt):
+        when = ["; the state starts at zero, t = 1."]
+    else:
+        when = ["; the state starts as PyTorch starts it ("] + start_parts(opt) + ["), t = 1."]
     sec.add(Paragraph(*describe(opt), ": each parameter moves to make ", name_sym(out),
-                      " smaller" + (f"; step t = {t}, from the state of step {t - 1}."
-                                    if t > 1 else "; the state starts at zero, t = 1.")))
+                      " larger" if opt.hyper.get("maximize") else " smaller", *when))
     sec.add(*optim.rule_equations(opt, t))
+    if t == 1:
+        sec.add(*option_notes(opt))
     for name, old, g, trace, new in update.rows:
         s = name_sym(name)
         sec.add(Paragraph(s, ":"))
@@ -321,10 +328,12 @@ def verify_section(problem, run, numeric: dict) -> Section:
                       measure, " is ", Num(worst), "."))
     at = kinks(problem, run.values)
     if at:
-        sec.add(Note("At ", *_names(at), " the operation has a corner (ReLU or |·| at 0, a max "
-                     "or min at a tie): there the gradient is the one the rules choose "
-                     "(ReLU′(0) = 0, |x|′(0) = 0, the first argument of a tie), and a central "
-                     "difference need not agree."))
+        six = any(n.op == "relu6" for n in problem.nodes if n.name in at)
+        sec.add(Note("At ", *_names(at), " the operation has a corner (ReLU or |·| at 0, "
+                     + ("ReLU6 at 0 and 6, " if six else "") + "a max or min at a tie): there "
+                     "the gradient is the one the rules choose (ReLU′(0) = 0, "
+                     + ("ReLU6′(0) = ReLU6′(6) = 0, " if six else "") + "|x|′(0) = 0, the first "
+                     "argument of a tie), and a central difference need not agree."))
     return sec
 
 

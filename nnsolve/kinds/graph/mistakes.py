@@ -22,7 +22,7 @@ define("sum_missing", "sum over paths missing", "a sum over paths missing: where
 
 # the op mistakes: the name of the swapped rule, and the op it is in
 OP_MISTAKES = (("mul_not_swapped", "mul"), ("sub_sign", "sub"), ("div_sign", "div"),
-               ("relu_gate_ignored", "relu"))
+               ("relu_gate_ignored", "relu"), ("relu_gate_ignored", "relu6"))
 
 
 def _tree(problem, **how) -> dict | None:
@@ -46,9 +46,11 @@ def variants(problem, right: dict) -> list:
     ops_used = {n.op for n in problem.nodes}
     out = []
     grads = []
-    for name, op in OP_MISTAKES:
+    swaps: dict = {}
+    for name, op in OP_MISTAKES:     # ReLU's and ReLU6's gate ignored together: one mistake
         if op in ops_used:
-            grads.append((name, {"ops": {op: OPS[op].swapped(name)}}))
+            swaps.setdefault(name, {})[op] = OPS[op].swapped(name)
+    grads += [(name, {"ops": ops}) for name, ops in swaps.items()]
     uses: dict = {}
     for n in problem.nodes:
         for a in dict.fromkeys(x for x in n.args if isinstance(x, str)):

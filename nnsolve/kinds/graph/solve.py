@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ...errors import ProblemError
-from ...ops.scalar import OPS, DomainError
+from ...ops.scalar import FUNCTIONS, OPS, DomainError
 
 FULL_DETAIL_LIMIT = 40       # nodes written out one by one (default detail) up to this many
 MAX_BITS = 2048              # exact fractions this long grow without end over steps: use floats
@@ -66,8 +66,7 @@ def _domain_error(node, e: DomainError, args, values) -> ProblemError:
     for a in node.args:
         t = _num(values[a]) if isinstance(a, str) else _num(a)
         shown.append(f"({t})" if t.startswith("-") and node.op not in ("id",)
-                     and not (node.op in ("exp", "log", "sqrt", "sigmoid", "tanh", "relu",
-                                          "abs", "max", "min")) else t)
+                     and not (node.op in FUNCTIONS) else t)
     return ProblemError(f"{e.message}: {node_text(node.op, tuple(shown))}", *node.where)
 
 
@@ -301,12 +300,12 @@ def central_differences(problem, inputs: dict, h: float = 1e-6) -> dict:
 
 
 def kinks(problem, values: dict) -> list:
-    """Nodes evaluated where their operation has a corner (ReLU or |·| at 0, a max or min at a
-    tie): a central difference there need not match the gradient."""
+    """Nodes evaluated where their operation has a corner (ReLU or |·| at 0, ReLU6 at 0 and 6, a
+    max or min at a tie): a central difference there need not match the gradient."""
     out = []
     for n in problem.nodes:
         args = [values[a] if isinstance(a, str) else a for a in n.args]
-        if n.op in ("relu", "abs") and args[0] == 0:
+        if OPS[n.op].arity == 1 and args[0] in OPS[n.op].kinks:
             out.append(n.name)
         elif n.op in ("max", "min") and args[0] == args[1]:
             out.append(n.name)

@@ -9,7 +9,7 @@ import numpy as np
 from ...expr import Mat, Num, Rel, Seq, Sym
 from ...sizes import positions, reach
 from ...solution import Equation, Grid, Note, Paragraph, Section, Solution
-from ..shape.solve import size_equations
+from ..shape.solve import size_equations, size_symbols
 from .spec import PoolProblem
 
 FULL_WINDOWS = 36        # default detail: every window while there are at most this many
@@ -164,8 +164,9 @@ def solve(p: PoolProblem, options) -> Solution:
     blocks.append(setup)
 
     size = Section("Output size")
-    size.add(*size_equations(("H", "W"), (H, W), pool.padding, pool.size, pool.stride, (1, 1),
-                             (Ho, Wo), pool=True, ceil_mode=pool.ceil_mode))
+    eqs = size_equations(("H", "W"), (H, W), pool.padding, pool.size, pool.stride, (1, 1),
+                         (Ho, Wo), pool=True, ceil_mode=pool.ceil_mode)
+    size.add(eqs[0], size_symbols(pool=True), *eqs[1:])     # the letters, as conv and shape
     if pool.ceil_mode and (Ho, Wo) != tuple(
             positions(reach(n, pads, k), s, True)
             for n, pads, k, s in zip((H, W), pool.padding, pool.size, pool.stride)):

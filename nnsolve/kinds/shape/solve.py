@@ -3,7 +3,9 @@ layers, each with its formula and numbers."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from ...expr import Add, Call, Count, Frac, Mul, Num, Paren, Rel, Seq, Sub, Sym, Text
 from ...sizes import positions, reach
@@ -11,6 +13,15 @@ from ...solution import Equation, Note, Paragraph, Section, Solution, Table
 from .spec import Residual, channels_first_hint, count_layers, layer_shapes, \
     looks_channels_last
 
+STRIDED_TRANSPOSED = (
+    "A transposed convolution with stride s > 1 puts s output cells on each input cell, so "
+    "the jump becomes j/s, a fraction, and neighbouring output cells see different numbers of "
+    "input cells: the receptive field is then not one number, and the table gives its "
+    "smallest and largest value over the cells (away from the edges, padding counted as "
+    "cells), worked out cell by cell, until a later stride lines the cells up again.")
+STRIDED_TRANSPOSED_CELL = (
+    "Each input cell feeds s output cells, so the jump becomes j/s, a fraction, and "
+    "neighbouring output cells see different numbers of input cells.")
 FULL_LAYERS = 10     # default detail: every layer's working while the stack is this short
 WEIGHTED = ("conv", "conv_transpose", "dense")
 WINDOWED = ("conv", "pool", "global_avg_pool")     # what moves the receptive field
@@ -40,6 +51,7 @@ class LayerResult:
     main: list = field(default_factory=list)
     shortcut: list | None = None
     activation: "LayerResult | None" = None
+    spans: tuple | None = None      # per axis the exact Spans of its cells (None: not known)
 
 
 def parameters(layer, in_shape: tuple) -> int:
@@ -74,7 +86,7 @@ def window(layer, in_shape: tuple) -> tuple:
     whole map."""
     if layer.type == "global_avg_pool":
         return tuple((n, 1, n) for n in in_shape[1:])
-    d = layer.dilation if layer.type == "conv" else (1, 1)
+    d = layer.dilation if layer.type in ("conv", "conv_transpose") else (1, 1)
     return tuple(zip(layer.kernel, d, layer.stride))
 
 
@@ -91,33 +103,146 @@ def receptive(layer, in_shape, rf, jump, rule: str = "jump") -> tuple:
             tuple(j * s for j, (_k, _d, s) in zip(jump, w)))
 
 
-def _results(layers, shapes, rf, jump, whole=False, rule="jump") -> list[LayerResult]:
+# --- receptive fields exactly, cell by cell (what a transposed convolution needs) -------------
+
+MAX_PERIOD_WORK = 2_000_000      # window positions looked at for one layer's periodic spans
+
+
+@dataclass(frozen=True)
+class Spans:
+    """On one axis, the input cells [lo(o), hi(o)] that output cell o depends on, away from the
+    edges (padding counted as cells, as the r ← r + (k − 1)·d·j rule does), for every o:
+    lo(o + period) = lo(o) + shift. An entry None: that cell depends on no input cell (a
+    transposed convolution whose stride skips it: bias only). A stack of convolutions and pools
+    keeps period 1 (then the jump is ``shift``); a transposed convolution with stride s makes
+    s output cells per input cell, a period of s."""
+
+    period: int
+    shift: int
+    lo: tuple
+    hi: tuple
+
+    def at(self, o: int):
+        q, r = divmod(o, self.period)
+        if self.lo[r] is None:
+            return None
+        return self.lo[r] + q * self.shift, self.hi[r] + q * self.shift
+
+    def sizes(self) -> set:
+        """The receptive fields of the cells of one period (0 for a cell that sees none)."""
+        return {0 if a is None else b - a + 1 for a, b in zip(self.lo, self.hi)}
+
+    def uniform(self) -> bool:
+        """One receptive field and one jump for every cell: period 1, and it sees something."""
+        return self.period == 1 and self.lo[0] is not None
+
+    def reduced(self) -> "Spans":
+        """The same spans with their shortest period (a strided layer after a transposed one
+        can line the cells up again)."""
+        P = self.period
+        for q in range(1, P):
+            if P % q or (self.shift * q) % P:
+                continue
+            step = self.shift * q // P
+
+            def same(a, b):
+                return a is b is None or (a is not None and b is not None and a + step == b)
+            if all(same(self.lo[r], self.lo[r + q]) and same(self.hi[r], self.hi[r + q])
+                   for r in range(P - q)):
+                return Spans(q, step, self.lo[:q], self.hi[:q])
+        return self
+
+
+INPUT_SPANS = Spans(1, 1, (0,), (0,))
+
+
+def _window_spans(sp: Spans, k: int, d: int, s: int, p: int) -> Spans | None:
+    """After a window of k cells, dilation d, stride s and leading padding p: output cell u
+    covers the input's cells u·s − p + t·d, t = 0 … k − 1."""
+    if sp.uniform():         # the r ← r + (k − 1)·d·j, j ← j·s rule, at its alignment
+        lo, hi = sp.at(-p)[0], sp.at(-p + (k - 1) * d)[1]
+        return Spans(1, sp.shift * s, (lo,), (hi,))
+    P = sp.period // math.gcd(sp.period, s)
+    if P * k > MAX_PERIOD_WORK:
+        return None
+    los, his = [], []
+    for u in range(P):
+        seen = [x for x in (sp.at(u * s - p + t * d) for t in range(k)) if x is not None]
+        los.append(min(a for a, _ in seen) if seen else None)
+        his.append(max(b for _, b in seen) if seen else None)
+    return Spans(P, sp.shift * P * s // sp.period, tuple(los), tuple(his)).reduced()
+
+
+def _transposed_spans(sp: Spans, k: int, d: int, s: int, p: int) -> Spans | None:
+    """After a transposed convolution: input cell i adds into output cells i·s − p + t·d, so
+    output cell o gets the input cells (o + p − t·d)/s that are whole numbers."""
+    P = sp.period * s
+    if P * k > MAX_PERIOD_WORK:
+        return None
+    los, his = [], []
+    for o in range(P):
+        seen = [sp.at((o + p - t * d) // s) for t in range(k) if (o + p - t * d) % s == 0]
+        seen = [x for x in seen if x is not None]
+        los.append(min(a for a, _ in seen) if seen else None)
+        his.append(max(b for _, b in seen) if seen else None)
+    return Spans(P, sp.shift, tuple(los), tuple(his)).reduced()
+
+
+def layer_spans(layer, in_shape, pads, spans):
+    """Per axis the Spans of a layer's output cells from its input's; None for each axis once
+    they are no window (flatten, dense) or too long a period to work out."""
+    if spans is None or layer.type in ("flatten", "dense"):
+        return None
+    if layer.type == "global_avg_pool":
+        return tuple(None if sp is None else _window_spans(sp, n, 1, n, 0)
+                     for sp, n in zip(spans, in_shape[1:]))
+    if layer.type in ("conv", "pool"):
+        return tuple(None if sp is None else _window_spans(sp, k, d, st, pb)
+                     for sp, (k, d, st), (pb, _pa) in zip(spans, window(layer, in_shape), pads))
+    if layer.type == "conv_transpose":
+        return tuple(None if sp is None else _transposed_spans(sp, k, d, st, pb)
+                     for sp, k, d, st, (pb, _pa) in zip(spans, layer.kernel, layer.dilation,
+                                                        layer.stride, pads))
+    return spans
+
+
+def _results(layers, shapes, rf, jump, whole=False, rule="jump", spans=(INPUT_SPANS,) * 2) \
+        -> list[LayerResult]:
     out = []
     for layer, s in zip(layers, shapes):
         if isinstance(layer, Residual):
-            main = _results(layer.layers, s.main, rf, jump, whole, rule)
+            main = _results(layer.layers, s.main, rf, jump, whole, rule, spans)
             short = None if layer.shortcut is None else \
-                _results(layer.shortcut, s.shortcut, rf, jump, whole, rule)
+                _results(layer.shortcut, s.shortcut, rf, jump, whole, rule, spans)
             end = main[-1]
             act = None
             if layer.activation is not None:
                 act = LayerResult(layer.activation, s.out_shape, s.out_shape, 0,
                                   label=s.activation.label, rf=end.rf, jump=end.jump,
-                                  rf_in=end.rf, jump_in=end.jump, whole=end.whole)
+                                  rf_in=end.rf, jump_in=end.jump, whole=end.whole,
+                                  spans=end.spans)
             parts = main + (short or [])
             out.append(LayerResult(layer, s.in_shape, s.out_shape,
                                    sum(r.params for r in parts), label=s.label,
                                    macs=sum(r.macs for r in parts), rf=end.rf, jump=end.jump,
                                    rf_in=rf, jump_in=jump, whole=end.whole, main=main,
-                                   shortcut=short, activation=act))
-            rf, jump, whole = end.rf, end.jump, end.whole
+                                   shortcut=short, activation=act, spans=end.spans))
+            rf, jump, whole, spans = end.rf, end.jump, end.whole, end.spans
             continue
-        r_out, j_out = receptive(layer, s.in_shape, rf, jump, rule)
+        sp_out = layer_spans(layer, s.in_shape, s.pads, spans)
+        if rf is not None and layer.type != "conv_transpose":
+            r_out, j_out = receptive(layer, s.in_shape, rf, jump, rule)
+        elif sp_out is not None and all(x is not None and x.uniform() for x in sp_out):
+            # a transposed convolution with stride 1, or a stack that lines its cells up again
+            r_out = tuple(x.hi[0] - x.lo[0] + 1 for x in sp_out)
+            j_out = tuple(x.shift for x in sp_out)
+        else:
+            r_out, j_out = None, None
         whole = whole or layer.type in ("flatten", "dense")
         out.append(LayerResult(layer, s.in_shape, s.out_shape, parameters(layer, s.in_shape),
                                s.pads, s.label, macs(layer, s.in_shape, s.out_shape), r_out,
-                               j_out, rf, jump, whole))
-        rf, jump = r_out, j_out
+                               j_out, rf, jump, whole, spans=sp_out))
+        rf, jump, spans = r_out, j_out, sp_out
     return out
 
 
@@ -307,7 +432,7 @@ def _rf_parts(r: LayerResult, show_d: bool = True) -> list:
     [(r_in + (k − 1) · d · j_in, r)]; [] when it does not move. Without ``show_d`` (no layer of
     the stack is dilated) the factor d = 1 is left out."""
     L = r.layer
-    if r.rf is None or L.type not in WINDOWED:
+    if r.rf is None or r.rf_in is None or not (L.type in WINDOWED or unit_transposed(L)):
         return []
     w = window(L, r.in_shape)
     axes = [(r.rf_in[a], w[a][0], w[a][1], r.jump_in[a], r.rf[a]) for a in range(2)]
@@ -318,8 +443,50 @@ def _rf_parts(r: LayerResult, show_d: bool = True) -> list:
         [ro for *_x, ro in axes]
 
 
+def unit_transposed(layer) -> bool:
+    """A transposed convolution with stride 1: a convolution with its kernel flipped (and
+    padded by (k − 1)·d − p), so r ← r + (k − 1)·d·j and j stays."""
+    return layer.type == "conv_transpose" and layer.stride == (1, 1)
+
+
+def _varies(r: LayerResult) -> bool:
+    """The cells of this layer differ in their receptive field or jump (a transposed
+    convolution's stride put s output cells on each input cell)."""
+    return r.rf is None and not r.whole and r.spans is not None
+
+
+def _per_axis(values):
+    """One value (its key, its formula), or H's and W's."""
+    if values[0][0] == values[1][0]:
+        return values[0][1]
+    return Seq((Text("H"), values[0][1], Text("; W"), values[1][1]), " ")
+
+
+def _span_range(sp):
+    if sp is None:
+        return None, Text("not worked out (too long a period)")
+    lo, hi = min(sp.sizes()), max(sp.sizes())
+    return (lo, hi), (Text(f"{lo} to {hi}") if lo != hi else Num(lo))
+
+
+def _jump_range(sp):
+    if sp is None:
+        return None, Text("not worked out")
+    steps = {sp.at(o + 1)[0] - sp.at(o)[0] for o in range(sp.period)
+             if sp.at(o) is not None and sp.at(o + 1) is not None}
+    mean = Fraction(sp.shift, sp.period)
+    key = (min(steps, default=None), max(steps, default=None), mean)
+    if len(steps) == 1:
+        return key, Num(steps.pop())
+    if not steps:
+        return key, Seq((Text("on average"), Num(mean)), " ")
+    return key, Seq((Text(f"{min(steps)} to {max(steps)}, on average"), Num(mean)), " ")
+
+
 def _rf_cell(r: LayerResult, show_d: bool = True):
     if r.rf is None:
+        if _varies(r):
+            return _per_axis([_span_range(sp) for sp in r.spans])
         return "all" if r.whole else "—"
     parts = _rf_parts(r, show_d)
     if not parts:
@@ -332,8 +499,10 @@ def _rf_cell(r: LayerResult, show_d: bool = True):
 
 def _jump_cell(r: LayerResult):
     if r.jump is None:
+        if _varies(r):
+            return _per_axis([_jump_range(sp) for sp in r.spans])
         return "—"
-    if r.layer.type not in WINDOWED or isinstance(r.layer, Residual):
+    if r.layer.type not in WINDOWED or isinstance(r.layer, Residual) or r.jump_in is None:
         return _pair_expr(r.jump)
     s = tuple(x for _k, _d, x in window(r.layer, r.in_shape))
     if s == (1, 1):
@@ -535,6 +704,18 @@ def _layer_section(r: LayerResult, said: _Said) -> Section:
     elif L.type in ("flatten", "dense"):
         s.add(Paragraph("Each output now depends on the whole input: the receptive field is "
                         "all of it."))
+    elif _varies(r) and L.type == "conv_transpose" and r.rf_in is not None:
+        s.add(Paragraph("Receptive field on the input: not one number. ", STRIDED_TRANSPOSED_CELL,
+                        " Here it is ", _rf_cell(r), " input cells, the jump ", _jump_cell(r),
+                        "."))
+    elif _varies(r) and (L.type in WINDOWED or L.type == "conv_transpose"):
+        s.add(Paragraph("Receptive field on the input: still not one number (worked out cell "
+                        "by cell): ", _rf_cell(r), " input cells, the jump ", _jump_cell(r),
+                        "."))
+    elif r.rf is not None and r.rf_in is None and L.type in WINDOWED:
+        s.add(Paragraph("Receptive field on the input: ", _pair_expr(r.rf), ", jump ",
+                        _pair_expr(r.jump), ": this layer's stride lines the cells up again "
+                        "(worked out cell by cell)."))
     mx = _macs_expr(r)
     if mx is not None:
         if L.type == "dense":
@@ -627,6 +808,8 @@ def _entry(r: LayerResult) -> dict:
     d = {"type": r.layer.type, "output_shape": list(r.out_shape), "parameters": r.params,
          "macs": r.macs, "receptive_field": None if r.rf is None else list(r.rf),
          "jump": None if r.jump is None else list(r.jump)}
+    if _varies(r) and all(sp is not None for sp in r.spans):
+        d["receptive_field_range"] = [[min(sp.sizes()), max(sp.sizes())] for sp in r.spans]
     if isinstance(r.layer, Residual):
         d["layers"] = [_entry(x) for x in r.main] + \
             ([_entry(r.activation)] if r.activation is not None else [])
@@ -694,8 +877,12 @@ def solve(problem, options) -> Solution:
         + (" A residual block follows its main path (its layers)." if residual else "")
         + (" A global pool is one window of the whole map." if "global_avg_pool" in types
            else "")
-        + (" After a transposed convolution the cells are no window of the input (—)."
-           if "conv_transpose" in types else "")))
+        + (" A transposed convolution with stride 1 is a convolution with its kernel "
+           "flipped: r ← r + (k − 1)·d·j, j stays." if any(unit_transposed(x.layer)
+                                                          for x in leaves(results)) else "")
+        + (" " + STRIDED_TRANSPOSED if any(x.layer.type == "conv_transpose"
+                                           and not unit_transposed(x.layer)
+                                           for x in leaves(results)) else "")))
     frows = [["input", Num(1), Num(1)]]
     mrows = []
     for r, name, how in _rows(results, 0, _short):

@@ -8,6 +8,7 @@ so the solver sees every copy.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ...errors import ProblemError
@@ -18,16 +19,13 @@ from ..conv.spec import Pads, Pair, ints_from_text, padding_from_doc, pair_from_
 FIELDS = ["kind", "title", "input", "layers", "compare_dense"]
 STRUCTURAL_LAYERS = ("conv", "conv_transpose", "pool", "global_avg_pool", "flatten", "dense",
                      "batchnorm", "dropout")
-# not in the registry of operations (yet): shape only needs to know it keeps the shape
-SHAPE_ONLY_ACTIVATIONS = ("relu6",)
 BLOCK_TYPES = ("residual",)
 
 
 def activation_layers() -> tuple:
-    """Each activation of the registry (and its other names), then shape's own: they keep the
-    shape."""
+    """Each activation of the registry (and its other names): they keep the shape."""
     from ...ops.registry import activation_names
-    return tuple(activation_names(with_aliases=True)) + SHAPE_ONLY_ACTIVATIONS
+    return tuple(activation_names(with_aliases=True))
 
 
 def layer_types() -> tuple:
@@ -115,6 +113,24 @@ class ShapeProblem:
     rf_rule: str = "jump"             # r ← r + (k − 1)·d·j; `check` tries "no_jump"
     strict: bool = True               # False: a block whose two paths differ is still solved
     # (as the main path's shape), for `check`'s variants: padding forgotten inside a block
+    where: tuple = (None, None, None, None)   # the problem file's top, for errors
+
+    def where_of(self, path: str) -> tuple | None:
+        """The position in the file of the layer a JSON path such as ``layers[3].macs`` or
+        ``layers[2].layers[1].parameters`` (inside a block) belongs to; None for a total."""
+        found, items = None, self.layers
+        for key, i in re.findall(r"(layers|shortcut)\[(\d+)\]", path):
+            i = int(i)
+            if found is not None:
+                items = getattr(found, key, None) or []
+                if key == "layers" and i == len(items) and found.activation is not None:
+                    items = items + [found.activation]       # a block's activation comes last
+            if i >= len(items):
+                break
+            found = items[i]
+        if found is None or found.where[0] is None:
+            return None
+        return found.where
 
 
 def shape_from_text(text: str) -> tuple:
@@ -303,7 +319,8 @@ def parse(doc) -> ShapeProblem:
         raise ind.error(f"expected sizes up to {MAX_DIM:,}, got {max(input_shape):,}")
     layers = _layer_list_counted(doc["layers"])
     compare = doc["compare_dense"].boolean() if doc.get("compare_dense") is not None else False
-    problem = ShapeProblem(input_shape, layers, compare, title, _where(ind))
+    problem = ShapeProblem(input_shape, layers, compare, title, _where(ind),
+                           where=(doc.path, doc.line, doc.col, None))
     layer_shapes(problem)     # refuse a stack that does not fit, naming the layer
     return problem
 
