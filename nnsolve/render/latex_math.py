@@ -121,6 +121,9 @@ def latex_text(s: str) -> str:
             out.append(ch if ch.isprintable() or ch in "\n\t" else " ")
         elif ord(ch) < 256 and ch.isalpha():
             out.append(ch)                     # Latin-1 letters: pdflatex's utf8 input knows them
+        elif (parts := unicodedata.normalize("NFD", ch))[1:] in _HATS:
+            # a precomposed accented letter beyond Latin-1 (ṽ, ŷ): the letter with its accent
+            out.append(r"\ensuremath{" + _HATS[parts[1:]] + "{" + _math_char(parts[0]) + "}}")
         else:
             out.append(_ascii_fallback(ch))
     return "".join(out)
