@@ -575,3 +575,18 @@ def test_example_hand_checked():
     text = render(sol, "text")
     assert "μ = 1/m · Σᵢ xᵢ = 1/4 · (0 + (-1) + 1 + (-2)) = -0.5" in text
     assert "m = N · H · W = 2 · 1 · 2 = 4" in text
+
+
+def test_a_bias_right_before_a_batch_norm_has_gradient_zero_and_the_solution_says_why():
+    with open(os.path.join(PROBLEMS, "cnn-batchnorm.yaml")) as f:
+        text = f.read().replace("[[0, 1], [1, 0]]]}", "[[0, 1], [1, 0]]], bias: [1, -1]}")
+    assert "bias: [1, -1]" in text
+    sol = solve_text(text)
+    db = np.asarray(sol.data["steps"][0]["layers"][0]["dJ_db"], dtype=float)
+    assert np.all(np.abs(db) < 1e-12)
+    for detail in ("full", "summary"):
+        words = render(solve_text(text, detail=detail), "text")
+        assert "has gradient 0" in words.replace("\n", " ")
+    # without the bias, or with an activation between, no such note
+    plain = render(solve_text(text.replace(", bias: [1, -1]", "")), "text")
+    assert "has gradient 0" not in plain.replace("\n", " ")

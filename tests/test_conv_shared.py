@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cnn_reference as ref
+from test_formulas_once import checked_parts
 from nnsolve.load import problem_from
 from nnsolve.solve import SolveOptions, solve
 
@@ -87,6 +88,9 @@ def test_conv_kind_and_cnn_layer_exact(case):
     assert got_layer.tolist() == want         # one sample: a⁽¹⁾ is F×Ho×Wo
     assert all(isinstance(v, Fraction) for v in got_conv.ravel())
     assert all(isinstance(v, Fraction) for v in got_layer.ravel())
+    # every window's products x·w (+ b), as both kinds write them, come to the window's value
+    assert checked_parts(solve(conv, SolveOptions(detail="full"))) > 0
+    checked_parts(solve(net, SolveOptions(detail="full")))
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))

@@ -3,7 +3,8 @@ its numbers come to the value it states: every equation part made only of number
 sums, powers, |·|, sign, log, 1/N, ...) is evaluated here, independently of nnsolve's solvers,
 and compared with the equation's last part. A formula built twice, once with symbols and once
 with numbers, could drift apart unseen; one built once (``expr.both``) cannot, and this test
-holds it to its numbers on every example problem and on random networks."""
+holds it to its numbers on every example problem (backprop, regularize, graph, conv, pool) and on
+random networks."""
 
 from __future__ import annotations
 
@@ -134,7 +135,7 @@ def test_the_penalty_gradient_formula_comes_to_pnorm_gradient(p, alpha, n, d):
 
 EXAMPLES = sorted(p for p in PROBLEMS.glob("*.yaml")
                   if yaml.safe_load(p.read_text()).get("kind") in
-                  ("backprop", "regularize", "graph"))
+                  ("backprop", "regularize", "graph", "conv", "pool"))
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)

@@ -647,3 +647,17 @@ def test_a_table_cell_shows_the_same_cells_as_the_latex():
     md = render(sol, "markdown", RenderOptions())
     row = [l for l in text.splitlines() if l.strip().startswith("v")][0]
     assert _NUMBER.findall(row) == _NUMBER.findall(md.split("pmatrix}")[1])
+
+
+@pytest.mark.parametrize("value,rel", [(F(1, 3), "≈"), (F(5, 2), "="), (2 ** 0.5, "≈")])
+def test_a_relation_in_running_text_follows_its_number(value, rel):
+    """'=' inside a formula of running text (a Rel, or the chain a = b written as a Seq) turns
+    to '≈' before a rounded number, in every format (it stayed '=': `∂f/∂d = -0.534447`)."""
+    from nnsolve.expr import Rel, Seq, Text
+    for e in (Rel(Sym("a"), "=", Num(value)), Seq((Sym("a"), Text(" = "), Num(value)), sep="")):
+        sol = Solution("test", None, [Paragraph("so ", e, ".")], {})
+        text = render(sol, "text", RenderOptions())
+        assert f"a {rel} " in text, text
+        for fmt in ("markdown", "latex"):
+            out = render(sol, fmt, RenderOptions())
+            assert (r"\approx" in out) == (rel == "≈"), out

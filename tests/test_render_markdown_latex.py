@@ -174,6 +174,14 @@ def test_latex_text_escapes_specials_and_maps_unicode():
     assert all(ord(c) < 128 for c in t)
 
 
+def test_latex_text_keeps_the_accent_of_a_precomposed_letter():
+    # ṽ (U+1E7D, RMSprop's centered variance) and ḡ have no decomposed form in the text: their
+    # accent was dropped ("ṽ" printed as "v"); Latin-1 letters (ñ, é) stay text
+    t = latex_text("ṽ = v − ḡ², Año é")
+    assert t.startswith(r"\ensuremath{\tilde{v}} = v ") and r"\ensuremath{\bar{g}}" in t
+    assert t.endswith("Año é")
+
+
 def test_markdown_text_is_inert():
     assert md_text("a*b_c $x$ |y| <b>") == r"a\*b\_c \$x\$ \|y\| &lt;b&gt;"
     assert md_text("1. not a list") == r"1\. not a list"

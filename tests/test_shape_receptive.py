@@ -212,3 +212,22 @@ def test_strided_transposed_is_said_in_words_and_json(tmp_path):
     assert t["receptive_field_range"] == [[3, 5], [3, 5]]
     # a stride-2 window over pairs of those cells lines them up again: 5 cells, jump 2
     assert data["layers"][2]["receptive_field"] == [5, 5] and data["layers"][2]["jump"] == [2, 2]
+
+
+def test_a_receptive_field_can_be_one_number_while_the_jump_is_not(tmp_path):
+    """Kernel 2, stride 2: each output cell gets exactly one input cell (3 cells of the input
+    each), but neighbours are 0 or 2 input cells apart."""
+    p = tmp_path / "t.yaml"
+    p.write_text("kind: shape\ninput: [1, 16, 16]\nlayers:\n"
+                 "  - conv: {filters: 1, kernel: 3, stride: 2, padding: 1}\n"
+                 "  - conv_transpose: {filters: 1, kernel: 2, stride: 2}\n")
+    data = json.loads(CliRunner().invoke(cli, ["shape", str(p), "--format", "json"]).output)
+    t = data["layers"][1]
+    assert t["receptive_field"] is None and t["jump"] is None
+    assert t["receptive_field_range"] == [[3, 3], [3, 3]]
+    sp = walk(load_problem(p.read_text()))[-1].spans[0]
+    assert [sp.at(o) for o in range(4)] == [(-1, 1), (-1, 1), (1, 3), (1, 3)]
+    text = " ".join(CliRunner().invoke(cli, ["shape", str(p)], env={"COLUMNS": "100"})
+                    .output.split())
+    assert "Here the receptive field is 3 input cells (the same for every cell), the jump 0 to " \
+        "2, on average 1." in text

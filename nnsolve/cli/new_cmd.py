@@ -218,7 +218,8 @@ def new():
 @click.option("--loss", type=click.Choice(["squared_error", "half_squared_error"]),
               default="squared_error", show_default=True)
 @click.option("--bias", is_flag=True, help="Give every layer a bias.")
-@click.option("--allow-zero", is_flag=True, help="Allow a ReLU input exactly 0.")
+@click.option("--allow-zero", is_flag=True, help="Allow a unit exactly at a kink of its activation "
+              "(a ReLU input 0, a ReLU6 input 0 or 6).")
 @click.option("--optimizer", type=click.Choice(["sgd", "adagrad", "rmsprop", "adam", "adamw"]),
               default=None, help="Train with torch.optim's rule (sgd: with momentum 0.9; "
                                  "with a square root only the passes before it are clean).")

@@ -144,3 +144,11 @@ def patch(Xp, i, j, kernel, stride, dilation):
     """The C×kh×kw cells of one padded input (C×H×W) under window (i, j)."""
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     return Xp[:, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw]
+
+
+def window_sum(xs, ws, b=None):
+    """x₁·w₁ + x₂·w₂ + … (+ b): one window's sum of products, with its numbers (the patch's
+    cells and the slid kernel's weights, in the same order)."""
+    from ..expr import Add, Num, mul
+    tail = (Num(b),) if b is not None else ()
+    return Add(tuple(mul(Num(x), Num(w)) for x, w in zip(xs, ws)) + tail)

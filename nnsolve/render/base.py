@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..expr import Expr, Mat, Mul, Num
+from ..expr import Expr, Mat, Mul, Num, Text
 from ..numbers import Formatted, format_number
 from ..solution import Block
 from .precedence import ADD, MUL, POW, needs_parens, precedence, starts_with_digit
@@ -166,6 +166,21 @@ class Printer:
         if isinstance(e, Expr):
             return any(self.rounded(c) for c in children(e))
         return False
+
+    def shown_op(self, op: str, right) -> str:
+        """A relation inside a formula (a Rel, or ``=`` written as a Text in a Seq): '=' turned
+        to '≈' before a part that shows a rounded number, as between an Equation's parts."""
+        return "≈" if op == "=" and self.rounded(right) else op
+
+    def seq_items(self, e) -> tuple:
+        """The items of a Seq, an ``=`` written as a Text (a short chain a = b in running text)
+        turned to ``≈`` before an item that shows a rounded number."""
+        items = list(e.items)
+        for i in range(len(items) - 1):
+            t = items[i]
+            if isinstance(t, Text) and t.text.strip() == "=" and self.rounded(items[i + 1]):
+                items[i] = Text(t.text.replace("=", "≈"))
+        return tuple(items)
 
     def relations(self, eq) -> list[str]:
         """The relations of an Equation, '=' turned to '≈' before a rounded part."""

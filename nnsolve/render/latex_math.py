@@ -121,6 +121,9 @@ def latex_text(s: str) -> str:
             out.append(ch if ch.isprintable() or ch in "\n\t" else " ")
         elif ord(ch) < 256 and ch.isalpha():
             out.append(ch)                     # Latin-1 letters: pdflatex's utf8 input knows them
+        elif (parts := unicodedata.normalize("NFD", ch))[1:] in _HATS:
+            # a precomposed accented letter beyond Latin-1 (ṽ, ŷ): the letter with its accent
+            out.append(r"\ensuremath{" + _HATS[parts[1:]] + "{" + _math_char(parts[0]) + "}}")
         else:
             out.append(_ascii_fallback(ch))
     return "".join(out)
@@ -422,7 +425,8 @@ class LatexMathPrinter(Printer):
         return r"\begin{cases} " + self.rowsep.join(rows) + r" \end{cases}"
 
     def _print_Rel(self, e: Rel) -> str:
-        return self.doprint(e.left) + " " + self.relation(e.op) + " " + self.doprint(e.right)
+        return self.doprint(e.left) + " " + self.relation(self.shown_op(e.op, e.right)) + " " + \
+            self.doprint(e.right)
 
     def _print_Seq(self, e: Seq) -> str:
         sep = e.sep
@@ -437,5 +441,5 @@ class LatexMathPrinter(Printer):
             sep_tex = r"\quad " if len(sep) > 1 else r"\ "   # one space: a word, then a formula
         else:
             sep_tex = self.math_string(sep.strip()) + (r"\quad " if sep.endswith("  ") else " ")
-        return sep_tex.join(self.doprint(it) for it in e.items)
+        return sep_tex.join(self.doprint(it) for it in self.seq_items(e))
 

@@ -305,11 +305,11 @@ class UnicodePrinter(Printer):
         return bracket(body, "{", "")
 
     def _print_Rel(self, e: Rel) -> Box:
-        return hcat(self.box(e.left), f" {e.op} ", self.box(e.right))
+        return hcat(self.box(e.left), f" {self.shown_op(e.op, e.right)} ", self.box(e.right))
 
     def _print_Seq(self, e: Seq) -> Box:
         parts = []
-        for i, it in enumerate(e.items):
+        for i, it in enumerate(self.seq_items(e)):
             if i:
                 parts.append(e.sep)
             parts.append(self.box(it))

@@ -158,6 +158,9 @@ def backward_section(problem, step, l: int, full: bool) -> Section:
             sec.add(*bnop.equations(bn, j, bnop.BACKWARD, _symbols(l)))
         sec.add(Paragraph("The second term of ∂J/∂μ is always 0 (the deviations xᵢ − μ sum to "
                           "0); it is written as CS231n does, for the path it stands for."))
+        note = zero_bias_note(problem, l)
+        if note is not None:
+            sec.add(note)
     else:
         sym = _symbols(l)
         for name in bnop.BACKWARD:
@@ -285,29 +288,61 @@ def _maps_section(problem, step, l: int, full: bool, which) -> Section:
                     sec.add(Equation([lhs, rule, _val(values)]))
                     continue
                 parts = [lhs, rule]
-                if m <= TERMS_WRITTEN:
+                # a sum over ∂J/∂y alone is as long as its terms that are not 0
+                sparse = name in ("dgamma", "dbeta", "dvar")
+                terms = int(np.count_nonzero(np.asarray(nums.cells["dy"], dtype=float))) \
+                    if sparse else m
+                if terms <= TERMS_WRITTEN and not (name == "dbeta" and terms <= 1):
                     parts.append(build(nums, None))
                 parts.append(_num(values[c]))
                 sec.add(Equation(parts))
                 continue
             sec.add(Equation([sym.leaf(name, None), build(sym, None)]))
-            if full:       # one cell worked out: sample 1, row 1, column 1
-                cell = (1, 1) if C == 1 else (c + 1, 1, 1)
-                tag = "[1]" if names.batch else ""
-                lhs = _at(sym.leaf(name, 0), cell, tag)
-                sec.add(Equation([lhs, _at(build(sym, 0), cell, tag), build(nums, 0),
-                                  _num(values[0, c, 0, 0])]))
+            if full:       # one cell worked out: the first (backward: whose ∂J/∂y is not 0)
+                k = 0
+                if not forward:
+                    nonzero = np.flatnonzero(np.asarray(nums.cells["dy"], dtype=float))
+                    k = int(nonzero[0]) if nonzero.size else 0
+                n, r, q = np.unravel_index(k, (N, H, W))
+                cell = (r + 1, q + 1) if C == 1 else (c + 1, r + 1, q + 1)
+                tag = f"[{n + 1}]" if names.batch else ""
+                lhs = _at(sym.leaf(name, k), cell, tag)
+                sec.add(Equation([lhs, _at(build(sym, k), cell, tag), build(nums, k),
+                                  _num(values[n, c, r, q])]))
             for s in range(N):
                 for cc in (range(C) if c is None else [c]):
                     sec.add(Equation([_map_symbol(name, l, cc, s, names, C),
                                       Mat(values[s, cc])]))
-    if not forward and full and m <= TERMS_WRITTEN:
+    if not forward and full:
         sec.add(Paragraph("In the sums over ∂J/∂yᵢ or ∂J/∂x̂ᵢ the values where that gradient "
                           "is 0 add nothing and are left out."))
+    if not forward:
+        note = zero_bias_note(problem, l)
+        if note is not None:
+            sec.add(note)
     if not forward and full:
         sec.add(Paragraph("The second term of ∂J/∂μ is always 0 (the deviations xᵢ − μ sum to "
                           "0); it is written as CS231n does, for the path it stands for."))
     return sec
+
+
+def zero_bias_note(problem, l: int):
+    """A Note when the layer below has a bias and no activation: the batch norm removes each
+    unit's (channel's) mean, so ∂J/∂x sums to 0 over it and that bias's gradient is 0, shown as
+    rounding noise where it is computed in floating point."""
+    if l < 2:
+        return None
+    below = problem.layers[l - 2]
+    if below.type not in ("dense", "conv") or below.b is None or \
+            below.activation.name != "linear":
+        return None
+    from ...solution import Note
+    what = "channel" if below.type == "conv" else "unit"
+    return Note(f"The batch norm subtracts each {what}'s mean, so ∂J/∂x sums to 0 over each "
+                f"{what} (Σᵢ ∂J/∂xᵢ = 0), and the bias ", Sym("b", sup=l - 1), f" of layer "
+                f"{l - 1}, added to every value of its {what}, has gradient 0: computed in "
+                "floating point it comes out as rounding noise near 0 (such as 1e-16). A bias "
+                "right before a batch norm does nothing (PyTorch models leave it out).")
 
 
 def _num(x):

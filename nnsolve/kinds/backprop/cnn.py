@@ -15,7 +15,7 @@ from ...expr import Add, Call, Deriv, Mat, Mul, Norm, Num, Paren, Rel, Seq, Sym,
     mul
 from ...solution import Equation, Grid, Note, Paragraph, Section, Table
 from ...ops import pnorm
-from ...ops.conv import slid_kernels, window_cells
+from ...ops.conv import patch, slid_kernels, window_cells, window_sum
 from ...ops.update import GradientDescent
 
 J = Sym("J")
@@ -190,18 +190,12 @@ def conv_forward(sec, names, l, layer, ls, s, full_windows: bool):
                 for j in range(Wo):
                     cells = window_cells(i, j, (kh, kw), op.stride, op.dilation)
                     sec.add(Grid(Xp[0], frozenset(cells)))
-                    xs, ws = [], []
-                    for c in range(C):
-                        for u in range(kh):
-                            for v in range(kw):
-                                r, q = cells[u * kw + v]
-                                xs.append(Xp[c, r, q])
-                                ws.append(Kf[f, c, u, v])
+                    xs = patch(Xp, i, j, (kh, kw), op.stride, op.dilation).ravel()
+                    ws = Kf[f].ravel()
                     tail = (Num(b[f]),) if b is not None else ()
                     parts = [names.cell("a", l, (f, i, j), s)]
                     if len(xs) <= TERMS_WRITTEN:
-                        parts.append(Add(tuple(mul(Num(xv), Num(wv)) for xv, wv in zip(xs, ws))
-                                         + tail))
+                        parts.append(window_sum(xs, ws, b[f] if b is not None else None))
                     else:      # long sums: the products that are not 0 (seed eq. 53)
                         kept = [Num(xv * wv) for xv, wv in zip(xs, ws) if xv * wv != 0]
                         parts.append(_sum(kept + list(tail)))

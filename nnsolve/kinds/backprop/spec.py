@@ -200,12 +200,13 @@ def _check_size(doc, layers, n, steps):
 def _check_loss_fits(doc, loss, layers, Y):
     import numpy as np
     out = layers[-1].activation.name
+    is_ = "a batch norm" if layers[-1].type == "batchnorm" else out    # (no activation of its own)
     if loss == "cross_entropy" and out != "softmax":
         raise doc["loss"].error(f"cross_entropy needs a softmax output layer (layer "
-                                f"{len(layers)} is {out})")
+                                f"{len(layers)} is {is_})")
     if loss == "binary_cross_entropy" and out != "sigmoid":
         raise doc["loss"].error(f"binary_cross_entropy needs a sigmoid output layer (layer "
-                                f"{len(layers)} is {out})")
+                                f"{len(layers)} is {is_})")
     if loss == "hinge":
         if out != "linear":
             raise doc["loss"].error(f"hinge scores the classes with a linear output layer (layer "

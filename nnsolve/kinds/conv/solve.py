@@ -12,7 +12,7 @@ import numpy as np
 from ...arrays import exact as is_exact
 from ...expr import Add, Call, Mat, Mul, Num, Paren, Rel, Seq, Sym
 from ...ops.activations import activation_op
-from ...ops.conv import Conv, patch, slid_kernels, window_cells
+from ...ops.conv import Conv, patch, slid_kernels, window_cells, window_sum
 from ...solution import Equation, Grid, Note, Paragraph, Section, Solution
 from ..shape.solve import coverage_note, size_equations, size_symbols
 from .spec import ConvProblem
@@ -162,7 +162,7 @@ def _window_blocks(p, Xp, Kf, Z, f, i, j, zname) -> tuple[list, dict]:
     tail = (Num(b),) if b is not None else ()
     terms = []
     if len(vs) <= TERMS_WRITTEN:
-        terms.append(Add(tuple(Mul((Num(x), Num(w))) for x, w in zip(xs, ws)) + tail))
+        terms.append(window_sum(xs, ws, b))
         terms.append(Add(tuple(Num(v) for v in vs) + tail))
     else:   # long sums: the products that are not 0 (seed eq. 53), channel by channel
         def nonzero(vals):

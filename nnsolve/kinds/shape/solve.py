@@ -14,14 +14,15 @@ from .spec import Residual, channels_first_hint, count_layers, layer_shapes, \
     looks_channels_last
 
 STRIDED_TRANSPOSED = (
-    "A transposed convolution with stride s > 1 puts s output cells on each input cell, so "
-    "the jump becomes j/s, a fraction, and neighbouring output cells see different numbers of "
-    "input cells: the receptive field is then not one number, and the table gives its "
-    "smallest and largest value over the cells (away from the edges, padding counted as "
-    "cells), worked out cell by cell, until a later stride lines the cells up again.")
+    "A transposed convolution with stride s > 1 has s output cells for each input cell, so "
+    "the jump j/s is only an average: neighbouring output cells are different numbers of "
+    "input cells apart, and may see different numbers of input cells. The receptive field "
+    "and jump are then not one number each; the table gives their smallest and largest value "
+    "over the cells (away from the edges, padding counted as cells), worked out cell by cell, "
+    "until a later stride lines the cells up again.")
 STRIDED_TRANSPOSED_CELL = (
-    "Each input cell feeds s output cells, so the jump becomes j/s, a fraction, and "
-    "neighbouring output cells see different numbers of input cells.")
+    "the output has s cells for each input cell, so the jump j/s is only an average: "
+    "neighbouring output cells are different numbers of input cells apart")
 FULL_LAYERS = 10     # default detail: every layer's working while the stack is this short
 WEIGHTED = ("conv", "conv_transpose", "dense")
 WINDOWED = ("conv", "pool", "global_avg_pool")     # what moves the receptive field
@@ -705,9 +706,13 @@ def _layer_section(r: LayerResult, said: _Said) -> Section:
         s.add(Paragraph("Each output now depends on the whole input: the receptive field is "
                         "all of it."))
     elif _varies(r) and L.type == "conv_transpose" and r.rf_in is not None:
-        s.add(Paragraph("Receptive field on the input: not one number. ", STRIDED_TRANSPOSED_CELL,
-                        " Here it is ", _rf_cell(r), " input cells, the jump ", _jump_cell(r),
-                        "."))
+        one = all(sp is not None and len(sp.sizes()) == 1 for sp in r.spans)
+        s.add(Paragraph("Receptive field and jump on the input, cell by cell: ",
+                        STRIDED_TRANSPOSED_CELL,
+                        "." if one else ", and see different numbers of input cells.",
+                        " Here the receptive field is ", _rf_cell(r), " input cells",
+                        " (the same for every cell)" if one else "", ", the jump ",
+                        _jump_cell(r), "."))
     elif _varies(r) and (L.type in WINDOWED or L.type == "conv_transpose"):
         s.add(Paragraph("Receptive field on the input: still not one number (worked out cell "
                         "by cell): ", _rf_cell(r), " input cells, the jump ", _jump_cell(r),
