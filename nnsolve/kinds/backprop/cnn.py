@@ -109,6 +109,8 @@ def layer_words(layer) -> str:
             extra += ", ceil mode"
         return (f"{'max' if pool.type == 'max' else 'average'} pooling over "
                 f"{_times(pool.size)} windows, stride {_words(pool.stride)}{extra}")
+    if layer.type == "activation":
+        return f"the activation {_act(layer).name} alone, applied to each value of its input"
     return "flatten: the maps as one vector in channel, row, column order"
 
 
@@ -126,6 +128,8 @@ def forward_layer(sec, names, l, layer, ls, s, full_windows: bool = True):
         conv_forward(sec, names, l, layer, ls, s, full_windows)
     elif layer.type == "pool":
         pool_forward(sec, names, l, layer, ls, s, full_windows)
+    elif layer.type == "activation":
+        activation_layer_forward(sec, names, l, layer, ls, s)
     else:
         sec.add(Equation([names.whole("h", l, s=s), Call("flatten", (names.whole("h", l - 1, s=s),)),
                           Mat(ls.h[s])]))
@@ -148,6 +152,8 @@ def forward_layer_batch(sec, names, l, layer, ls):
             conv_forward(sec, names, l, layer, ls, s, True)
         elif layer.type == "pool":
             pool_forward(sec, names, l, layer, ls, s, True)
+        elif layer.type == "activation":
+            activation_layer_forward(sec, names, l, layer, ls, s)
         else:
             sec.add(Equation([names.whole("h", l, s=s),
                               Call("flatten", (names.whole("h", l - 1, s=s),)), Mat(ls.h[s])]))
@@ -163,6 +169,8 @@ def forward_summary(sec, names, l, layer, ls, batch: bool):
         elif layer.type == "pool":
             for c in range(ls.h.shape[1]):
                 sec.add(Equation([names.whole("h", l, c, s), Mat(ls.h[s, c])]))
+        elif layer.type == "activation":
+            activation_layer_forward(sec, names, l, layer, ls, s)
         else:
             sec.add(Equation([names.whole("h", l, s=s),
                               Call("flatten", (names.whole("h", l - 1, s=s),)), Mat(ls.h[s])]))
@@ -214,6 +222,39 @@ def _activation_forward(sec, names, l, ls, s, act):
             sec.add(Equation([h, Call(act.name, (a,)), Mat(ls.h[s, f])]))
 
 
+def _channels(ls):
+    """The channels of an activation layer's values (None once: a vector)."""
+    return range(ls.h.shape[1]) if np.ndim(ls.h) == 4 else [None]
+
+
+def _part(arr, s, c):
+    return Mat(arr[s]) if c is None else Mat(arr[s, c])
+
+
+def activation_layer_forward(sec, names, l, layer, ls, s):
+    """h⁽ˡ⁾ = f(h⁽ˡ⁻¹⁾), value by value (a conv layer's activation part, on its input)."""
+    act = _act(layer)
+    for c in _channels(ls):
+        h, x = names.whole("h", l, c, s), names.whole("h", l - 1, c, s)
+        sec.add(Equation([h, x if act.identity else Call(act.name, (x,)), _part(ls.h, s, c)]))
+
+
+def activation_layer_backward(sec, names, l, layer, ls, s, numbers: bool = True):
+    """∂J/∂h⁽ˡ⁻¹⁾ = ∂J/∂h⁽ˡ⁾ ⊙ f′(h⁽ˡ⁻¹⁾) (as a conv layer's ∂J/∂a through its activation),
+    the two factors written out as matrices when ``numbers``."""
+    act = _act(layer)
+    for c in _channels(ls):
+        h, x = names.whole("h", l, c, s), names.whole("h", l - 1, c, s)
+        if act.identity:
+            sec.add(Equation([d(J, x), d(J, h), _part(ls.dJ_da, s, c)]))
+            continue
+        parts = [d(J, x), Mul((d(J, h), Call(act.name, (x,), prime=True)), "hadamard")]
+        if numbers:
+            parts.append(Mul((_part(ls.dJ_dh, s, c), _part(ls.fprime, s, c)), "hadamard"))
+        parts.append(_part(ls.dJ_da, s, c))
+        sec.add(Equation(parts))
+
+
 def pool_forward(sec, names, l, layer, ls, s, full_windows: bool):
     """Each window's max or mean (padding left out), then the pooled maps."""
     pool = layer.op.pool
@@ -242,6 +283,11 @@ def backward_layer(sec, names, l, layer, ls, reg):
     elif layer.type == "pool":
         for s in range(N):
             pool_backward(sec, names, l, layer, ls, s, s == 0)
+    elif layer.type == "activation":
+        sec.add(Paragraph(f"Layer {l} applies {_act(layer).name} to each value, so each value's "
+                          "gradient is multiplied by the derivative at its input:"))
+        for s in range(N):
+            activation_layer_backward(sec, names, l, layer, ls, s)
     else:
         conv_backward(sec, names, l, layer, ls, reg)
         for s in range(N):
@@ -251,6 +297,10 @@ def backward_layer(sec, names, l, layer, ls, reg):
 def backward_summary(sec, names, l, layer, ls, reg):
     """The backward pass through layer l of a CNN, as maps only."""
     N = ls.h.shape[0]
+    if layer.type == "activation":
+        for s in range(N):
+            activation_layer_backward(sec, names, l, layer, ls, s, numbers=False)
+        return
     if layer.type == "conv":
         act = _act(layer)
         for s in range(N):
@@ -509,7 +559,7 @@ def network_section(problem, names) -> Section:
     rows.append(["input", "", _times(problem.input_shape), "", ""])
     for l, layer in enumerate(problem.layers, start=1):
         act = ""
-        if layer.type in ("conv", "dense"):
+        if layer.type in ("conv", "dense", "activation"):
             a = layer.activation
             act = Seq((Text(a.name), Paren(Rel(Sym("alpha"), "=", Num(a.alpha)))), sep=" ") \
                 if a.alpha is not None else a.name

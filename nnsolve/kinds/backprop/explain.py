@@ -158,7 +158,7 @@ def _forward_by_layer(problem, step, names: Names) -> Section:
             continue
         lsec = Section(f"Layer {l}")
         sec.add(lsec)
-        if ls.type in ("conv", "pool", "flatten"):
+        if ls.type in ("conv", "pool", "flatten", "activation"):
             cnn.forward_layer_batch(lsec, cnn_names, l, problem.layers[l - 1], ls)
             continue
         for s in range(step.X.shape[0]):
@@ -182,7 +182,7 @@ def forward_full(problem, step, names: Names) -> Section:
             target.add(Equation([names.tag(Sym("x"), s), val(step.X[s])]))
         for l in range(1, len(problem.layers) + 1):
             layer, ls = problem.layers[l - 1], step.layers[l - 1]
-            if layer.type in ("conv", "pool", "flatten"):
+            if layer.type in ("conv", "pool", "flatten", "activation"):
                 cnn.forward_layer(target, cnn_names, l, layer, ls, s, full_windows=True)
                 continue
             target.add(Paragraph(f"Layer {l}:"))
@@ -220,7 +220,7 @@ def forward_summary(problem, step, names: Names) -> Section:
         sec.add(Equation([Sym("X"), Mat(step.X)]))
     cnn_names = cnn.MapNames(problem.shapes, names.batch) if problem.cnn else None
     for l, (layer, ls) in enumerate(zip(problem.layers, step.layers), start=1):
-        if layer.type in ("conv", "pool", "flatten"):
+        if layer.type in ("conv", "pool", "flatten", "activation"):
             cnn.forward_summary(sec, cnn_names, l, layer, ls, names.batch)
             continue
         if ls.type == "batchnorm":
@@ -367,15 +367,17 @@ def backward_full(problem, step, names: Names) -> Section:
         lsec = Section(f"Layer {l}")
         sec.add(lsec)
         units = names.sizes[l]
-        if layer.type in ("conv", "pool", "flatten"):
+        if layer.type in ("conv", "pool", "flatten", "activation"):
             if l < L and problem.layers[l].type == "dense":
                 feeds_dense(lsec, names, step, l, N)
             cnn.backward_layer(lsec, cnn_names, l, layer, ls, problem.regularization)
             continue
         am = activation_op(layer.activation)
         if not (l == L and step.shortcut):
-            if l < L and step.layers[l].type == "batchnorm":
-                lsec.add(Paragraph(f"Layer {l} feeds the batch norm of layer {l + 1}, whose "
+            if l < L and step.layers[l].type in ("batchnorm", "activation"):
+                lsec.add(Paragraph(f"Layer {l} feeds the "
+                                   + ("batch norm" if step.layers[l].type == "batchnorm" else
+                                      "activation layer") + f" of layer {l + 1}, whose "
                                    "∂J/∂x is this layer's ∂J/∂h (computed above):"))
                 for s in range(N):
                     for j in range(units):
@@ -505,14 +507,17 @@ def backward_summary(problem, step, names: Names) -> Section:
     cnn_names = cnn.MapNames(problem.shapes, names.batch) if problem.cnn else None
     for l in range(L, 0, -1):
         layer, ls = problem.layers[l - 1], step.layers[l - 1]
+        h, a = names.vec("h", l), names.vec("a", l)
         if layer.type in ("conv", "pool", "flatten"):
             cnn.backward_summary(sec, cnn_names, l, layer, ls, problem.regularization)
             continue
-        h, a = names.vec("h", l), names.vec("a", l)
         if l == L and not step.shortcut:
             sec.add(Equation([d(J, h), d(J, Sym("y", hat=True)), val(pick(ls.dJ_dh))]))
             if problem.loss == "hinge" and svm.at_kink(problem, step):
                 sec.add(svm.KINK_NOTE)
+        if ls.type == "activation":
+            cnn.backward_summary(sec, cnn_names, l, layer, ls, problem.regularization)
+            continue
         if ls.type == "batchnorm":
             sec.add(bn_explain.backward_section(problem, step, l, False))
             if l > 1 and np.ndim(ls.h) == 2:      # (on maps the section ends with ∂J/∂x)
@@ -545,7 +550,8 @@ def backward_summary(problem, step, names: Names) -> Section:
         if ls.b is not None:
             gb = Sum(d(J, a), "s") if names.batch else d(J, a)
             sec.add(Equation([d(J, Sym("b", sup=l)), gb, val(ls.dJ_db)]))
-        if l > 1 and (l == 1 or problem.layers[l - 2].type in ("dense", "flatten", "batchnorm")):
+        if l > 1 and (l == 1 or problem.layers[l - 2].type in ("dense", "flatten", "batchnorm",
+                                                                 "activation")):
             back = mul(d(J, a), Sym("W", sup=l)) if names.batch else \
                 mul(Sym("W", sup=l, power="T"), d(J, a))
             sec.add(Equation([d(J, names.vec("h", l - 1)), back,
@@ -686,6 +692,12 @@ def step_data(problem, step) -> dict:
             })
         elif ls.type == "batchnorm":
             layers.append(bn_explain.layer_data(ls, per_sample))
+        elif ls.type == "activation":     # its input is the layer before's h; ∂J/∂ of it: dJ_da
+            act = problem.layers[len(layers)].activation
+            layers.append({"type": "activation", "activation": act.name, "h": per_sample(ls.h),
+                           "dJ_dh": per_sample(ls.dJ_dh), "dJ_da": per_sample(ls.dJ_da)})
+            if act.alpha is not None:
+                layers[-1]["alpha"] = act.alpha
         else:
             layers.append({"type": ls.type, "h": per_sample(ls.h),
                            "dJ_dh": per_sample(ls.dJ_dh)})

@@ -122,7 +122,7 @@ def _trained_tree(problem, mistakes, opt_mistake):
 
 _BACKWARD = {"dJ_dh": 0, "dJ_da": 1, "dJ_dW": 2, "dJ_dK": 2, "dJ_db": 3, "dJ_dgamma": 2,
              "dJ_dbeta": 3}
-_PARAMS = ("W", "K", "b", "type", "gamma", "beta")
+_PARAMS = ("W", "K", "b", "type", "gamma", "beta", "activation", "alpha")
 _FORWARD = ("a", "mean", "var", "x_hat", "h")     # in the order they are computed
 
 

@@ -94,6 +94,8 @@ def network(problem: BackpropProblem, params, mistakes=()):
             from ...ops.batchnorm import BatchNormOp
             nodes.append(Node(_swap(BatchNormOp(layer.epsilon), mistakes),
                               {"gamma": w, "beta": b}))
+        elif t == "activation":      # an activation alone: the op a dense layer's would be
+            nodes.append(Node(_swap(activation_op(layer.activation), mistakes)))
         else:
             nodes.append(Node(Flatten()))
         if t in ("dense", "conv"):
@@ -224,6 +226,10 @@ def compute_step(problem: BackpropProblem, params, mistakes=(), update=None) -> 
                                  dJ_dW_data=dg, dJ_db=dbeta, W_new=g_new, b_new=beta_new,
                                  type=t, x=first.x, dJ_dx=first.gx, nodes=(first,),
                                  traces=traces))
+        elif t == "activation":      # a = its input, h = f(a); ∂J/∂a is ∂J/∂(its input)
+            out.append(LayerStep(W=None, b=None, a=first.x, h=first.y, dJ_dh=first.g,
+                                 fprime=first.cache, dJ_da=first.gx, type=t, x=first.x,
+                                 dJ_dx=first.gx, nodes=(first,)))
         else:
             out.append(LayerStep(W=None, b=None, a=None, h=first.y, dJ_dh=first.g, type=t,
                                  x=first.x, dJ_dx=first.gx, nodes=(first,)))

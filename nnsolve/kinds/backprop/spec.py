@@ -56,7 +56,7 @@ class BackpropProblem:
     @property
     def cnn(self) -> bool:
         """The network has conv, pool or flatten layers (its input is C×H×W maps)."""
-        return any(l.type in ("conv", "pool", "flatten") for l in self.layers)
+        return any(l.type in ("conv", "pool", "flatten", "activation") for l in self.layers)
 
 
 def _vector(doc, what):
@@ -92,8 +92,13 @@ def parse(doc) -> BackpropProblem:
     layer_docs = doc["layers"].items()
     if not layer_docs:
         raise doc["layers"].error("expected at least one layer")
-    if any(_layer_kind(ld) in ("conv", "pool", "flatten") for ld in layer_docs):
+    kinds = [_layer_kind(ld) for ld in layer_docs]
+    if any(k in ("conv", "pool", "flatten") for k in kinds):
         return _parse_cnn(doc, layer_docs, title)
+    if "activation" in kinds:
+        raise layer_docs[kinds.index("activation")].error(
+            "an activation layer is for networks with conv, pool or flatten layers; in a "
+            "network of dense layers write `activation:` on the dense layer")
     bn_docs = []
     for i, ld in enumerate(layer_docs):
         if _is_batchnorm(ld):
@@ -199,6 +204,13 @@ def _check_size(doc, layers, n, steps):
 
 def _check_loss_fits(doc, loss, layers, Y):
     import numpy as np
+    if layers[-1].type == "activation" and loss in ("cross_entropy", "binary_cross_entropy",
+                                                    "hinge"):
+        need = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid",
+                "hinge": "linear"}[loss]
+        raise doc["loss"].error(f"{loss} needs a {need} output layer: write `activation: "
+                                f"{need}` on the last dense layer, not an activation layer "
+                                f"after it (layer {len(layers)})")
     out = layers[-1].activation.name
     is_ = "a batch norm" if layers[-1].type == "batchnorm" else out    # (no activation of its own)
     if loss == "cross_entropy" and out != "softmax":
@@ -326,6 +338,17 @@ class PoolLayer:
 
 
 @dataclass
+class ActivationLayer:
+    """An activation alone, h = f(x) elementwise on the layer before's output (units or
+    C×H×W maps); no parameters."""
+
+    activation: Activation
+    W: object = None
+    b: object = None
+    type: str = "activation"
+
+
+@dataclass
 class FlattenLayer:
     """C×H×W → a vector in C, H, W order."""
 
@@ -350,10 +373,28 @@ def _layer_kind(ld) -> str:
         raise ld.error(f"expected a layer: a mapping with `weights:` (and `activation:`, "
                        f"`bias:`), `conv:`, `pool:` or `batchnorm:`, or `flatten`; got "
                        f"{describe(ld.node)}")
-    for key in ("conv", "pool", "flatten", "batchnorm"):
+    for key in ("conv", "pool", "flatten", "batchnorm", "activation"):
+        if key == "activation" and (ld.has("weights") or ld.has("conv")):
+            continue         # (a dense or conv layer's own activation)
         if ld.has(key):
             return key
     return "dense"
+
+
+def _activation_layer(ld, i):
+    """An `activation:` layer item: any activation of the registry but softmax."""
+    from ...ops.registry import activation_names
+    if i == 0:
+        raise ld.error("an activation layer acts on the output of the layer before it: it "
+                       "cannot be the first layer")
+    ld.keys(["activation"], required=["activation"])
+    ad = ld["activation"]
+    name_doc = ad["name"] if ad.is_map and ad.get("name") is not None else ad
+    if name_doc.is_scalar and name_doc.node.value in activation_names(with_aliases=True) \
+            and name_doc.node.value not in activation_names(conv=True, with_aliases=True):
+        raise name_doc.error(f"{name_doc.node.value} cannot be an activation layer: write "
+                             f"`activation: {name_doc.node.value}` on the output dense layer")
+    return ActivationLayer(parse_activation(ad, allow_softmax=False))
 
 
 def _conv_layer(ld, shape, i):
@@ -565,6 +606,8 @@ def _parse_cnn(doc, layer_docs, title) -> BackpropProblem:
                 raise ld.error(f"flatten needs C×H×W maps, but the input of layer {i + 1} is "
                                f"already a vector")
             layer, shape = FlattenLayer(), (int(np.prod(shape)),)
+        elif kind == "activation":
+            layer = _activation_layer(ld, i)
         else:
             layer, shape = _dense_layer(ld, shape, i, i == len(layer_docs) - 1)
         layers.append(layer)
