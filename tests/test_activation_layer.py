@@ -18,7 +18,6 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
-import cnn_reference as ref
 from test_cnn_batchnorm import J_of, close, flat, kink_free, run, unflat_like, with_params, \
     yaml_text
 
