@@ -341,3 +341,33 @@ def _fd_nested(L, name, J, eps):
                 res.append((up - down) / (2 * eps))
         return res
     return walk(L[name])
+
+
+def net_of_problem(problem: dict) -> list:
+    """The network of a backprop problem written as a dict (every conv and pool setting given
+    as one number, padding on every side, as the tests' and `new --cnn`'s problems write them),
+    in this module's form."""
+    def activation(spec):
+        act = spec["activation"]
+        return {"act": act, "alpha": 0.01} if isinstance(act, str) else \
+            {"act": act["name"], "alpha": act["alpha"]}
+    net = []
+    for spec in problem["layers"]:
+        if spec == "flatten":
+            net.append({"type": "flatten"})
+        elif "conv" in spec:
+            c = spec["conv"]
+            p = c["padding"]
+            K = c["kernels"] if "kernels" in c else [c["kernel"]]
+            net.append({"type": "conv", "K": [[k] for k in K], "b": c.get("bias"),
+                        "stride": (c["stride"],) * 2, "pads": ((p, p), (p, p)), "dil": (1, 1),
+                        "mode": c.get("mode", "cross_correlation"), **activation(spec)})
+        elif "pool" in spec:
+            s = spec["pool"]
+            net.append({"type": "pool", "ptype": s["type"], "size": (s["size"],) * 2,
+                        "stride": (s.get("stride", s["size"]),) * 2, "pads": ((0, 0), (0, 0)),
+                        "ceil": False})
+        else:
+            net.append({"type": "dense", "W": spec["weights"], "b": spec.get("bias"),
+                        **activation(spec)})
+    return net

@@ -64,29 +64,7 @@ learning_rate: 0.1
 
 # --- the independent computation, with one rule changeable ------------------------------------
 
-def net_of(problem: dict) -> list:
-    """The reference's network of a problem file (every layer written out in full above)."""
-    net = []
-    for spec in problem["layers"]:
-        if spec == "flatten":
-            net.append({"type": "flatten"})
-        elif "conv" in spec:
-            c = spec["conv"]
-            p = c["padding"]
-            K = [[k] for k in c["kernels"]] if "kernels" in c else [[c["kernel"]]]
-            net.append({"type": "conv", "K": K, "b": c.get("bias"),
-                        "stride": (c["stride"],) * 2, "pads": ((p, p), (p, p)),
-                        "dil": (1, 1), "mode": c.get("mode", "cross_correlation"),
-                        "act": spec["activation"]})
-        elif "pool" in spec:
-            s = spec["pool"]
-            net.append({"type": "pool", "ptype": s["type"], "size": (s["size"],) * 2,
-                        "stride": (s.get("stride", s["size"]),) * 2, "pads": ((0, 0), (0, 0)),
-                        "ceil": False})
-        else:
-            net.append({"type": "dense", "W": spec["weights"], "b": spec.get("bias"),
-                        "act": spec["activation"]})
-    return net
+net_of = ref.net_of_problem
 
 
 def pool_backward(L, x, g, rule):

@@ -11,9 +11,10 @@ from fractions import Fraction
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, example, given, settings, strategies as st
 
 from nnsolve.cli import cli
+from nnsolve.errors import ProblemError
 from nnsolve.kinds.graph.spec import from_expression
 from nnsolve.kinds.graph.solve import central_differences, compute, kinks, run
 from nnsolve.load import load_problem
@@ -242,12 +243,35 @@ def _trees(rational: bool):
         lambda t: any(v in _text(t) for v in VARS))
 
 
+OVERFLOWING = ("exp", ("exp", ("*", ("num", 2), ("var", "x"))))
 VALUES = st.fractions(min_value=-3, max_value=3, max_denominator=7)
 
 
 def _graph(tree, values):
     at = ",".join(f"{v}={values[i]}" for i, v in enumerate(VARS))
     return from_expression(_text(tree), at)
+
+
+def _beyond_floats(tree, values) -> bool:
+    """The float reference overflows (exp(exp(8)), or exp(700) · exp(700)): a graph that nnsolve
+    must refuse with its reason rather than solve."""
+    env = {v: Dual(float(values[i]), {v: 1.0}) for i, v in enumerate(VARS)}
+    try:
+        ref = _ref(tree, env)
+    except OverflowError:
+        return True
+    return not all(math.isfinite(x) for x in (float(ref.v), *map(float, ref.d.values())))
+
+
+def _refused_beyond_floats(problem, tree, values) -> bool:
+    """True when the graph's value is beyond floats and nnsolve refuses it with that reason."""
+    try:
+        run(problem, problem.inputs)
+    except ProblemError as e:
+        assert "too large for a floating-point number" in str(e), str(e)
+        assert _beyond_floats(tree, values), (_text(tree), values)
+        return True
+    return False
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -267,8 +291,11 @@ def test_rational_graphs_are_exact_and_match_forward_mode(tree, values):
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_trees(rational=False), st.lists(VALUES, min_size=3, max_size=3))
+@example(OVERFLOWING, [Fraction(4), Fraction(1), Fraction(1)])   # exp(exp(8)): refused
 def test_random_graphs_match_forward_mode_and_central_differences(tree, values):
     problem = _graph(tree, values)
+    if _refused_beyond_floats(problem, tree, values):
+        return
     p = run(problem, problem.inputs)
     env = {v: Dual(float(values[i]), {v: 1.0}) for i, v in enumerate(VARS)}
     ref = _ref(tree, env)
@@ -286,8 +313,11 @@ def test_random_graphs_match_forward_mode_and_central_differences(tree, values):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_trees(rational=False), st.lists(VALUES, min_size=3, max_size=3))
+@example(OVERFLOWING, [Fraction(4), Fraction(1), Fraction(1)])   # exp(exp(8)): refused
 def test_every_renderer_renders_random_graphs(tree, values):
     problem = _graph(tree, values)
+    if _refused_beyond_floats(problem, tree, values):
+        return
     sol = solve(problem, SolveOptions(verify=True))
     for fmt in ("text", "markdown", "latex", "json"):
         out = render(sol, fmt, RenderOptions(width=60))

@@ -22,7 +22,7 @@ needs_pdflatex = pytest.mark.skipif(PDFLATEX is None, reason="pdflatex is not in
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def compile_latex(source: str, directory: Path, name: str = "doc") -> None:
+def compile_latex(source: str, directory: Path, name: str = "doc") -> str:
     """Run pdflatex on the source; fail with the first error lines of the log."""
     tex = directory / f"{name}.tex"
     tex.write_text(source, encoding="utf-8")
@@ -35,6 +35,13 @@ def compile_latex(source: str, directory: Path, name: str = "doc") -> None:
     assert proc.returncode == 0 and not errors, "\n".join(
         errors[:5] + log.splitlines()[-30:])
     assert (directory / f"{name}.pdf").stat().st_size > 0
+    return log
+
+
+def overfull(log: str) -> list[str]:
+    """The lines of a pdflatex log that report a box wider than the page (by more than 1 pt)."""
+    return [l for l in log.splitlines()
+            if (m := re.match(r"Overfull \\hbox \(([\d.]+)pt too wide\)", l)) and float(m[1]) > 1]
 
 
 def _is_sheet(path: Path) -> bool:
@@ -46,7 +53,10 @@ def _is_sheet(path: Path) -> bool:
 @pytest.mark.parametrize("exact", [False, True], ids=["decimal", "exact"])
 def test_every_problem_compiles(path, exact, tmp_path):
     solution = solve(load_problem(str(path)))
-    compile_latex(render(solution, "latex", RenderOptions(exact=exact)), tmp_path)
+    log = compile_latex(render(solution, "latex", RenderOptions(exact=exact)), tmp_path)
+    # nothing runs off the page: a long sum is broken between its terms, a wide table's column
+    # of words wraps
+    assert not overfull(log), overfull(log)
 
 
 @needs_pdflatex

@@ -136,29 +136,7 @@ def test_every_value_is_clean_and_the_file_repeats(tmp_path_factory, seed, optio
 
 
 def _against_reference(problem, step):
-    net = []
-    for spec in problem["layers"]:
-        if spec == "flatten":
-            net.append({"type": "flatten"})
-        elif "conv" in spec:
-            c = spec["conv"]
-            K = c["kernels"] if "kernels" in c else [c["kernel"]]
-            p = c["padding"]
-            act = spec["activation"]
-            net.append({"type": "conv", "K": [[k] for k in K], "b": c.get("bias"),
-                        "stride": (c["stride"],) * 2, "pads": ((p, p), (p, p)), "dil": (1, 1),
-                        "mode": c.get("mode", "cross_correlation"),
-                        "act": act if isinstance(act, str) else act["name"],
-                        "alpha": 0.01 if isinstance(act, str) else act["alpha"]})
-        elif "pool" in spec:
-            s = spec["pool"]
-            net.append({"type": "pool", "ptype": s["type"], "size": (s["size"],) * 2,
-                        "stride": (s["stride"],) * 2, "pads": ((0, 0), (0, 0)), "ceil": False})
-        else:
-            act = spec["activation"]
-            net.append({"type": "dense", "W": spec["weights"], "b": spec.get("bias"),
-                        "act": act if isinstance(act, str) else act["name"],
-                        "alpha": 0.01 if isinstance(act, str) else act["alpha"]})
+    net = ref.net_of_problem(problem)
     x = [problem["input"]]
     y = problem["target"] if isinstance(problem["target"], list) else [problem["target"]]
     J, grads, dx = ref.network_gradients(net, [x], [y], problem["loss"], "mean")

@@ -24,7 +24,8 @@ from fractions import Fraction
 import numpy as np
 
 from ..arrays import as_float, exact
-from ..expr import Add, Deriv, Expr, Frac, Mul, Neg, Num, Paren, Pow, Sqrt, Sub, Sum, Sym
+from ..expr import (Add, Deriv, Expr, Frac, Mul, Neg, Num, Paren, Pow, Seq, Sqrt, Sub, Sum, Sym,
+                    Text)
 
 __all__ = ["BatchNorm", "forward", "backward", "FORMULAS", "SymbolFiller", "NumberFiller",
            "axes_of", "MISTAKE_TEXT"]
@@ -316,26 +317,31 @@ def equations(bn: BatchNorm, j: int, names, symbols: SymbolFiller) -> list:
         for i in (range(bn.m) if per_value else [None]):
             lhs, rule = symbols.leaf(name, i), build(symbols, i)
             if per_value:
-                lhs, rule = _index(lhs, i + 1), _index(rule, i + 1)
+                lhs, rule = at_value(lhs, i + 1), at_value(rule, i + 1)
             result = nums.cells[name][i] if per_value else nums.scalars[name]
             out.append(Equation([lhs, rule, build(nums, i), Num(
                 float(result) if isinstance(result, np.floating) else result)]))
     return out
 
 
-def _index(e, n):
-    """The formula with the subscript i replaced by the number n (sums Σᵢ keep their i)."""
+def at_value(e, sub, tag=None):
+    """The formula with the value index i replaced by ``sub`` (a number, or a cell channel,
+    row, column), each such symbol tagged with its sample ``tag`` ([s]) when given; sums Σᵢ
+    keep their i."""
     if isinstance(e, Sym):
-        return Sym(e.name, sup=e.sup, sub=n if e.sub == "i" else e.sub, hat=e.hat,
-                   bold=e.bold, power=e.power, tilde=e.tilde)
+        if e.sub != "i":
+            return e
+        sym = Sym(e.name, sup=e.sup, sub=sub, hat=e.hat, bold=e.bold, power=e.power,
+                  tilde=e.tilde)
+        return Seq((sym, Text(tag)), sep="") if tag else sym
     if isinstance(e, Sum) or not isinstance(e, Expr):
         return e
     values = []
     for name in e._fields:
         x = getattr(e, name)
         if isinstance(x, Expr):
-            x = _index(x, n)
+            x = at_value(x, sub, tag)
         elif isinstance(x, tuple):
-            x = tuple(_index(v, n) if isinstance(v, Expr) else v for v in x)
+            x = tuple(at_value(v, sub, tag) if isinstance(v, Expr) else v for v in x)
         values.append(x)
     return type(e)(*values)

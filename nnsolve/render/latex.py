@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..expr import Expr
+from ..expr import Add, Expr
 from ..solution import (Circuit, Equation, Grid, Network, Note, Paragraph, Section, Solution,
                         Table)
 from .base import LinePrinter, RenderOptions
@@ -34,7 +34,9 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 
 HEADINGS = ["section", "subsection", "subsubsection", "paragraph", "subparagraph"]
 EQUATION_WIDTH = 70      # characters of the terminal's layout that fit on one line of the page
+SUM_WIDTH = 95           # a part alone wider than this overflows the page: its sum is broken
 LONG_TABLE = 30          # rows above which a table may break across pages
+TABLE_WIDTH = 92         # characters of its cells' text beyond which a table overflows the page
 MAX_UNITS = 8            # units drawn per layer of a Network (then the first, ⋮, the last)
 
 
@@ -49,14 +51,36 @@ def equation_rows(eq: Equation, math: LatexMathPrinter, rels: list[str]) -> list
     texts = [math.doprint(p) for p in parts]
     widths = [width_of(p).width if isinstance(p, Expr) else len(str(p)) for p in parts]
     rows, current, cur_w = [], [texts[0]], widths[0]
-    for rel, text, w in zip(rels, texts[1:], widths[1:]):
+    for rel, part, text, w in zip(rels, parts[1:], texts[1:], widths[1:]):
         if cur_w + w + 3 > EQUATION_WIDTH and any(isinstance(c, tuple) for c in current):
             rows.append(current)
             current, cur_w = [], 0
-        current.append((math.relation(rel), text))
+        chunks = sum_rows(part, math, width_of) if w > SUM_WIDTH else [text]
+        current.append((math.relation(rel), chunks[0]))
         cur_w += w + 3
+        for chunk in chunks[1:]:       # a sum wider than the page goes on, + by +, below
+            rows.append(current)
+            current = [(r"\quad +", chunk)]
     rows.append(current)
     return rows
+
+
+def sum_rows(part, math: LatexMathPrinter, width_of) -> list[str]:
+    """A sum too wide for one line of the page, as lines of its terms (the first line without,
+    the others after, their leading +): a long sum of products is broken between its terms."""
+    if not isinstance(part, Add) or len(part.terms) < 2:
+        return [math.doprint(part)]
+    printed = math.terms(part)
+    lines, line, line_w = [], [], 0
+    for term, text in zip(part.terms, printed):
+        w = width_of(term).width + 3
+        if line and line_w + w > SUM_WIDTH:
+            lines.append(" + ".join(line))
+            line, line_w = [], 0
+        line.append(text)
+        line_w += w
+    lines.append(" + ".join(line))
+    return lines
 
 
 def join_row(items, align: bool) -> str:
@@ -129,6 +153,7 @@ class LatexRenderer(LinePrinter):
             align = (t.align[j] if t.align and j < len(t.align) else None) or \
                 ("left" if j == 0 else "right")
             spec += {"left": "l", "right": "r", "center": "c"}.get(align, "l")
+        spec, wrap = self._wrapped_column(t, spec)
         lines = []
         if t.caption:
             lines.append(r"\textbf{" + latex_text(t.caption) + r"}\\[0.5ex]")
@@ -140,6 +165,8 @@ class LatexRenderer(LinePrinter):
         lines.append(r"\midrule")
         for row in t.rows:
             cells = [self.cell(c) for c in row] + [""] * (ncols - len(row))
+            if wrap is not None and cells[wrap]:
+                cells[wrap] = r"\raggedright\hspace{0pt}" + cells[wrap]
             lines.append(" & ".join(cells) + r" \\")
         lines.append(r"\bottomrule")
         lines.append(r"\end{tabular}")
@@ -154,6 +181,33 @@ class LatexRenderer(LinePrinter):
             self.emit(*lines, "")
             return
         self.emit(r"\begin{center}", *lines, r"\end{center}", "")
+
+    def _wrapped_column(self, t: Table, spec: str) -> tuple[str, int | None]:
+        """When the table would be wider than the page: the spec with its widest column of
+        words as a paragraph column (lines wrapped, ragged right), and that column's index.
+        Not the last column, whose ragged-right cells would swallow the row's ``\\``."""
+        from .unicode import UnicodePrinter
+        box = UnicodePrinter(self.options).box
+
+        def width(c) -> int:
+            if c is None:
+                return 0
+            if isinstance(c, str):
+                return len(c)
+            if isinstance(c, (list, tuple)):
+                return sum(width(x) for x in c)
+            return box(c).width
+        rows = [t.header] + list(t.rows)
+        widths = [max((width(r[j]) for r in rows if j < len(r)), default=0)
+                  for j in range(len(spec))]
+        words = [j for j in range(len(spec) - 1) if spec[j] == "l" and
+                 any(isinstance(r[j], str) for r in t.rows if j < len(r))]
+        if sum(widths) + 3 * len(widths) <= TABLE_WIDTH or not words:
+            return spec, None
+        j = max(words, key=lambda k: widths[k])
+        rest = sum(widths) - widths[j] + 3 * len(widths)
+        share = max(0.25, min(0.6, 0.95 - rest / 85))     # 85 characters: about a line
+        return spec[:j] + "p{" + f"{share:.2f}" + r"\linewidth}" + spec[j + 1:], j
 
     def _print_Grid(self, g: Grid, depth: int):
         import numpy as np

@@ -17,7 +17,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ...expr import Add, Deriv, Expr, Mat, Num, Seq, Sum, Sym, Text, mul
+from ...expr import Add, Deriv, Mat, Num, Seq, Sym, Text, mul
 from ...ops import batchnorm as bnop
 from ...solution import Equation, Paragraph, Section
 
@@ -205,28 +205,6 @@ _VALUES = {"mean": "mean", "var": "var", "x_hat": "x_hat", "y": "y", "dgamma": "
            "dbeta": "dbeta", "dx_hat": "dx_hat", "dvar": "dvar", "dmean": "dmean", "dx": "dx"}
 
 
-def _at(e, sub, tag):
-    """The formula with the value index i replaced by a cell (channel, row, column), the
-    symbol tagged with its sample [s] (sums Σᵢ keep their i)."""
-    if isinstance(e, Sym):
-        if e.sub != "i":
-            return e
-        sym = Sym(e.name, sup=e.sup, sub=sub, hat=e.hat, bold=e.bold, power=e.power,
-                  tilde=e.tilde)
-        return Seq((sym, Text(tag)), sep="") if tag else sym
-    if isinstance(e, Sum) or not isinstance(e, Expr):
-        return e
-    values = []
-    for name in e._fields:
-        x = getattr(e, name)
-        if isinstance(x, Expr):
-            x = _at(x, sub, tag)
-        elif isinstance(x, tuple):
-            x = tuple(_at(v, sub, tag) if isinstance(v, Expr) else v for v in x)
-        values.append(x)
-    return type(e)(*values)
-
-
 def _map_symbol(name, l, c, s, names, C):
     """The map of channel c, sample s that a per-value formula's values fill: x̂, ∂J/∂x̂, and
     y = h⁽ˡ⁾, ∂J/∂x = ∂J/∂h⁽ˡ⁻¹⁾ (so that the layers around name them as they do)."""
@@ -306,8 +284,8 @@ def _maps_section(problem, step, l: int, full: bool, which) -> Section:
                 n, r, q = np.unravel_index(k, (N, H, W))
                 cell = (r + 1, q + 1) if C == 1 else (c + 1, r + 1, q + 1)
                 tag = f"[{n + 1}]" if names.batch else ""
-                lhs = _at(sym.leaf(name, k), cell, tag)
-                sec.add(Equation([lhs, _at(build(sym, k), cell, tag), build(nums, k),
+                lhs = bnop.at_value(sym.leaf(name, k), cell, tag)
+                sec.add(Equation([lhs, bnop.at_value(build(sym, k), cell, tag), build(nums, k),
                                   _num(values[n, c, r, q])]))
             for s in range(N):
                 for cc in (range(C) if c is None else [c]):
