@@ -18,8 +18,8 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
-from test_cnn_batchnorm import J_of, close, flat, kink_free, run, unflat_like, with_params, \
-    yaml_text
+from test_cnn_batchnorm import J_of, assert_agrees, central_differences, close, flat, \
+    kink_free, run, unflat_like, with_params, yaml_text
 
 from nnsolve.load.yamldoc import doc_from_text
 from nnsolve.render import render
@@ -227,10 +227,10 @@ def test_random_conv_batchnorm_activation_networks_against_loops_and_finite_diff
             assert close(got["dJ_dW"], grads[li]["W"], 1e-8)
             if L["b"] is not None:
                 assert close(got["dJ_db"], grads[li]["b"], 1e-8)
-    # central differences of J (the reference's forward pass only): every parameter that
-    # nnsolve has (not the stand-ins' identity weights) and every input value
-    eps = 1e-6
-    tol = dict(rtol=1e-5, atol=1e-6 * max(1.0, abs(J)))
+    # central differences of J (the reference's forward pass only, with their own error
+    # estimate, as test_cnn_batchnorm's): every parameter that nnsolve has (not the stand-ins'
+    # identity weights) and every input value
+    atol = 1e-6 * max(1.0, abs(J))
     for li, L in enumerate(net):
         if L.get("stand_in"):
             continue
@@ -239,25 +239,12 @@ def test_random_conv_batchnorm_activation_networks_against_loops_and_finite_diff
             if L.get(name) is None or L["type"] == "pool":
                 continue
             vals = flat(L[name])
-            sl = [(li, name, i) for i in range(len(vals))]
-            fd = []
-            for kk in range(len(vals)):
-                th = list(vals)
-                th[kk] = vals[kk] + eps
-                up = J_of(with_params(net, sl, th), X, Y, loss)
-                th[kk] = vals[kk] - eps
-                down = J_of(with_params(net, sl, th), X, Y, loss)
-                fd.append((up - down) / (2 * eps))
-            assert np.allclose(flat(step["layers"][li][key]), fd, **tol), (name, li)
-    flatX, fd = flat(X), []
-    for kk in range(len(flatX)):
-        xs = list(flatX)
-        xs[kk] = flatX[kk] + eps
-        up = J_of(net, unflat_like(xs, X), Y, loss)
-        xs[kk] = flatX[kk] - eps
-        down = J_of(net, unflat_like(xs, X), Y, loss)
-        fd.append((up - down) / (2 * eps))
-    assert np.allclose(flat(step["dJ_dx"]), fd, **tol)
+            where = [(li, name, i) for i in range(len(vals))]
+            fd, err = central_differences(
+                lambda th: J_of(with_params(net, where, th), X, Y, loss), vals)
+            assert_agrees(flat(step["layers"][li][key]), fd, err, atol, (name, li))
+    fd, err = central_differences(lambda xs: J_of(net, unflat_like(xs, X), Y, loss), flat(X))
+    assert_agrees(flat(step["dJ_dx"]), fd, err, atol, "x")
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck),
