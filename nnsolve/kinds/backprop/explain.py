@@ -375,10 +375,12 @@ def backward_full(problem, step, names: Names) -> Section:
         am = activation_op(layer.activation)
         if not (l == L and step.shortcut):
             if l < L and step.layers[l].type in ("batchnorm", "activation"):
-                lsec.add(Paragraph(f"Layer {l} feeds the "
-                                   + ("batch norm" if step.layers[l].type == "batchnorm" else
-                                      "activation layer") + f" of layer {l + 1}, whose "
-                                   "∂J/∂x is this layer's ∂J/∂h (computed above):"))
+                lsec.add(Paragraph(f"Layer {l} feeds the batch norm of layer {l + 1}, whose "
+                                   "∂J/∂x is this layer's ∂J/∂h (computed above):")
+                         if step.layers[l].type == "batchnorm" else
+                         Paragraph(f"Layer {l} feeds the activation layer {l + 1}, whose "
+                                   "gradient at its input is this layer's ∂J/∂h (computed "
+                                   "above):"))
                 for s in range(N):
                     for j in range(units):
                         lsec.add(Equation([d(J, names.unit("h", l, j, s)),
