@@ -111,12 +111,6 @@ def _unwritable(x, path: str):
     return None
 
 
-class _CallableModule(type(sys.modules[__name__])):
-    """This module, callable as its ``solve``: importing ``nnsolve.solve`` binds the package's
-    ``solve`` attribute to the module, and ``nnsolve.solve(problem)`` must still solve."""
+from .callable_module import callable_as  # noqa: E402  (after solve is defined)
 
-    def __call__(self, *args, **kwargs):
-        return solve(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+callable_as(__name__, solve)

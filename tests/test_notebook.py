@@ -113,6 +113,20 @@ def test_nnsolve_solve_stays_the_function_whatever_is_imported_first():
     assert p.stdout.split("\n")[:2] == ["10", "[2, 3, 3]"]     # 2·(2·2 + 1); seed 2.2
 
 
+def test_the_readmes_library_example_runs_as_written():
+    # `from nnsolve import load_problem, solve, render`: loading imports nnsolve.render, which
+    # bound the name `render` to the module (TypeError: 'module' object is not callable)
+    code = ("from nnsolve import load_problem, solve, render\n"
+            "print(render(solve(load_problem('problems/seed-backprop.yaml')), 'markdown')"
+            ".count('$$') > 0)\n"
+            "import nnsolve, nnsolve.render as r\n"
+            "print(r(nnsolve.solve('problems/seed-shape.yaml'), 'json')[:1])\n")
+    p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                       env=dict(os.environ, PYTHONPATH=ROOT), timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split("\n")[:2] == ["True", "{"]
+
+
 def test_a_real_notebook_shows_the_solution_typeset():
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")

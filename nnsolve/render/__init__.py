@@ -23,3 +23,8 @@ def render(solution, fmt: str = "text", options: RenderOptions | None = None, **
         from .base import clean_solution
         clean_solution(solution)
     return getattr(import_module(module), name)(solution, options)
+
+
+from ..callable_module import callable_as  # noqa: E402  (after render is defined)
+
+callable_as(__name__, render)
