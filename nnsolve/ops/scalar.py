@@ -23,7 +23,7 @@ import math
 from fractions import Fraction
 from typing import Callable
 
-from ..expr import Abs, Call, Frac, Mul, Neg, Num, Pow, Sub, mul
+from ..expr import Abs, Call, Frac, Mul, Neg, Num, Pow, Sub
 from ..numbers import MAX_EXACT_POWER
 
 __all__ = ["ScalarOp", "OPS", "FUNCTIONS", "DomainError", "BINARY", "UNARY"]

@@ -13,7 +13,7 @@ import numpy as np
 
 from ...expr import Add, Call, Deriv, Mat, Mul, Norm, Num, Paren, Rel, Seq, Sym, Text, both, \
     mul
-from ...solution import Equation, Grid, Note, Paragraph, Section, Table
+from ...solution import Equation, Grid, Paragraph, Section, Table
 from ...ops import pnorm
 from ...ops.conv import patch, slid_kernels, window_cells, window_sum
 from ...ops.update import GradientDescent
@@ -124,6 +124,11 @@ def _act(layer):
 def forward_layer(sec, names, l, layer, ls, s, full_windows: bool = True):
     """Layer l of a CNN for sample s, window by window."""
     sec.add(Paragraph(f"Layer {l}, {layer_words(layer)}:"))
+    sample_forward(sec, names, l, layer, ls, s, full_windows)
+
+
+def sample_forward(sec, names, l, layer, ls, s, full_windows: bool):
+    """What a conv, pool, activation or flatten layer computes for sample s."""
     if layer.type == "conv":
         conv_forward(sec, names, l, layer, ls, s, full_windows)
     elif layer.type == "pool":
@@ -131,8 +136,8 @@ def forward_layer(sec, names, l, layer, ls, s, full_windows: bool = True):
     elif layer.type == "activation":
         activation_layer_forward(sec, names, l, layer, ls, s)
     else:
-        sec.add(Equation([names.whole("h", l, s=s), Call("flatten", (names.whole("h", l - 1, s=s),)),
-                          Mat(ls.h[s])]))
+        sec.add(Equation([names.whole("h", l, s=s),
+                          Call("flatten", (names.whole("h", l - 1, s=s),)), Mat(ls.h[s])]))
 
 
 def input_maps(sec, names, X):
@@ -148,15 +153,7 @@ def forward_layer_batch(sec, names, l, layer, ls):
     words = layer_words(layer)
     sec.add(Paragraph(f"{words[0].upper()}{words[1:]}:"))
     for s in range(ls.h.shape[0]):
-        if layer.type == "conv":
-            conv_forward(sec, names, l, layer, ls, s, True)
-        elif layer.type == "pool":
-            pool_forward(sec, names, l, layer, ls, s, True)
-        elif layer.type == "activation":
-            activation_layer_forward(sec, names, l, layer, ls, s)
-        else:
-            sec.add(Equation([names.whole("h", l, s=s),
-                              Call("flatten", (names.whole("h", l - 1, s=s),)), Mat(ls.h[s])]))
+        sample_forward(sec, names, l, layer, ls, s, True)
 
 
 def forward_summary(sec, names, l, layer, ls, batch: bool):

@@ -16,9 +16,9 @@ a factor all the same, so that the count depends on the graph's shape only.
 
 from __future__ import annotations
 
-from ...expr import Add, Deriv, Num, Rel, Seq, mul
+from ...expr import Add, Num, Rel, Seq, mul
 from ...solution import Equation, Note, Paragraph, Section, Solution, Table
-from .explain import _d, _names, name_sym
+from .explain import _d, name_sym
 from .solve import feeding, run
 
 MAX_LISTED = 12          # paths written out per input

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ...expr import Abs, Add, Call, Deriv, Frac, Mul, Num, Rel, Seq, Sub, Sym, Text, both, mul
+from ...expr import Abs, Add, Call, Deriv, Frac, Num, Rel, Seq, Sub, Sym, Text, both, mul
 from ...ops.scalar import OPS
 from ...ops.update import GradientDescent
 from ...solution import (Circuit, CircuitNode, Equation, Note, Paragraph, Section, Solution,

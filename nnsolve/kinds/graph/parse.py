@@ -13,7 +13,6 @@ nodes are the operations on its inputs.
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 
 from ...numbers import parse_number
 from ...ops.scalar import BINARY, FUNCTIONS, OPS, UNARY, DomainError

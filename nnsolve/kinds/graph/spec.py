@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from ...errors import ProblemError
 from ...numbers import format_number, parse_number
-from ...ops.scalar import FUNCTIONS, OPS
+from ...ops.scalar import FUNCTIONS
 from .parse import Apply, Const, ExpressionError, Name, names_in, parse as parse_expression
 
 FIELDS = ["kind", "title", "inputs", "nodes", "expression", "output", "parameters",

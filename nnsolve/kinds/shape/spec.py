@@ -9,7 +9,7 @@ so the solver sees every copy.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ...errors import ProblemError
 from ...sizes import conv_out, effective_kernel, pool_out, pool_padding_fits, transposed_out, \
