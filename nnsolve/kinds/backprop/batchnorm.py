@@ -132,13 +132,17 @@ def forward_section(problem, step, l: int, full: bool) -> Section:
             sec.add(Paragraph(f"Unit {j + 1}:"))
             sec.add(*bnop.equations(bn, j, bnop.FORWARD, _symbols(l)))
     else:
-        sym = _symbols(l)
-        for name in bnop.FORWARD:
-            build, per_value = bnop.FORMULAS[name]
-            value = {"mean": bn.mean, "var": bn.var, "x_hat": bn.x_hat, "y": bn.y}[name]
-            sec.add(Equation([sym.leaf(name, 0 if per_value else None),
-                              build(sym, 0 if per_value else None), _val(value)]))
+        _summary(sec, bn, l, bnop.FORWARD)
     return sec
+
+
+def _summary(sec, bn, l: int, names) -> None:
+    """Each formula of ``names`` once, in symbols, then its values as a vector or matrix."""
+    sym = _symbols(l)
+    for name in names:
+        build, per_value = bnop.FORMULAS[name]
+        i = 0 if per_value else None
+        sec.add(Equation([sym.leaf(name, i), build(sym, i), _val(getattr(bn, name))]))
 
 
 def backward_section(problem, step, l: int, full: bool) -> Section:
@@ -162,13 +166,7 @@ def backward_section(problem, step, l: int, full: bool) -> Section:
         if note is not None:
             sec.add(note)
     else:
-        sym = _symbols(l)
-        for name in bnop.BACKWARD:
-            build, per_value = bnop.FORMULAS[name]
-            value = {"dgamma": bn.dgamma, "dbeta": bn.dbeta, "dx_hat": bn.dx_hat,
-                     "dvar": bn.dvar, "dmean": bn.dmean, "dx": bn.dx}[name]
-            sec.add(Equation([sym.leaf(name, 0 if per_value else None),
-                              build(sym, 0 if per_value else None), _val(value)]))
+        _summary(sec, bn, l, bnop.BACKWARD)
     return sec
 
 
@@ -199,10 +197,6 @@ class _Sparse(bnop.NumberFiller):
         if not kept:
             return Num(0)
         return Add(tuple(kept)) if len(kept) > 1 else kept[0]
-
-# the values of each formula, per channel (a vector) or per value (N × C × H × W)
-_VALUES = {"mean": "mean", "var": "var", "x_hat": "x_hat", "y": "y", "dgamma": "dgamma",
-           "dbeta": "dbeta", "dx_hat": "dx_hat", "dvar": "dvar", "dmean": "dmean", "dx": "dx"}
 
 
 def _map_symbol(name, l, c, s, names, C):
@@ -259,7 +253,7 @@ def _maps_section(problem, step, l: int, full: bool, which) -> Section:
             nums = _Sparse(values_c.cells, values_c.scalars)
         for name in which:
             build, per_value = bnop.FORMULAS[name]
-            values = np.asarray(getattr(bn, _VALUES[name]))
+            values = np.asarray(getattr(bn, name))
             if not per_value:
                 lhs, rule = sym.leaf(name, None), build(sym, None)
                 if not full:
