@@ -178,6 +178,15 @@ class Doc:
             raise self.error(f"missing field `{key}`")
         return d
 
+    def entries(self) -> list[tuple[str, "Doc", "Doc"]]:
+        """A mapping whose keys are the user's own names (a graph's inputs and nodes), in file
+        order: each name with the Docs of its key and of its value."""
+        out = []
+        for knode, vnode in self._pairs():
+            name = str(getattr(knode, "value", ""))
+            out.append((name, self._child(knode, name), self._child(vnode, name)))
+        return out
+
     def field_names(self) -> list[str]:
         """The keys of a mapping, in file order."""
         return [k.value for k, _ in self._pairs()]

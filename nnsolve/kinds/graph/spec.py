@@ -324,10 +324,7 @@ def parse(doc) -> GraphProblem:
         raise idoc.error("expected a mapping of the inputs' names to their values "
                          "({x: -2, y: 5})")
     inputs, where = {}, {}
-    for knode, vnode in idoc.node.value:
-        name = str(getattr(knode, "value", ""))
-        kdoc = idoc._child(knode, name)
-        vdoc = idoc._child(vnode, name)
+    for name, kdoc, vdoc in idoc.entries():
         _check_name(name, kdoc.error, "an input")
         if name in inputs:
             raise kdoc.error(f"input {name} is given twice")
@@ -354,10 +351,7 @@ def parse(doc) -> GraphProblem:
             raise ndoc.error("expected a mapping of node names to expressions, in order "
                              "(q: x + y)")
         seen = {}
-        for knode, vnode in ndoc.node.value:
-            name = str(getattr(knode, "value", ""))
-            kdoc = ndoc._child(knode, name)
-            vdoc = ndoc._child(vnode, name)
+        for name, kdoc, vdoc in ndoc.entries():
             _check_name(name, kdoc.error, "a node")
             if name in inputs:
                 raise kdoc.error(f"{name} is an input already; a node needs a name of its own")
