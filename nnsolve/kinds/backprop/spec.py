@@ -88,7 +88,9 @@ def parse(doc) -> BackpropProblem:
     if not layer_docs:
         raise doc["layers"].error("expected at least one layer")
     types = [recognize(ld) for ld in layer_docs]
-    maps = any(t.on_maps for t in types)
+    # the input is an image when the first layer that does not work on both (as a batch
+    # norm does, per channel or per unit) needs maps
+    maps = next((t.on_maps for t in types if not t.maps_or_vector), False)
     if maps:      # the input first: the layers' sizes follow from its shape
         X, batch, input_shape, target_docs = _images(doc)
         layers, shapes, readings = read_layers(layer_docs, tuple(X.shape[1:]))

@@ -46,12 +46,15 @@ def recognize(ld) -> LayerType:
     for t in table.values():
         if t.matches(ld):
             return t
-    from ....load.yamldoc import describe
+    from ....load.yamldoc import describe, suggest
     ordered = sorted(table.values(), key=lambda t: t.order)
     maps = [t.hint for t in ordered if t.hint]
-    words = [f"`{w}`" for t in ordered for w in t.words_alone]
+    alone = [w for t in ordered for w in t.words_alone]
+    near = suggest(ld.node.value, alone) if ld.is_scalar and isinstance(ld.node.value, str) \
+        else None
     raise ld.error(f"expected a layer: a mapping with {_either(maps)}, or the word "
-                   f"{_either(words)}; got {describe(ld.node)}")
+                   f"{_either([f'`{w}`' for w in alone])}; got {describe(ld.node)}"
+                   + (f" (did you mean `{near}`?)" if near else ""))
 
 
 def _either(items) -> str:

@@ -37,6 +37,7 @@ class ActivationType(LayerType):
     key = "activation"
     order = 4
     hint = "`activation:` alone"
+    maps_or_vector = True
 
     def matches(self, ld):
         return ld.is_map and ld.has("activation") and not ld.has("weights") \

@@ -77,6 +77,7 @@ class LayerType:
     penalized = False          # `regularization` covers its first parameter (weights, kernels)
     frozen_by_update_bias = True   # `update_bias: false` keeps its second parameter
     on_maps = False            # it needs C×H×W maps: a network with it starts on an image
+    maps_or_vector = False     # it works on both alike (the next layers tell the input's kind)
     fully_connected = False    # a network of such layers only is drawn unit by unit
     batchwise = False          # it computes over the whole batch (the sheet goes layer by layer)
     sums_inputs = False        # its ∂J/∂(input) is written in the layer below's section

@@ -51,6 +51,7 @@ class BatchNormType(LayerType):
     update_bias_note = "A batch norm's β is updated all the same."
     fully_connected = True
     batchwise = True
+    maps_or_vector = True
 
     def read(self, ld, at):
         """γ and β (one per unit, or per channel on C×H×W maps; default 1 and 0, as PyTorch

@@ -46,6 +46,10 @@ class DenseType(LayerType):
         return ld.is_map
 
     def read(self, ld, at):
+        if not ld.has("weights"):      # (a misspelled type's key: "did you mean `conv`?")
+            from . import types
+            mine = ["weights", "bias", "activation"]
+            ld.keys(mine + [t.key for t in types().values() if t.key not in mine + [self.key]])
         ld.keys(["weights", "bias", "activation"], required=["weights"])
         if at.shape is not None and len(at.shape) != 1:
             raise ld.error(f"a dense layer needs a vector, but {at.input_words()}: put "
