@@ -50,11 +50,14 @@ def recognize(ld) -> LayerType:
     ordered = sorted(table.values(), key=lambda t: t.order)
     maps = [t.hint for t in ordered if t.hint]
     alone = [w for t in ordered for w in t.words_alone]
-    near = suggest(ld.node.value, alone) if ld.is_scalar and isinstance(ld.node.value, str) \
-        else None
+    word = ld.node.value if ld.is_scalar and isinstance(ld.node.value, str) else None
+    near = suggest(word, alone) if word is not None else None
+    hint = f" (did you mean `{near}`?)" if near else ""
+    from ....ops.registry import activation_names
+    if word in activation_names(with_aliases=True):
+        hint = f" (an activation alone is `- activation: {word}`)"
     raise ld.error(f"expected a layer: a mapping with {_either(maps)}, or the word "
-                   f"{_either([f'`{w}`' for w in alone])}; got {describe(ld.node)}"
-                   + (f" (did you mean `{near}`?)" if near else ""))
+                   f"{_either([f'`{w}`' for w in alone])}; got {describe(ld.node)}{hint}")
 
 
 def _either(items) -> str:
