@@ -134,7 +134,7 @@ class DenseType(LayerType):
         units, nxt = names.sizes[l], names.sizes[l + 1]
         sec.add(Paragraph(
             f"Each unit of layer {l} feeds " +
-            ("the unit" if nxt == 1 else f"all {nxt} units") +
+            ("the unit" if nxt == 1 else "both units" if nxt == 2 else f"all {nxt} units") +
             f" of layer {l + 1}; ", d(J, Sym("h")), " sums over those paths:"))
         for s in range(ex.N):
             for j in range(units):
