@@ -18,7 +18,7 @@ from ....ops.activations import activation_op
 from ....ops.engine import Node
 from ....solution import Equation, Paragraph
 from ...common import Activation, parse_activation
-from .base import J, LayerType, d, layer_type
+from .base import J, LayerType, d, layer_type, val
 
 
 @dataclass
@@ -92,6 +92,13 @@ class ActivationType(LayerType):
                               _part(ls.h, s, c)]))
 
     def forward_summary(self, ex, sec, l):
+        ls = ex.ls(l)
+        if np.ndim(ls.h) == 2:        # a vector per sample: rows of samples, as dense layers
+            act = activation_op(ex.layer(l).activation)
+            h, x = ex.names.vec("h", l), ex.names.vec("h", l - 1)
+            sec.add(Equation([h, x if act.identity else Call(act.name, (x,)),
+                              val(ex.pick(ls.h))]))
+            return
         for s in range(ex.N):
             self.forward_one(ex, sec, l, s)
 
@@ -103,6 +110,14 @@ class ActivationType(LayerType):
             _backward(ex, sec, l, s, numbers=True)
 
     def backward_summary(self, ex, sec, l):
+        ls = ex.ls(l)
+        if np.ndim(ls.h) == 2:        # rows of samples, as dense layers
+            act = activation_op(ex.layer(l).activation)
+            h, x = ex.names.vec("h", l), ex.names.vec("h", l - 1)
+            rhs = d(J, h) if act.identity else \
+                Mul((d(J, h), Call(act.name, (x,), prime=True)), "hadamard")
+            sec.add(Equation([d(J, x), rhs, val(ex.pick(ls.dJ_da))]))
+            return
         for s in range(ex.N):
             _backward(ex, sec, l, s, numbers=False)
 
