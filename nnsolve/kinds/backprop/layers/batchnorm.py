@@ -192,22 +192,44 @@ def _which(l: int) -> list:
 
 def forward_section(problem, step, l: int, full: bool) -> Section:
     """μ, σ², x̂ and y of every unit (full), or as vectors and matrices (summary)."""
-    ls = step.layers[l - 1]
-    bn = ls.nodes[0].cache
+    bn = step.layers[l - 1].nodes[0].cache
+    return _section(problem, step, l, full, bnop.FORWARD, [
+        "Batch normalisation in training mode (as PyTorch's BatchNorm1d): each unit is "
+        "normalised over the batch with its mean μ and its biased variance σ² (divided by N, "
+        "not N − 1), then scaled by γ and shifted by β, with ",
+        Seq((Sym("epsilon"), Text(" = "), Num(bn.epsilon)), sep=""), "."])
+
+
+def backward_section(problem, step, l: int, full: bool) -> Section:
+    """∂J/∂γ, ∂J/∂β, and ∂J/∂x through its three paths (x̂, σ², μ), as CS231n derives them."""
+    return _section(problem, step, l, full, bnop.BACKWARD, [
+        "∂J/∂y comes from the layer above. Each xᵢ reaches J three ways: directly through "
+        "x̂ᵢ, through the variance σ² and through the mean μ (which also feeds σ²); ∂J/∂xᵢ "
+        "adds the three paths."])
+
+
+def _section(problem, step, l: int, full: bool, which, intro: list) -> Section:
+    """The forward (``which`` FORWARD) or backward (BACKWARD) formulas of a batch norm of
+    units, unit by unit (full) or each formula once with its vector or matrix (summary); on
+    maps, per channel."""
+    bn = step.layers[l - 1].nodes[0].cache
     if np.ndim(bn.x) == 4:
-        return _maps_section(problem, step, l, full, bnop.FORWARD)
+        return _maps_section(problem, step, l, full, which)
     sec = Section(f"Layer {l}: batch norm")
-    sec.add(Paragraph("Batch normalisation in training mode (as PyTorch's BatchNorm1d): each "
-                      "unit is normalised over the batch with its mean μ and its biased "
-                      "variance σ² (divided by N, not N − 1), then scaled by γ and shifted by β, "
-                      "with ", Seq((Sym("epsilon"), Text(" = "), Num(bn.epsilon)), sep=""), "."))
+    sec.add(Paragraph(*intro))
     sec.add(Paragraph(*_which(l)))
-    if full:
-        for j in range(np.shape(bn.mean)[0]):
-            sec.add(Paragraph(f"Unit {j + 1}:"))
-            sec.add(*bnop.equations(bn, j, bnop.FORWARD, _symbols(l)))
-    else:
-        _summary(sec, bn, l, bnop.FORWARD)
+    if not full:
+        _summary(sec, bn, l, which)
+        return sec
+    for j in range(np.shape(bn.mean)[0]):
+        sec.add(Paragraph(f"Unit {j + 1}:"))
+        sec.add(*bnop.equations(bn, j, which, _symbols(l)))
+    if which == bnop.BACKWARD:
+        sec.add(Paragraph("The second term of ∂J/∂μ is always 0 (the deviations xᵢ − μ sum to "
+                          "0); it is written as CS231n does, for the path it stands for."))
+        note = zero_bias_note(problem, l)
+        if note is not None:
+            sec.add(note)
     return sec
 
 
@@ -218,31 +240,6 @@ def _summary(sec, bn, l: int, names) -> None:
         build, per_value = bnop.FORMULAS[name]
         i = 0 if per_value else None
         sec.add(Equation([sym.leaf(name, i), build(sym, i), _val(getattr(bn, name))]))
-
-
-def backward_section(problem, step, l: int, full: bool) -> Section:
-    """∂J/∂γ, ∂J/∂β, and ∂J/∂x through its three paths (x̂, σ², μ), as CS231n derives them."""
-    ls = step.layers[l - 1]
-    bn = ls.nodes[0].cache
-    if np.ndim(bn.x) == 4:
-        return _maps_section(problem, step, l, full, bnop.BACKWARD)
-    sec = Section(f"Layer {l}: batch norm")
-    sec.add(Paragraph("∂J/∂y comes from the layer above. Each xᵢ reaches J three ways: "
-                      "directly through x̂ᵢ, through the variance σ² and through the mean μ "
-                      "(which also feeds σ²); ∂J/∂xᵢ adds the three paths."))
-    sec.add(Paragraph(*_which(l)))
-    if full:
-        for j in range(np.shape(bn.mean)[0]):
-            sec.add(Paragraph(f"Unit {j + 1}:"))
-            sec.add(*bnop.equations(bn, j, bnop.BACKWARD, _symbols(l)))
-        sec.add(Paragraph("The second term of ∂J/∂μ is always 0 (the deviations xᵢ − μ sum to "
-                          "0); it is written as CS231n does, for the path it stands for."))
-        note = zero_bias_note(problem, l)
-        if note is not None:
-            sec.add(note)
-    else:
-        _summary(sec, bn, l, bnop.BACKWARD)
-    return sec
 
 
 # --- after a conv or pool: per channel, over N, H, W -----------------------------------------
