@@ -50,7 +50,11 @@ def test_a_registered_activation_is_accepted_everywhere(square, tmp_path):
     assert step["layers"][0]["h"] == [9, 9] and step["output"] == [18]
     assert step["layers"][0]["dJ_da"] == [204, -204]
     text = run(["backprop", str(p)], tmp_path).output
-    assert "sq′(a) = 2 · a" in text or "sq′" in text
+    # the derivative rule, written from Square.rule, then used with the unit's a
+    lines = [line.strip() for line in text.splitlines()]
+    assert "sq′(a) = 2 · a" in lines
+    assert "∂J/∂a⁽¹⁾₁ = ∂J/∂h⁽¹⁾₁ · sq′(a⁽¹⁾₁) = 34 · (2 · 3) = 34 · 6 = 204" in lines
+    assert "∂J/∂a⁽¹⁾₂ = ∂J/∂h⁽¹⁾₂ · sq′(a⁽¹⁾₂) = 34 · (2 · (-3)) = 34 · (-6) = -204" in lines
     i, k = tmp_path / "i.txt", tmp_path / "k.txt"
     i.write_text("1 2\n3 4\n")
     k.write_text("1\n")
@@ -70,7 +74,13 @@ def test_a_registered_activation_is_accepted_everywhere(square, tmp_path):
     assert r.exit_code == 0, r.output
     r = run(["new", "backprop", "--seed", "1", "--activation", "square_test"], tmp_path)
     assert r.exit_code == 0, r.output
-    assert "square_test" in r.output
+    # the generated layers use it (the first line, a comment, echoes the command), and it solves
+    import yaml
+    generated = yaml.safe_load(r.output)
+    assert "square_test" in [layer.get("activation") for layer in generated["layers"]]
+    g = tmp_path / "generated.yaml"
+    g.write_text(r.output)
+    assert run(["backprop", str(g)], tmp_path).exit_code == 0
 
 
 # --- relu6: one definition in ops/activations.py, accepted by every command ---------------------
