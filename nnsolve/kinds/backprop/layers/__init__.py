@@ -14,7 +14,7 @@ dropping a file here is all it takes.
 from __future__ import annotations
 
 import importlib
-import pkgutil
+import os
 
 from .base import LayerType, Reading, layer_type, registered
 
@@ -28,9 +28,9 @@ def types() -> dict:
     global _loaded
     if not _loaded:
         _loaded = True
-        for m in pkgutil.iter_modules(__path__):
-            if m.name not in ("base", "names"):
-                importlib.import_module(f"{__name__}.{m.name}")
+        for f in sorted(os.listdir(os.path.dirname(__file__))):
+            if f.endswith(".py") and f not in ("__init__.py", "base.py", "names.py"):
+                importlib.import_module(f"{__name__}.{f[:-3]}")
     table = registered()
     return dict(sorted(table.items(), key=lambda kv: (kv[1].fallback, kv[1].order)))
 

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 
 from ....expr import Mat, Mul, Num
 from ....ops.engine import Node
-from ....ops.pool import Pool
-from ....ops.pooling import Pooling
 from ....solution import Equation, Paragraph
 from .base import J, LayerType, d, input_gradient_maps, layer_type, one_over
 
@@ -39,6 +37,8 @@ class GlobalAvgPoolType(LayerType):
     on_maps = True
 
     def read(self, ld, at):
+        from ....ops.pool import Pool
+        from ....ops.pooling import Pooling
         at.need_maps(ld, "global_avg_pool")
         if not ld.is_scalar:
             ld.keys(["global_avg_pool"])

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from ....expr import Mat, Mul, Num
 from ....ops.engine import Node
-from ....ops.pooling import Pooling
 from ....solution import Equation, Paragraph
 from .base import J, LayerType, d, inline, input_gradient_maps, layer_type, one_over, \
     pair_words, times
@@ -37,6 +36,7 @@ class PoolType(LayerType):
     on_maps = True
 
     def read(self, ld, at):
+        from ....ops.pooling import Pooling
         from ...conv.spec import read_pool
         at.need_maps(ld, "pool")
         ld.keys(["pool"], required=["pool"])
