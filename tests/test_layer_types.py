@@ -397,3 +397,21 @@ def test_cost_is_for_networks_of_dense_layers():
     assert r.exit_code == 1 and r.stdout == ""
     assert r.stderr.strip().endswith("--cost counts the multiplications of a network of dense "
                                      "layers; layer 1 is a conv layer")
+
+
+def test_verify_with_a_batch_norm_and_regularization(tmp_path):
+    """`regularization` covers weights and kernels, not γ: the finite differences' J left γ's
+    penalty in (the types' one `penalized` flag now serves both), and --verify disagreed by
+    2αγ (0.07 here)."""
+    p = tmp_path / "p.yaml"
+    p.write_text("kind: backprop\nsamples:\n  - {input: [1, 2], target: [1]}\n"
+                 "  - {input: [2, 0], target: [0]}\n  - {input: [0, 1], target: [1]}\n"
+                 "layers:\n  - weights: [[1, -1], [0.5, 1]]\n    activation: tanh\n"
+                 "  - batchnorm: {gamma: [2, 3], beta: [0, 0]}\n  - weights: [[1, -1]]\n"
+                 "loss: mse\nlearning_rate: 0.1\nregularization: {p: 2, alpha: 0.1}\n")
+    r = run("backprop", p, "--verify")
+    assert r.exit_code == 0 and "All 10 checked gradients agree" in r.stdout, r.stdout
+    step = solve_json(p.read_text())["steps"][0]
+    # the penalty is α(Σ W⁽¹⁾² + Σ W⁽³⁾²) = 0.1 · (1 + 1 + 0.25 + 1 + 1 + 1): no γ in it
+    assert abs(step["loss"] - (solve_json(p.read_text().replace(
+        "regularization: {p: 2, alpha: 0.1}\n", ""))["steps"][0]["loss"] + 0.525)) < 1e-12
