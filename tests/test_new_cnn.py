@@ -308,11 +308,102 @@ def test_channels_and_pools_against_the_nested_loops(tmp_path, options):
     assert len(texts) == 10
 
 
+def _steps_against_reference(problem, data):
+    """Every step's numbers against the nested loops, the parameters moved between steps by
+    plain gradient descent or by torch's SGD with momentum (b ← g at t = 1, else μb + g;
+    θ ← θ − ηb), written out here."""
+    net = ref.net_of_problem(problem)
+    one = np.ndim(problem["input"]) == 2
+    x = [problem["input"]] if one else problem["input"]
+    y = problem["target"] if isinstance(problem["target"], list) else [problem["target"]]
+    lr = float(problem["learning_rate"])
+    mu = problem["optimizer"]["momentum"] if "optimizer" in problem else 0.0
+    buf = {}
+
+    def close(a, b):
+        return np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float),
+                           rtol=1e-9, atol=1e-9)
+    assert len(data["steps"]) == problem.get("steps", 1)
+    for k, step in enumerate(data["steps"]):
+        J, grads, dx = ref.network_gradients(net, [x], [y], problem["loss"], "mean")
+        trace = ref.sample_forward(net, x)
+        assert math.isclose(float(step["loss"]), J, rel_tol=1e-9, abs_tol=1e-9)
+        assert close(step["dJ_dx"], dx[0][0] if one else dx[0])
+        for li, (L, G, (_h, a, out), got) in enumerate(zip(net, grads, trace, step["layers"])):
+            assert close(got["h"], out)
+            if L["type"] not in ("conv", "dense"):
+                continue
+            name = "K" if L["type"] == "conv" else "W"
+            assert close(got["a"], a)
+            for p in (name, "b"):
+                if L[p] is None:
+                    continue
+                g = np.asarray(G[p], dtype=float)
+                assert close(got[f"dJ_d{p}"], g)
+                buf[li, p] = g if k == 0 or mu == 0 else mu * buf[li, p] + g
+                new = np.asarray(L[p], dtype=float) - lr * buf[li, p]
+                assert close(got[f"{p}_new"], new)
+                L[p] = new.tolist()
+
+
+TWO_STEP_FORMS = [{}, {"--optimizer": "sgd"}, {"--pool": "avg"},
+                  {"--pool": "none", "--bias": None}, {"--loss": "half_squared_error"},
+                  {"--activation": "relu6", "--mode": "convolution"}, {"--layers": "2,1"},
+                  {"--channels": "2", "--input-size": "4"}]
+
+
+@pytest.mark.parametrize("options", TWO_STEP_FORMS)
+def test_two_steps_clean_and_downhill(tmp_path, options):
+    """--steps 2 (the default with --optimizer sgd): both steps clean, the loss lower in the
+    second, no kink input nor max-pool tie in either, every number the nested loops' through
+    both steps, the gradients the finite differences' (--verify), the key grading, the same
+    bytes again."""
+    options = dict(options)
+    if "--optimizer" not in options:
+        options["--steps"] = "2"
+    for seed in range(2):
+        r, text, key = generate(tmp_path, seed, options)
+        assert r.exit_code == 0, r.output
+        if seed == 0:
+            assert generate(tmp_path, seed, options, "again")[1] == text
+        problem = yaml.safe_load(text)
+        assert problem["steps"] == 2
+        assert ("optimizer" in problem) == ("--optimizer" in options)
+        pfile = tmp_path / "p.yaml"
+        data = json.loads(run("backprop", pfile, "--format", "json").stdout,
+                          parse_float=Decimal)
+        assert_clean(data)
+        first, second = (s["loss"] for s in data["steps"])
+        assert 0 < second < first, (first, second)
+        act = options.get("--activation", "relu")
+        kinks = {"relu": {0}, "relu6": {0, 6}}[act]
+        for step in data["steps"]:
+            for l, spec in zip(step["layers"], problem["layers"]):
+                if l["type"] in ("conv", "dense") and spec.get("activation") != "linear":
+                    assert not set(numbers(l["a"])) & kinks, (l["type"], l["a"])
+            if options.get("--pool", "max") == "max":
+                for fmap in step["layers"][0]["h"]:
+                    for cells in windows(len(fmap), len(fmap[0])):
+                        vals = [fmap[r][c] for r, c in cells]
+                        assert vals.count(max(vals)) == 1, vals
+        _steps_against_reference(problem, data)
+        r = run("backprop", pfile, "--verify", "--detail", "summary")
+        assert r.exit_code == 0 and "gradients agree" in r.stdout and "Not all" not in r.stdout
+        assert run("check", key).exit_code == 0
+
+
 @pytest.mark.parametrize("args, code, message", [
     (["--kernel-size", "3"], 2, "--kernel-size is an option of a CNN exercise: add --cnn"),
     (["--pool", "avg"], 2, "--pool is an option of a CNN exercise"),
-    (["--cnn", "--optimizer", "adam"], 2, "--cnn makes a one-step exercise"),
-    (["--cnn", "--steps", "2"], 2, "--steps is for fully connected networks"),
+    (["--cnn", "--optimizer", "adam"], 1, "--optimizer adam divides by a square root"),
+    (["--cnn", "--optimizer", "rmsprop", "--steps", "1"], 1, "a CNN exercise takes sgd"),
+    (["--cnn", "--steps", "3"], 1, "stays clean for at most 2 steps"),
+    (["--cnn", "--optimizer", "sgd", "--steps", "3"], 1, "at most 2 steps"),
+    (["--cnn", "--steps", "2", "--activation", "leaky_relu"], 1,
+     "--steps 2 with --activation leaky_relu: its slope 0.1"),
+    (["--cnn", "--steps", "2", "--pool", "avg", "--pool-size", "3"], 1,
+     "--steps 2 with a 3×3 average pool: whole first updates need ŷ − y a multiple of 45, a "
+     "loss of at least 2025"),
     (["--cnn", "--layers", "2,x"], 2, "expected the dense layers' units"),
     (["--cnn", "--filters", "4"], 2, "--filters"),
     (["--cnn", "--input-size", "9"], 1, "at most 64 numbers"),

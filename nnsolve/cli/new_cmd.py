@@ -227,7 +227,7 @@ def new():
               help="Steps to take (default 1; 2 with --optimizer, so the state carries over).")
 @click.option("--cnn", is_flag=True,
               help="A convolutional network: image → conv → activation → pool → flatten → "
-                   "dense layers (--layers) → loss.")
+                   "dense layers (--layers) → loss; --steps 1 or 2, --optimizer sgd only.")
 @click.option("--channels", type=click.IntRange(1, 4), default=None,
               help="With --cnn: the input's channels (C×H×W; kernels C×kh×kw).  [default: 1]")
 @click.option("--input-size", default=None, help="With --cnn: the image, n or HxW.  "
@@ -266,16 +266,13 @@ def backprop(seed, layers, activation, loss, bias, allow_zero, optimizer, steps,
       nnsolve new backprop --seed 5 --optimizer adam
       nnsolve new backprop --cnn --seed 2 --pool avg --filters 2 --layers 2,1
       nnsolve new backprop --cnn --seed 4 --channels 3 --input-size 4 --pool-size 3 --pool-stride 1
+      nnsolve new backprop --cnn --seed 1 --steps 2
     """
     cnn_options = (("--channels", channels), ("--input-size", input_size),
                    ("--kernel-size", kernel_size), ("--filters", filters), ("--stride", stride),
                    ("--padding", padding), ("--mode", mode), ("--pool", pool),
                    ("--pool-size", pool_size), ("--pool-stride", pool_stride))
     if cnn:
-        if optimizer is not None or steps is not None:
-            raise click.UsageError(f"--cnn makes a one-step exercise of gradient descent; "
-                                   f"{'--optimizer' if optimizer is not None else '--steps'} "
-                                   f"is for fully connected networks")
         return _cnn(seed, layers, activation, loss, bias, allow_zero, optimizer, steps,
                     cnn_options, output, answers_path)
     given = [name for name, value in cnn_options if value is not None]

@@ -27,8 +27,8 @@ from math import gcd
 
 import numpy as np
 
-from ...generating import (Generated, GenerationError, header, is_clean, rng_for, solve_text,
-                           yaml_number, yaml_value)
+from ...generating import (MAX_MAGNITUDE, Generated, GenerationError, header, is_clean, rng_for,
+                           solve_text, yaml_number, yaml_value)
 from .generate import OPTIMIZERS
 
 # the limits of an exercise written out by hand
@@ -43,6 +43,7 @@ MAX_CHANNELS = 4
 MAX_INPUT_CELLS = 100    # input numbers, all channels (4×5×5)
 POOL = 2                 # the default pool: 2×2 windows, stride 2 (as `new conv --pool`)
 LOSSES = ("squared_error", "half_squared_error")
+MAX_STEPS = 2
 CLEAN_OPTIMIZERS = ("sgd",)   # exact rules (--optimizer's names, as `new backprop` writes them)
 REQUIRE_DESCENT = True
 
@@ -78,6 +79,11 @@ class _Net:
                                   f"gradient descent")
         if steps < 1:
             raise GenerationError("expected at least 1 step")
+        if steps > MAX_STEPS:
+            raise GenerationError(
+                f"--steps {steps}: a CNN exercise stays clean for at most {MAX_STEPS} steps "
+                f"(every step but the last must move each weight by a whole number, and two "
+                f"such steps practically never both lower the loss)")
         self.F, self.s, self.p = filters, stride, padding
         self.pool_type = None if pool in (None, "none") else pool
         self.dense = tuple(dense)
@@ -121,6 +127,7 @@ class _Net:
                                   f"(a smaller --input-size, fewer --filters or a larger "
                                   f"--stride)")
         self.pool = None
+        self.count = 1           # what an avg pool divides by (1: nothing)
         self._windows = []
         if self.pool_type is not None:
             if max(self.ph, self.pw) > MAX_KERNEL:
@@ -131,6 +138,8 @@ class _Net:
                                       f"the {self.ph}×{self.pw} pool: a larger --input-size, a "
                                       f"smaller --pool-size, or --pool none")
             self.pool = Pool(self.pool_type, (self.ph, self.pw), (self.psh, self.psw))
+            if self.pool_type == "avg":
+                self.count = self.ph * self.pw
             self.Po, self.Pw = self.pool.out_size(self.Ho, self.Wo)
             self._windows = [w.cells for w in self.pool.windows(self.Ho, self.Wo)]
         else:
@@ -156,6 +165,19 @@ class _Net:
         if mode == "convolution" and self.kh == 1 and self.kw == 1:
             raise GenerationError("a 1×1 kernel is the same flipped: a convolution needs a "
                                   "larger --kernel-size")
+        if self.multi and self.alpha is not None:
+            raise GenerationError(f"--steps {steps} with --activation {activation}: its slope "
+                                  f"0.1 makes the first update tenths, and the next step's "
+                                  f"products have more than two decimals (relu, relu6 or "
+                                  f"linear keep them clean)")
+        self.room = max((m for _eta, m in self.rates()), default=0)
+        if self.multi and not self.rates():
+            factor = 2 if loss == "squared_error" else 1
+            e = self.count * 10 // factor        # at η = 0.1, the largest clean rate
+            raise GenerationError(f"--steps {steps} with a {self.ph}×{self.pw} average pool: "
+                                  f"whole first updates need ŷ − y a multiple of {e}, a loss "
+                                  f"of at least {Fraction(e * e * factor, 2)} (over "
+                                  f"{MAX_MAGNITUDE}; a 2×2 pool or max keeps it below)")
 
     # --- stage 1: the convolution part --------------------------------------------------------
 
@@ -167,6 +189,21 @@ class _Net:
         h = self.act.forward(a, {})[0]
         pooled = self.pool.forward(h) if self.pool is not None else h
         return a[0], h[0], pooled[0]
+
+    # the numbers drawn: small; smaller for two steps, whose first update moves each parameter
+    # by its whole ∂ŷ/∂θ (see two_steps), so that G stays below 2m
+
+    def draw_input(self, rng) -> int:
+        return rng.choice([-1, 0, 1, 2]) if self.multi else rng.randint(-2, 4)
+
+    def draw_kernel(self, rng) -> int:
+        return rng.choice([-1, 0, 1]) if self.multi else rng.choice([-1, 0, 1, 2])
+
+    def draw_weight(self, rng) -> int:
+        return rng.choice([-1, 1]) if self.multi else rng.choice([-2, -1, 1, 2])
+
+    def draw_bias(self, rng) -> int:
+        return rng.randint(-1, 1) if self.multi else rng.randint(-2, 2)
 
     def conv_faults(self, x, K, b) -> int:
         """How far a conv part is from what stage 1 asks (0: there), screened in float64 (the
@@ -181,6 +218,8 @@ class _Net:
                 faults += HARD     # a kernel the flip leaves alone does not show the flip
         a, h, pooled = self.conv_forward(x, K, None if b is None else b)
         faults += HARD * int((np.abs(a) > 40).sum())
+        if self.multi and float((pooled.astype(float) ** 2).sum()) >= 2 * self.room:
+            faults += HARD     # Σ (∂ŷ/∂W)² alone is G's share: the loss would go up
         if self.kinks and not self.allow_zero:
             faults += HARD * int(np.isin(a, [float(k) for k in self.kinks]).sum())
         if self.gated:
@@ -199,7 +238,9 @@ class _Net:
             else:
                 # a whole mean (a tenth with leaky ReLU's 0.1 slope); else at least a clean one
                 q = cells.sum(axis=-1) * (10 if self.alpha is not None else 1) / cells.shape[-1]
-                faults += int((np.abs(q - np.round(q)) > 1e-9).sum())
+                # (several steps: whole, so that the first update of the dense weights is)
+                faults += (HARD if self.multi else 1) * \
+                    int((np.abs(q - np.round(q)) > 1e-9).sum())
                 q100 = q * (10 if self.alpha is not None else 100)
                 faults += HARD * int((np.abs(q100 - np.round(q100)) > 1e-6).sum())
         return faults
@@ -207,12 +248,12 @@ class _Net:
     def draw_conv(self, rng):
         """A conv part (x, K, b) that stage 1 accepts, or None."""
         # (drawn channel by channel, so that one channel draws what it always drew)
-        x = np.stack([_grid(rng, self.H, self.W, _draw_input) for _ in range(self.C)])
+        x = np.stack([_grid(rng, self.H, self.W, self.draw_input) for _ in range(self.C)])
         K = np.empty((self.F, self.C, self.kh, self.kw), dtype=object)
         for f in range(self.F):
             for c in range(self.C):
-                K[f, c] = _grid(rng, self.kh, self.kw, _draw_kernel)
-        b = _vec([rng.randint(-2, 2) for _ in range(self.F)]) if self.bias else None
+                K[f, c] = _grid(rng, self.kh, self.kw, self.draw_kernel)
+        b = _vec([self.draw_bias(rng) for _ in range(self.F)]) if self.bias else None
         x, K = x.astype(float), K.astype(float)
         b = b.astype(float) if b is not None else None
         faults = self.conv_faults(x, K, b)
@@ -223,17 +264,17 @@ class _Net:
             if r < 0.6:
                 c = rng.randrange(self.C) if self.C > 1 else 0
                 i, j = rng.randrange(self.H), rng.randrange(self.W)
-                old, x[c, i, j] = x[c, i, j], _draw_input(rng)
+                old, x[c, i, j] = x[c, i, j], self.draw_input(rng)
                 undo = (x, (c, i, j), old)
             elif r < 0.9 or b is None:
                 f = rng.randrange(self.F)
                 c = rng.randrange(self.C) if self.C > 1 else 0
                 i, j = rng.randrange(self.kh), rng.randrange(self.kw)
-                old, K[f, c, i, j] = K[f, c, i, j], _draw_kernel(rng)
+                old, K[f, c, i, j] = K[f, c, i, j], self.draw_kernel(rng)
                 undo = (K, (f, c, i, j), old)
             else:
                 f = rng.randrange(self.F)
-                old, b[f] = b[f], rng.randint(-2, 2)
+                old, b[f] = b[f], self.draw_bias(rng)
                 undo = (b, (f,), old)
             new = self.conv_faults(x, K, b)
             if new <= faults:
@@ -257,8 +298,8 @@ class _Net:
         from ...ops.dense import Dense
         n = len(self.dense)
         for li, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
-            W = _grid(rng, n_out, n_in, lambda r: r.choice([-2, -1, 1, 2]))
-            b = _vec([rng.randint(-2, 2) for _ in range(n_out)]) if self.bias else None
+            W = _grid(rng, n_out, n_in, self.draw_weight)
+            b = _vec([self.draw_bias(rng) for _ in range(n_out)]) if self.bias else None
             a = Dense().forward(h, {"W": W, "b": b})[0]
             av = a.ravel().tolist()
             if any(abs(v) > 200 for v in av):
@@ -276,20 +317,111 @@ class _Net:
                 h = a
             weights.append(W)
             biases.append(b)
-        yhat = h[0].tolist()
-        # ∂J/∂ŷ = 2d (or d): whole, and for avg pooling a multiple of the window's count so
-        # that the gradient it spreads stays whole; with several steps also a multiple of 10,
-        # so that η = 0.1 makes whole first updates and the next step's numbers stay clean
+        return weights, biases, h[0].tolist()
+
+    def draw_target(self, rng, yhat):
+        """y = ŷ − d with a small whole d ≠ 0 (one step): ∂J/∂ŷ = 2d (or d) is whole, and for
+        avg pooling a multiple of the window's count so that the gradient it spreads stays
+        whole."""
         factor = 2 if self.loss == "squared_error" else 1
-        need = (self.ph * self.pw if self.pool_type == "avg" else 1) * (10 if self.multi else 1)
+        need = self.count
         reach = max(4, need // gcd(need, factor))
         ds = [d for d in range(-reach, reach + 1) if d != 0 and (factor * d) % need == 0]
-        y = [v - rng.choice(ds) for v in yhat]
-        return weights, biases, y
+        return [v - rng.choice(ds) for v in yhat]
+
+    # --- two steps ------------------------------------------------------------------------------
+    #
+    # The second step's numbers stay clean only when the first moves every parameter by a whole
+    # number (a kernel weight of one decimal times a pooled value of one decimal, times a dense
+    # weight of one decimal, has more than two). With y = ŷ − e, ∂J/∂θ = factor·e·∂ŷ/∂θ, and
+    # the first update η·factor·e·∂ŷ/∂θ is whole when s = η·factor·e is a multiple of the
+    # average pool's count (1 for max): e = s·m with m = 1/(η·factor), the smallest such s (the
+    # smallest step, θ moves by ∂ŷ/∂θ·count). To first order ŷ then moves by −s·G, with
+    # G = Σθ (∂ŷ/∂θ)², and the loss goes down when G < 2m: η = 0.02 (m = 25 for the squared
+    # error) leaves the most room, η = 0.1 the smallest numbers; the real solve decides.
+
+    def rates(self):
+        """(η as written, m) of the learning rates that can make whole first updates, the
+        largest loss (s·m)² within MAX_MAGNITUDE (e²/2 for half the squared error)."""
+        factor = 2 if self.loss == "squared_error" else 1
+        out = []
+        for eta in ("0.1", "0.05", "0.02"):
+            m = 1 / (Fraction(eta) * factor)
+            e = self.count * m
+            if m.denominator == 1 and e * e * factor / 2 <= MAX_MAGNITUDE:
+                out.append((eta, int(m)))
+        return out
+
+    def two_steps(self, rng, command, seed, x, K, b, weights, biases, yhat):
+        """(text, data) of a clean exercise of two steps on this network, or None."""
+        factor = 2 if self.loss == "squared_error" else 1
+        sign = [rng.choice([1, -1]) for _ in yhat]
+        for sigma in (sign, [-v for v in sign]):
+            # one step at y = ŷ − σ: ∂J/∂θ = factor·Σⱼ σⱼ·∂ŷⱼ/∂θ, so G; and the first update
+            # of y = ŷ − count·m·σ, count/factor times this gradient whatever η
+            probe = self.text(command, seed, x, K, b, weights, biases,
+                              [v - sv for v, sv in zip(yhat, sigma)], "0.1", steps=1)
+            step = solve_text(probe, "backprop")[1].data["steps"][0]
+            grads = [{key: np.asarray(layer[key], dtype=object)
+                      for key in ("dJ_dK", "dJ_db", "dJ_dW") if layer.get(key) is not None}
+                     for layer in step["layers"]]
+            G = sum(v * v for g in grads for a in g.values() for v in a.ravel().tolist())
+            G /= factor * factor
+            if G >= 2 * self.room:
+                continue            # to first order the loss would go up at every η
+            scale = Fraction(self.count, factor)
+            conv = grads[0]
+            K2 = K - scale * conv["dJ_dK"]
+            b2 = None if b is None else b - scale * conv["dJ_db"]
+            dense = [g for g, layer in zip(grads, step["layers"]) if layer["type"] == "dense"]
+            W2 = [W - scale * g["dJ_dW"] for W, g in zip(weights, dense)]
+            B2 = [None if bb is None else bb - scale * g["dJ_db"] for bb, g in zip(biases, dense)]
+            yhat2 = self.second_forward(x, K2, b2, W2, B2)
+            if yhat2 is None:
+                continue            # a kink input or a max-pool tie in the second step
+            for eta, m in self.rates():
+                if G >= 2 * m:
+                    continue
+                e = self.count * m
+                y = [v - e * sv for v, sv in zip(yhat, sigma)]
+                e2 = [p - t for p, t in zip(yhat2, y)]
+                if not 0 < sum(v * v for v in e2) < len(e2) * e * e:
+                    continue        # the loss of the second step: not 0, lower than the first
+                text = self.text(command, seed, x, K, b, weights, biases, y, eta)
+                data = self.solved_ok(text)
+                if data is not None:
+                    return text, data
+        return None
+
+    def second_forward(self, x, K, b, weights, biases):
+        """ŷ of the second step's parameters (exact), or None when a conv or hidden dense unit
+        is at a kink (unless --allow-zero) or a max-pool window ties."""
+        from ...ops.dense import Dense
+        a, h, pooled = self.conv_forward(x, K, b)
+        if self.kinks and not self.allow_zero and \
+                any(v in self.kinks for v in a.ravel().tolist()):
+            return None
+        if self.pool_type == "max":
+            for f in range(self.F):
+                for w in self._windows:
+                    cells = [h[f][c] for c in w]
+                    if cells.count(max(cells)) > 1:
+                        return None
+        h = pooled.reshape(1, -1)
+        for li, (W, bb) in enumerate(zip(weights, biases)):
+            a = Dense().forward(h, {"W": W, "b": bb})[0]
+            if li < len(weights) - 1:
+                if not self.allow_zero and any(v in self.kinks for v in a.ravel().tolist()):
+                    return None
+                h = self.act.forward(a, {})[0]
+            else:
+                h = a
+        return h[0].tolist()
 
     # --- stage 3: the problem, solved ---------------------------------------------------------
 
-    def text(self, command, seed, x, K, b, weights, biases, y, lr) -> str:
+    def text(self, command, seed, x, K, b, weights, biases, y, lr, steps=None) -> str:
+        steps = self.steps if steps is None else steps
         pool = f"{self.pool_type} pool → " if self.pool is not None else ""
         lines = [header(command).rstrip("\n"), "kind: backprop",
                  f'title: "A convolutional network: conv → {self.activation} → {pool}flatten → '
@@ -333,8 +465,8 @@ class _Net:
         lines += [f"loss: {self.loss}", f"learning_rate: {lr}"]
         if self.optimizer is not None:
             lines.append(f"optimizer: {OPTIMIZERS[self.optimizer]}")
-        if self.steps > 1:
-            lines.append(f"steps: {self.steps}")
+        if steps > 1:
+            lines.append(f"steps: {steps}")
         return "\n".join(lines) + "\n"
 
     def _act_text(self) -> str:
@@ -378,14 +510,6 @@ class _Net:
                             if cells.count(max(cells)) > 1:
                                 return None
         return data
-
-
-def _draw_input(rng) -> int:
-    return rng.randint(-2, 4)
-
-
-def _draw_kernel(rng) -> int:
-    return rng.choice([-1, 0, 1, 2])
 
 
 def _exact(a):
@@ -448,10 +572,15 @@ def new_cnn(seed: int, input_size=(5, 5), kernel_size=(2, 2), filters: int = 1,
             drawn = net.draw_dense(rng, pooled)
             if drawn is None:
                 continue
-            weights, biases, y = drawn
+            weights, biases, yhat = drawn
+            if net.multi:
+                found = net.two_steps(rng, command, seed, x, K, b, weights, biases, yhat)
+                if found is not None:
+                    return Generated("backprop", *found)
+                continue
+            y = net.draw_target(rng, yhat)
             eta = rng.choice(["0.1", "0.01"])
-            # several steps: η = 0.1 with the target's whole first updates (see draw_dense)
-            for lr in ("0.1",) if net.multi else (eta, "0.01" if eta == "0.1" else "0.1"):
+            for lr in (eta, "0.01" if eta == "0.1" else "0.1"):
                 text = net.text(command, seed, x, K, b, weights, biases, y, lr)
                 data = net.solved_ok(text)
                 if data is not None:
