@@ -291,16 +291,16 @@ _INTROS = {
     "backprop": r"A fully connected network computes \(a^{(l)} = W^{(l)} h^{(l-1)} + b^{(l)}\) "
                 r"(no \(b^{(l)}\) where none is given) and \(h^{(l)} = f(a^{(l)})\) from "
                 r"\(h^{(0)} = x\); its output is \(\hat y = h^{(L)}\). Work out the forward "
-                r"pass, the loss, the backward pass and one step of gradient descent, "
-                r"\(W \leftarrow W - \eta\, \partial J / \partial W\).",
+                r"pass, the loss, the backward pass and @UPDATE@ "
+                r"\(W \leftarrow W - \eta\, \partial J / \partial W\)@END@.",
     "backprop_cnn": r"A convolutional network: each conv layer slides its kernels \(K\) over "
                     r"its input window by window (plus its bias where one is given), then its "
                     r"activation; "
                     r"pooling, flatten and dense layers \(a = W h + b\) follow in order; "
                     r"its output is \(\hat y\). Work out the forward pass, the loss, the "
-                    r"backward pass and one step of gradient descent, \(\theta \leftarrow "
+                    r"backward pass and @UPDATE@ \(\theta \leftarrow "
                     r"\theta - \eta\, \partial J / \partial \theta\) for every kernel, "
-                    r"weight and bias.",
+                    r"weight and bias@END@.",
     "conv": "Work out the convolution layer below window by window (a cross-correlation "
             "slides the kernel as it is; a convolution flips it first).",
     "graph": "Work out the value of each node below, in order, then, backward from the "
@@ -397,10 +397,31 @@ def question_html(kind: str, problem: dict, tree: dict, asked: list, tolerance,
     layers = problem.get("layers") if isinstance(problem.get("layers"), list) else []
     key = "backprop_cnn" if kind == "backprop" and any(
         isinstance(layer, dict) and "conv" in layer for layer in layers) else kind
-    intro = f"<p>{_INTROS[key]}</p>\n" if key in _INTROS else ""
+    intro = f"<p>{_with_update(_INTROS[key], problem)}</p>\n" if key in _INTROS else ""
     return (f"{head}{intro}<p>Given:</p>\n{statement_html(problem, kind)}\n"
             f"<p>Compute (each number is right within {fmt(tolerance.abs).text} or "
             f"{fmt(tolerance.rel * 100).text}% of it):</p>\n<table>{rows}</table>")
+
+
+def _with_update(intro: str, problem: dict) -> str:
+    """A backprop intro with its update said: one step of gradient descent (the rule between
+    @UPDATE@ and @END@ written out), several steps of it, or an optimizer's steps (whose rule
+    the solution writes out)."""
+    if "@UPDATE@" not in intro:
+        return intro
+    steps = problem.get("steps", 1) if isinstance(problem.get("steps"), int) else 1
+    opt = problem.get("optimizer")
+    name = opt.get("name") if isinstance(opt, dict) else opt     # (or `optimizer: adam`)
+    head, rest = intro.split("@UPDATE@")
+    rule, tail = rest.split("@END@")
+    if name:
+        return (f"{head}{steps} step{'s' * (steps != 1)} of {html.escape(str(name))}, as "
+                f"torch.optim computes {'them' if steps != 1 else 'it'} (its state carried from "
+                f"step to step){tail}")
+    if steps > 1:
+        return f"{head}{steps} steps of gradient descent,{rule}, each from the parameters the " \
+               f"step before left{tail}"
+    return f"{head}one step of gradient descent,{rule}{tail}"
 
 
 # --- the quiz file -----------------------------------------------------------------------------

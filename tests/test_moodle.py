@@ -360,3 +360,25 @@ def test_graph_steps_ask_the_updated_parameters_not_the_given_ones(tmp_path):
     data = nnsolve.solve(text).data
     assert data["steps"][0]["parameters_new"]["theta"] == Fraction(3, 5)
     assert Fraction("0.6") in [v for v, _t in embedded_answers(q["text"])]
+
+
+@pytest.mark.parametrize("options, said", [
+    ([], "backward pass and one step of gradient descent, \\(W \\leftarrow"),
+    (["--steps", "2"], "backward pass and 2 steps of gradient descent, \\(W \\leftarrow W - "
+                       "\\eta\\, \\partial J / \\partial W\\), each from the parameters the "
+                       "step before left."),
+    (["--optimizer", "adam"], "backward pass and 2 steps of adam, as torch.optim computes "
+                              "them (its state carried from step to step)."),
+    (["--cnn", "--steps", "2"], "for every kernel, weight and bias, each from the parameters "
+                                "the step before left."),
+])
+def test_the_intro_says_how_many_steps_and_which_rule(tmp_path, options, said):
+    """A quiz of several steps, or of an optimizer, does not say "one step of gradient
+    descent"."""
+    q = tmp_path / "q.xml"
+    r = CliRunner().invoke(cli, ["new", "backprop", *options, "--seeds", "1", "--moodle",
+                                 str(q)])
+    assert r.exit_code == 0, r.output
+    text = q.read_text()
+    assert said in text
+    assert ("one step of gradient descent" in text) == (options == [])
