@@ -415,3 +415,18 @@ def test_verify_with_a_batch_norm_and_regularization(tmp_path):
     # the penalty is α(Σ W⁽¹⁾² + Σ W⁽³⁾²) = 0.1 · (1 + 1 + 0.25 + 1 + 1 + 1): no γ in it
     assert abs(step["loss"] - (solve_json(p.read_text().replace(
         "regularization: {p: 2, alpha: 0.1}\n", ""))["steps"][0]["loss"] + 0.525)) < 1e-12
+
+
+def test_one_filter_of_two_channels_is_named_by_filter_and_channel(tmp_path):
+    """K⁽¹⁾₁,₁ and K⁽¹⁾₁,₂ (filter 1, channels 1 and 2), not K⁽¹⁾₁ and K⁽¹⁾₂, which read as
+    two filters; each window is shaded on channel 1, and the sheet says so."""
+    p = tmp_path / "p.yaml"
+    p.write_text("kind: backprop\ninput: [[[1, 2], [0, 1]], [[2, 0], [1, 1]]]\ntarget: [1]\n"
+                 "layers:\n  - conv: {kernel: [[[1, 0], [0, 1]], [[0, 1], [1, 0]]]}\n"
+                 "  - flatten\n  - weights: [[1]]\nloss: squared_error\nlearning_rate: 0.1\n")
+    r = run("backprop", p, "--detail", "full")
+    assert r.exit_code == 0, r.output
+    assert "K⁽¹⁾₁,₁ = " in r.stdout and "K⁽¹⁾₁,₂ = " in r.stdout
+    assert "K⁽¹⁾₂ = " not in r.stdout and "∂J/∂K⁽¹⁾₁,₂,₁,₁" in r.stdout
+    assert "Each window is shaded on channel 1 of the input; it takes the same cells in all 2 " \
+           "channels" in r.stdout

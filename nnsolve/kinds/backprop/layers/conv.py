@@ -173,6 +173,11 @@ class ConvType(LayerType):
                 sec.add(Equation([Call("pad", (names.whole("h", l - 1, c, s),)), Mat(Xp[c])]))
         Ho, Wo = ls.a.shape[2:]
         b = ls.b
+        if C > 1 and s == 0:
+            sec.add(Paragraph(f"Each window is shaded on channel 1 of the "
+                              f"{'padded ' if op.padding != ((0, 0), (0, 0)) else ''}input; "
+                              f"it takes the same cells in all {C} channels, and the sum runs "
+                              f"over them all."))
         for f in range(F):
             for i in range(Ho):
                 for j in range(Wo):

@@ -92,7 +92,10 @@ class MapNames:
     def kernel(l, K, f, c=None, u=None, v=None):
         """K⁽ˡ⁾ (of filter f, channel c), or one weight of it."""
         F, C = K.shape[:2]
-        idx = ([f + 1] if F > 1 else []) + ([c + 1] if (C > 1 and c is not None) else [])
+        # the filter's index where there are several filters or channels (one filter's
+        # channels K₁,₁ and K₁,₂, not K₁ and K₂, which would read as two filters)
+        idx = ([f + 1] if F > 1 or C > 1 else []) + ([c + 1] if (C > 1 and c is not None)
+                                                      else [])
         if u is not None:
             idx += [u + 1, v + 1]
         sub = tuple(idx) if len(idx) > 1 else (idx[0] if idx else None)
