@@ -439,6 +439,9 @@ def test_two_steps_clean_and_downhill(tmp_path, options):
      "an input of at most 100 numbers (4×5×5) for an exercise written out by hand, got 3×6×6"),
     (["--cnn", "--input-size", "8", "--kernel-size", "1", "--filters", "3"], 1,
      "3×8×8 outputs"),
+    (["--cnn", "--pool", "avg", "--pool-size", "3", "--pool-stride", "1", "--padding", "1"], 1,
+     "a 3×3 average pool moved by 1 after a padded conv: each mean is clean only when its 9 "
+     "cells sum to a multiple of 9"),
 ])
 def test_refusals_are_one_line(args, code, message):
     r = run("new", "backprop", *args)

@@ -47,6 +47,8 @@ MAX_STEPS = 2
 CLEAN_OPTIMIZERS = ("sgd",)   # exact rules (--optimizer's names, as `new backprop` writes them)
 REQUIRE_DESCENT = True
 
+MAX_ODD_MEAN = 9         # an average pool whose clean sums are multiples of this or more, with
+                         # overlapping windows on a padded conv, is refused (no exercise found)
 HARD = 1000             # the weight of a fault that makes no exercise (stage 1)
 _RESTARTS = 100          # conv parts drawn afresh
 _MOVES = 400             # one-number redraws of a conv part
@@ -142,6 +144,17 @@ class _Net:
                 self.count = self.ph * self.pw
             self.Po, self.Pw = self.pool.out_size(self.Ho, self.Wo)
             self._windows = [w.cells for w in self.pool.windows(self.Ho, self.Wo)]
+            m = self.count // gcd(self.count, 100)     # a clean mean's sum: a multiple of m
+            overlap = self.psh < self.ph or self.psw < self.pw
+            if self.pool_type == "avg" and m >= MAX_ODD_MEAN and overlap and padding:
+                # measured (4 seeds each): a 3×3 average moved by 1 after a padded conv found
+                # an exercise for a 4×4 input in 2, for 5×5 in none (and 5 times the search
+                # took a minute each); unpadded, or 2×3 (sums of 3), or moved by 2: all found
+                raise GenerationError(
+                    f"a {self.ph}×{self.pw} average pool moved by {self.psh} after a padded "
+                    f"conv: each mean is clean only when its {self.count} cells sum to a "
+                    f"multiple of {m}, and so many overlapping sums practically never all are "
+                    f"(--padding 0, a --pool-stride of {self.ph}, or --pool max)")
         else:
             self.Po, self.Pw = self.Ho, self.Wo
         self.flat = self.F * self.Po * self.Pw
