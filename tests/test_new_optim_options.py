@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from torch_reference import Net
 from test_moodle import backprop_default, embedded_answers, questions, solution_json
@@ -105,6 +105,21 @@ def assert_matches_reference(problem: dict, data: dict):
         assert set(ours_state) == {s for s in state if s != "step"}, k
         for sname, v in ours_state.items():
             assert np.allclose(v, state[sname], rtol=1e-9, atol=1e-12), (k, sname)
+
+
+def eps_dominated(data) -> bool:
+    """A gradient, in some step, that is not 0 but below 1e-6 of that step's largest: the
+    rounding left of a cancellation (step 1's ε made two paths differ by ~1e-9), which an
+    adaptive rule divides by its own root (g/(√v + ε) with √v ~ ε), so that float64 pins the
+    update to ~1e-7 only, in nnsolve and the reference alike. Such a problem is outside what a
+    comparison at 1e-9 can check (tests/test_backprop_optim.py draws no such networks)."""
+    for step in data["steps"]:
+        g = np.abs(np.concatenate([np.ravel(np.asarray(layer[k], dtype=float))
+                                   for layer in step["layers"] for k in ("dJ_dW", "dJ_db")
+                                   if layer[k] is not None]))
+        if np.any((g > 0) & (g < 1e-6 * g.max())):
+            return True
+    return False
 
 
 def parameters(data):
@@ -207,13 +222,16 @@ def exercises(draw):
                                    ["maximize"]))
         options[key] = True if key in ("centered", "maximize") else Fraction(1, 4)
     sizes = draw(st.sampled_from([(1, 2, 2, 1), (2, 2, 1), (1, 3, 1), (2, 3, 2), (1, 1, 1)]))
-    kw = dict(sizes=sizes, activation=draw(st.sampled_from(["relu", "leaky_relu", "linear"])),
+    # (sgd's exact steps with leaky ReLU's slope 0.1 are seldom all clean: most seeds exhaust
+    # the search, with or without options)
+    acts = ["relu", "linear"] if optimizer == "sgd" else ["relu", "leaky_relu", "linear"]
+    kw = dict(sizes=sizes, activation=draw(st.sampled_from(acts)),
               loss=draw(st.sampled_from(["squared_error", "half_squared_error"])),
               bias=draw(st.booleans()), steps=draw(st.integers(2, 3)))
     return draw(st.integers(0, 10**6)), optimizer, options, kw
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(exercises())
 def test_property_generated_files_solve_and_match_the_reference(tmp_path, case):
     seed, optimizer, options, kw = case
@@ -223,6 +241,7 @@ def test_property_generated_files_solve_and_match_the_reference(tmp_path, case):
         assert "try another" in str(e)
         return
     assert g.text == new_backprop(seed, optimizer=optimizer, options=options, **kw).text
+    assume(optimizer == "sgd" or not eps_dominated(g.data))
     problem, _data = check_generated(tmp_path, g.text, optimizer, options)
     assert problem.get("steps", 1) == kw["steps"]
 

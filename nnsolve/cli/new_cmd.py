@@ -237,8 +237,8 @@ def new():
 @click.option("--centered", is_flag=True,
               help="With --optimizer rmsprop: centered (divide by the root of v − (gᵃᵛᵉ)²).")
 @click.option("--amsgrad", is_flag=True,
-              help="With --optimizer adam or adamw: AMSGrad (the largest v so far); the "
-                   "exercise is drawn so that it changes the update.")
+              help="With --optimizer adam or adamw: AMSGrad (the largest v so far), with "
+                   "beta2 0.5 so that its maximum binds within the steps.")
 @click.option("--lr-decay", metavar="X", callback=_positive_number,
               help="With --optimizer adagrad: its lr_decay, η̃ = η/(1 + (t − 1)·X).")
 @click.option("--initial-accumulator-value", metavar="X", callback=_positive_number,
