@@ -344,9 +344,9 @@ def _fd_nested(L, name, J, eps):
 
 
 def net_of_problem(problem: dict) -> list:
-    """The network of a backprop problem written as a dict (every conv and pool setting given
-    as one number, padding on every side, as the tests' and `new --cnn`'s problems write them),
-    in this module's form."""
+    """The network of a backprop problem written as a dict (conv settings given as one number,
+    padding on every side; a pool's size and stride as a number or [h, w]; kernels kh×kw or
+    C×kh×kw, as the tests' and `new --cnn`'s problems write them), in this module's form."""
     def activation(spec):
         act = spec["activation"]
         return {"act": act, "alpha": 0.01} if isinstance(act, str) else \
@@ -359,13 +359,16 @@ def net_of_problem(problem: dict) -> list:
             c = spec["conv"]
             p = c["padding"]
             K = c["kernels"] if "kernels" in c else [c["kernel"]]
-            net.append({"type": "conv", "K": [[k] for k in K], "b": c.get("bias"),
+            K = [k if isinstance(k[0][0], list) else [k] for k in K]     # kh×kw: one channel
+            net.append({"type": "conv", "K": K, "b": c.get("bias"),
                         "stride": (c["stride"],) * 2, "pads": ((p, p), (p, p)), "dil": (1, 1),
                         "mode": c.get("mode", "cross_correlation"), **activation(spec)})
         elif "pool" in spec:
             s = spec["pool"]
-            net.append({"type": "pool", "ptype": s["type"], "size": (s["size"],) * 2,
-                        "stride": (s.get("stride", s["size"]),) * 2, "pads": ((0, 0), (0, 0)),
+            def pair(v):
+                return tuple(v) if isinstance(v, list) else (v, v)
+            net.append({"type": "pool", "ptype": s["type"], "size": pair(s["size"]),
+                        "stride": pair(s.get("stride", s["size"])), "pads": ((0, 0), (0, 0)),
                         "ceil": False})
         else:
             net.append({"type": "dense", "W": spec["weights"], "b": spec.get("bias"),

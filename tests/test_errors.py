@@ -170,26 +170,108 @@ def test_libyaml_nesting_limit_keeps_the_position(in_bad, monkeypatch):
     assert line.startswith("Error: yaml-nested-too-deep.yaml:6:29: nested deeper than 20 levels")
 
 
-@pytest.mark.parametrize("levels", [25, 400, 900, 3000])
-def test_deep_nesting_is_positioned_by_both_loaders(tmp_path, monkeypatch, loader, levels):
+@pytest.mark.parametrize("limit", [1000, 3000])
+@pytest.mark.parametrize("levels", [21, 25, 400, 900, 1200, 3000])
+def test_deep_nesting_is_positioned_whatever_the_recursion_limit(tmp_path, monkeypatch, loader,
+                                                                  levels, limit):
+    """The error points at the list that opens level 21 (the problem's mapping is level 1, the
+    first `[` at column 10 level 2, so the 20th `[`, column 29), whichever measured the depth:
+    the composed nodes (libyaml; or the pure-Python composer, up to about half of Python's
+    recursion limit) or the parser's events (past 1000 indicators, or when the pure-Python
+    composer runs out of recursion: 900 levels do at a limit of 1000, not at 3000)."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "p.yaml").write_text("kind: regularize\np: 2\nweights: " + "[" * levels + "1"
                                      + "]" * levels + "\nalpha: 1\n")
-    # Python's default recursion limit, which the positions below assume (importing IPython,
-    # as an earlier test does, raises it to 3000: 900 levels are then composed, column 889)
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(1000)
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit)
     try:
         line = error_line(run(["regularize", "p.yaml"]))
     finally:
-        sys.setrecursionlimit(limit)
-    # measured on the composed nodes (the list that holds 21 levels) or on the parser's events
-    # (the list that opens level 21, the problem's mapping being level 1); 900 levels exceed
-    # Python's recursion limit in the pure-Python composer, and are then measured on the events
-    col = {(25, "libyaml"): 14, (25, "pure"): 14, (400, "libyaml"): 389, (400, "pure"): 389,
-           (900, "libyaml"): 889}.get((levels, loader), 29)
-    assert line == (f"Error: p.yaml:3:{col}: nested deeper than 20 levels (lists or mappings inside "
+        sys.setrecursionlimit(old)
+    assert line == ("Error: p.yaml:3:29: nested deeper than 20 levels (lists or mappings inside "
                     "one another)")
+
+
+def test_twenty_levels_are_read(tmp_path, monkeypatch, loader):
+    """19 lists in the problem's mapping are 20 levels, the limit: read (and then refused as a
+    weights matrix of 19 dimensions, not for its nesting)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.yaml").write_text("kind: regularize\np: 2\nweights: " + "[" * 19 + "1"
+                                     + "]" * 19 + "\nalpha: 1\n")
+    line = error_line(run(["regularize", "p.yaml"]))
+    assert "nested deeper" not in line and line.startswith("Error: p.yaml:3:10: weights:"), line
+
+
+@pytest.mark.parametrize("text, where", [
+    # the first list to open level 21 in file order, not the deepest nor the first deep branch
+    ("weights: [[1], " + "[" * 19 + "1" + "]" * 19 + ", " + "[" * 30 + "1" + "]" * 30 + "]",
+     (1, 10 + 5 + 19)),
+    # a mapping's key opens a level too (a complex key)
+    ("? " + "[" * 20 + "1" + "]" * 20 + "\n: 1", (1, 3 + 19)),
+    # block style: the 20th dash
+    ("weights:\n" + "  " + "- " * 25 + "1", (2, 3 + 2 * 19)),
+])
+def test_deep_nesting_points_at_the_first_list_past_the_limit(tmp_path, monkeypatch, loader,
+                                                              text, where):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.yaml").write_text(text + "\n")
+    line = error_line(run(["regularize", "p.yaml"]))
+    assert line.startswith(f"Error: p.yaml:{where[0]}:{where[1]}: nested deeper than 20 levels")
+
+
+def test_deep_nesting_through_an_alias_points_at_the_level_21_node(tmp_path, monkeypatch, loader):
+    """Aliases expanded: 15 levels in an anchor, used 10 lists deep; the level-21 node is the
+    anchor's 10th list (levels 12 to 26), at its place in the file."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.yaml").write_text("a: &x " + "[" * 15 + "1" + "]" * 15 + "\n"
+                                     "b: " + "[" * 10 + "*x" + "]" * 10 + "\n")
+    line = error_line(run(["regularize", "p.yaml"]))
+    assert line.startswith(f"Error: p.yaml:1:{7 + 9}: nested deeper than 20 levels"), line
+
+
+def _nesting(depth_left):
+    """Hypothesis: YAML flow text of lists and mappings nested up to depth_left more levels."""
+    from hypothesis import strategies as st
+    if depth_left == 0:
+        return st.just("1")
+    inner = st.deferred(lambda: _nesting(depth_left - 1))
+    return st.one_of(
+        st.just("1"),
+        st.lists(inner, min_size=1, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
+        st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), inner), min_size=1, max_size=2,
+                 unique_by=lambda kv: kv[0])
+        .map(lambda kvs: "{" + ", ".join(f"{k}: {v}" for k, v in kvs) + "}"))
+
+
+def test_composed_nodes_and_events_name_the_same_place():
+    """The two measures of depth (on the composed nodes, on the parser's events) refuse the same
+    texts at the same line and column, over random nestings around the limit."""
+    import yaml
+    from hypothesis import given, settings, strategies as st
+    from nnsolve.errors import ProblemError
+    from nnsolve.load.yamldoc import _check_depth, _check_tags
+
+    def where(measure):
+        try:
+            measure()
+        except ProblemError as e:
+            assert "nested deeper than 20 levels" in str(e)
+            return e.line, e.col
+        return None
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.integers(15, 22).flatmap(lambda k: st.tuples(st.just(k), _nesting(4))),
+           st.booleans())
+    def check(deep, block):
+        k, tail = deep
+        text = "[" * k + tail + "]" * k
+        text = f"x: 1\nw:\n  - {text}\n" if block else f"w: [0, {text}]\n"
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        by_nodes = where(lambda: _check_tags(node, "p"))
+        by_events = where(lambda: _check_depth(yaml, text, "p", yaml.SafeLoader))
+        assert by_nodes == by_events
+
+    check()
 
 
 def test_alias_bomb_is_refused_before_expanding(in_bad):

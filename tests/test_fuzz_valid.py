@@ -128,6 +128,117 @@ def backprop_problems(draw):
     return doc
 
 
+@st.composite
+def cnn_backprop_problems(draw):
+    """A network that starts on an image: conv, pool, global_avg_pool, batchnorm and
+    activation layers on maps, flatten, then dense layers (with batch norms and activation
+    layers between them), every loss, batches, steps, optimizers; returns (the problem, the
+    layer types its JSON lists)."""
+    C, H, W = draw(st.integers(1, 2)), draw(st.integers(2, 5)), draw(st.integers(2, 5))
+    N = draw(st.integers(1, 3))
+    layers, types = [], []
+    shape = (C, H, W)
+    for _ in range(draw(st.integers(1, 4))):
+        what = draw(st.sampled_from(["conv", "conv", "pool", "batchnorm", "activation",
+                                     "global_avg_pool"]))
+        c, h, w = shape
+        if what == "conv":
+            k = draw(st.integers(1, min(3, h, w)))
+            F = draw(st.integers(1, 2))
+            spec = {"kernels": [draw(st.lists(matrix(k, k), min_size=c, max_size=c))
+                                for _ in range(F)]}
+            stride = draw(st.integers(1, 2))
+            spec["stride"] = stride
+            pad = draw(st.sampled_from([0, 0, 1] + (["same"] if stride == 1 else [])))
+            spec["padding"] = pad
+            if draw(st.booleans()):
+                spec["bias"] = draw(vector(F))
+            if draw(st.integers(0, 3)) == 0:
+                spec["mode"] = "convolution"
+            p = (k - 1) if pad == "same" else 2 * pad
+            item = {"conv": spec}
+            if draw(st.booleans()):
+                item["activation"] = draw(st.sampled_from(HIDDEN))
+            layers.append(item)
+            shape = (F, (h + p - k) // stride + 1, (w + p - k) // stride + 1)
+        elif what == "pool":
+            k = draw(st.integers(1, min(2, h, w)))
+            layers.append({"pool": {"type": draw(st.sampled_from(["max", "avg"])), "size": k}})
+            shape = (c, h // k, w // k)
+        elif what == "batchnorm":
+            if N * h * w < 2:
+                continue
+            layers.append("batchnorm")
+        elif what == "activation":
+            if not layers:
+                continue
+            layers.append({"activation": draw(st.sampled_from(HIDDEN))})
+        else:
+            layers.append("global_avg_pool")
+            shape = (c, 1, 1)
+        types.append(what)
+    layers.append("flatten")
+    types.append("flatten")
+    n = shape[0] * shape[1] * shape[2]
+    loss = draw(st.sampled_from(["squared_error", "mse", "cross_entropy",
+                                 "binary_cross_entropy", "hinge"]))
+    widths = [draw(st.integers(1, 3)) for _ in range(draw(st.integers(0, 2)))]
+    K = draw(st.integers(2, 3)) if loss in ("cross_entropy", "hinge") else draw(st.integers(1, 2))
+    widths.append(K)
+    prev = n
+    for i, width in enumerate(widths):
+        last = i == len(widths) - 1
+        item = {"weights": draw(matrix(width, prev))}
+        if draw(st.booleans()):
+            item["bias"] = draw(vector(width))
+        item["activation"] = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid",
+                              "hinge": "linear"}.get(loss, "linear") if last else \
+            draw(st.sampled_from(HIDDEN))
+        layers.append(item)
+        types.append("dense")
+        if not last and draw(st.integers(0, 2)) == 0:
+            extra = draw(st.sampled_from(["batchnorm", "activation"]))
+            if extra == "batchnorm" and N >= 2:
+                layers.append("batchnorm")
+                types.append("batchnorm")
+            elif extra == "activation":
+                layers.append({"activation": draw(st.sampled_from(HIDDEN))})
+                types.append("activation")
+        prev = width
+
+    def target():
+        if loss in ("cross_entropy", "hinge"):
+            return draw(st.integers(0, K - 1))
+        if loss == "binary_cross_entropy":
+            return draw(vector(K, st.sampled_from([0, 1, 0.5])))
+        return draw(vector(K))
+
+    two_d = C == 1 and draw(st.booleans())      # one channel written H×W (every sample)
+
+    def image():
+        x = [draw(matrix(H, W)) for _ in range(C)]
+        return x[0] if two_d else x
+
+    doc = {"kind": "backprop", "layers": layers, "loss": loss,
+           "learning_rate": draw(positive)}
+    if N > 1 or draw(st.booleans()):
+        doc["samples"] = [{"input": image(), "target": target()} for _ in range(N)]
+    else:
+        doc["input"], doc["target"] = image(), target()
+    if draw(st.integers(0, 3)) == 0:
+        doc["regularization"] = {"p": draw(st.sampled_from([1, 2, "1/2"])),
+                                 "alpha": draw(st.sampled_from([0.01, "1/10"]))}
+    if draw(st.integers(0, 3)) == 0:
+        doc["update_bias"] = False
+    if draw(st.integers(0, 2)) == 0:
+        doc["steps"] = draw(st.integers(1, 3))
+    if draw(st.integers(0, 2)) == 0:
+        doc["optimizer"] = draw(st.sampled_from([{"name": "adam"}, {"name": "sgd",
+                                                  "momentum": 0.9}, {"name": "rmsprop"},
+                                                 {"name": "adagrad"}, {"name": "adamw"}]))
+    return doc, types
+
+
 # --- conv -------------------------------------------------------------------------------------
 def _conv_out(i, before, after, k, s, d):
     return (i + before + after - d * (k - 1) - 1) // s + 1
@@ -377,6 +488,32 @@ def test_valid_backprop_problems_are_solved(tmp_path_factory, data, doc):
             assert math.isfinite(step["loss"]), what
             assert [len(l["W"]) for l in step["layers"]] == \
                 [len(l["weights"]) for l in doc["layers"]], what
+
+
+@SETTINGS
+@given(data=st.data(), made=cnn_backprop_problems())
+def test_valid_cnn_backprop_problems_are_solved(tmp_path_factory, data, made):
+    doc, types = made
+    tmp = tmp_path_factory.mktemp("cnn")
+    r, fmt, what = _run(tmp, doc, data, extra_options=["--verify"])
+    out = _solved(r, fmt, what)
+    if out is not None:
+        assert len(out["steps"]) == doc.get("steps", 1), what
+        for step in out["steps"]:
+            assert math.isfinite(step["loss"]), what
+            assert [l["type"] for l in step["layers"]] == types, what
+            x = doc["samples"][0]["input"] if "samples" in doc else doc["input"]
+            dx = step["dJ_dx"][0] if "samples" in doc else step["dJ_dx"]
+            assert _shape_of(dx) == _shape_of(x), what
+    _broken(tmp, doc, data)
+
+
+def _shape_of(x):
+    shape = []
+    while isinstance(x, list):
+        shape.append(len(x))
+        x = x[0]
+    return shape
 
 
 @SETTINGS

@@ -335,7 +335,8 @@ def test_usage_errors_of_the_new_options():
     r = run("new", "backprop", "--optimizer", "adagrad", "--lr-decay", "abc")
     assert r.exit_code == 2 and "Invalid value for '--lr-decay': expected a number" in r.stderr
     r = run("new", "backprop", "--cnn", "--maximize")
-    assert r.exit_code == 2 and "--maximize is for fully connected networks" in r.stderr
+    assert r.exit_code == 2 and "--maximize is for fully connected networks (--cnn takes " \
+        "--optimizer sgd alone)" in r.stderr
     assert r.stdout == ""
 
 

@@ -1,8 +1,7 @@
 """Adding an activation is one definition: a class registered in a test is accepted at once by
-backprop, conv --activation, shape stacks, check and new."""
+backprop, conv --activation, shape stacks, check, new and graph."""
 
 import json
-import os
 
 import numpy as np
 import pytest
@@ -10,6 +9,7 @@ from click.testing import CliRunner
 
 from nnsolve.cli import cli
 from nnsolve.ops import registry
+from nnsolve.ops import scalar  # imported before the test registers its activation
 from nnsolve.ops.activations import Activation
 
 
@@ -50,7 +50,11 @@ def test_a_registered_activation_is_accepted_everywhere(square, tmp_path):
     assert step["layers"][0]["h"] == [9, 9] and step["output"] == [18]
     assert step["layers"][0]["dJ_da"] == [204, -204]
     text = run(["backprop", str(p)], tmp_path).output
-    assert "sq′(a) = 2 · a" in text or "sq′" in text
+    # the derivative rule, written from Square.rule, then used with the unit's a
+    lines = [line.strip() for line in text.splitlines()]
+    assert "sq′(a) = 2 · a" in lines
+    assert "∂J/∂a⁽¹⁾₁ = ∂J/∂h⁽¹⁾₁ · sq′(a⁽¹⁾₁) = 34 · (2 · 3) = 34 · 6 = 204" in lines
+    assert "∂J/∂a⁽¹⁾₂ = ∂J/∂h⁽¹⁾₂ · sq′(a⁽¹⁾₂) = 34 · (2 · (-3)) = 34 · (-6) = -204" in lines
     i, k = tmp_path / "i.txt", tmp_path / "k.txt"
     i.write_text("1 2\n3 4\n")
     k.write_text("1\n")
@@ -70,7 +74,48 @@ def test_a_registered_activation_is_accepted_everywhere(square, tmp_path):
     assert r.exit_code == 0, r.output
     r = run(["new", "backprop", "--seed", "1", "--activation", "square_test"], tmp_path)
     assert r.exit_code == 0, r.output
-    assert "square_test" in r.output
+    # the generated layers use it (the first line, a comment, echoes the command), and it solves
+    import yaml
+    generated = yaml.safe_load(r.output)
+    assert "square_test" in [layer.get("activation") for layer in generated["layers"]]
+    g = tmp_path / "generated.yaml"
+    g.write_text(r.output)
+    assert run(["backprop", str(g)], tmp_path).exit_code == 0
+    # graph (nnsolve.ops.scalar was imported before Square was registered): f = sq(x) · y + x at
+    # x = 3, y = −2: f = 9 · (−2) + 3 = −15, ∂f/∂x = 2x · y + 1 = −11, ∂f/∂y = x² = 9
+    assert scalar.FUNCTIONS["square_test"] == 1 and scalar.OPS["square_test"].arity == 1
+    q = tmp_path / "graph.yaml"
+
+    def graph(x):
+        q.write_text(f"kind: graph\ninputs: {{x: {x}, y: -2}}\n"
+                     "nodes:\n  q: square_test(x)\n  f: q * y + x\n")
+        r = run(["graph", str(q), "--format", "json"], tmp_path)
+        assert r.exit_code == 0, r.output
+        return json.loads(r.output)
+    # central differences, exact for f quadratic in x whatever the step: (f(4) − f(2)) / 2
+    slope = (graph(4)["values"]["f"] - graph(2)["values"]["f"]) / 2
+    g = graph(3)
+    assert g["values"]["q"] == 9 and g["values"]["f"] == -15
+    assert g["gradients"]["q"] == -2 and g["gradients"]["y"] == 9
+    assert g["gradients"]["x"] == -11 == slope
+    lines = [line.strip() for line in run(["graph", str(q)], tmp_path).output.splitlines()]
+    assert "∂q/∂x = 2 · x = 2 · 3 = 6" in lines
+    r = run(["graph", "square_test(x) * y", "--at", "x=3,y=2", "--format", "json"], tmp_path)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["gradients"]["x"] == 12
+
+
+def test_an_unregistered_activation_is_unknown_to_graph(square, tmp_path):
+    """graph reads the registry when it parses: once the activation is removed, it is unknown."""
+    registry.activations().pop("square_test")
+    try:
+        r = CliRunner().invoke(cli, ["graph", "square_test(x)", "--at", "x=3"])
+        assert r.exit_code == 1
+        assert r.stderr.strip() == ("Error: <expression>:1:1: unknown function square_test; "
+                                    "expected one of: exp, log, sqrt, relu, relu6, sigmoid, tanh, "
+                                    "abs, max, min")
+    finally:
+        registry.activations()["square_test"] = square
 
 
 # --- relu6: one definition in ops/activations.py, accepted by every command ---------------------

@@ -6,7 +6,7 @@ import click
 from .common import load_for, make_output, output_options, solve_and_write
 
 
-@click.command(short_help="Fully connected network: forward, loss, backward, update.")
+@click.command(short_help="A network (dense or CNN): forward, backward, update.")
 @click.argument("problem", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--verify", is_flag=True,
               help="Check every gradient against central finite differences.")

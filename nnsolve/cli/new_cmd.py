@@ -249,7 +249,9 @@ def new():
               help="Steps to take (default 1; 2 with --optimizer, so the state carries over).")
 @click.option("--cnn", is_flag=True,
               help="A convolutional network: image → conv → activation → pool → flatten → "
-                   "dense layers (--layers) → loss, one step.")
+                   "dense layers (--layers) → loss; --steps 1 or 2, --optimizer sgd only.")
+@click.option("--channels", type=click.IntRange(1, 4), default=None,
+              help="With --cnn: the input's channels (C×H×W; kernels C×kh×kw).  [default: 1]")
 @click.option("--input-size", default=None, help="With --cnn: the image, n or HxW.  "
                                                  "[default: 5]")
 @click.option("--kernel-size", default=None, help="With --cnn: n or HxW.  [default: 2]")
@@ -262,18 +264,23 @@ def new():
 @click.option("--mode", type=click.Choice(["cross_correlation", "convolution"]), default=None,
               help="With --cnn: what the conv layer computes.  [default: cross_correlation]")
 @click.option("--pool", type=click.Choice(["max", "avg", "none"]), default=None,
-              help="With --cnn: 2×2 pooling with stride 2 after the activation, or none.  "
-                   "[default: max]")
+              help="With --cnn: the pooling after the activation, or none.  [default: max]")
+@click.option("--pool-size", default=None, help="With --cnn: the pool's window, n or HxW.  "
+                                                "[default: 2]")
+@click.option("--pool-stride", default=None, help="With --cnn: n or HxW.  [default: the pool "
+                                                  "size]")
 @_output_options
 def backprop(seed, layers, activation, loss, bias, allow_zero, optimizer, centered, amsgrad,
-             lr_decay, initial_accumulator_value, maximize, steps, cnn, input_size,
-             kernel_size, filters, stride, padding, mode, pool, output, answers_path):
+             lr_decay, initial_accumulator_value, maximize, steps, cnn, channels, input_size,
+             kernel_size, filters, stride, padding, mode, pool, pool_size, pool_stride, output,
+             answers_path):
     """A backpropagation exercise: forward, loss, backward and one update, all clean
     (η is 0.1 or 0.01, whichever keeps the updated weights to two decimals).
 
-    With --cnn, a convolutional network of one conv layer (one channel in), its activation,
-    pooling, flatten and dense layers, with no max-pool window at a tie and the averages whole
-    where the search finds such an input (else with two decimals).
+    With --cnn, a convolutional network of one conv layer (--channels in), its activation,
+    pooling (--pool-size, --pool-stride), flatten and dense layers, with no max-pool window at
+    a tie and the averages whole where the search finds such an input (else with two
+    decimals).
 
     \b
     Example:
@@ -282,23 +289,23 @@ def backprop(seed, layers, activation, loss, bias, allow_zero, optimizer, center
       nnsolve new backprop --seed 5 --optimizer adam
       nnsolve new backprop --seed 5 --optimizer rmsprop --centered --maximize
       nnsolve new backprop --cnn --seed 2 --pool avg --filters 2 --layers 2,1
+      nnsolve new backprop --cnn --seed 4 --channels 3 --input-size 4 --pool-size 3 --pool-stride 1
+      nnsolve new backprop --cnn --seed 1 --steps 2
     """
-    cnn_options = (("--input-size", input_size), ("--kernel-size", kernel_size),
-                   ("--filters", filters), ("--stride", stride), ("--padding", padding),
-                   ("--mode", mode), ("--pool", pool))
+    cnn_options = (("--channels", channels), ("--input-size", input_size),
+                   ("--kernel-size", kernel_size), ("--filters", filters), ("--stride", stride),
+                   ("--padding", padding), ("--mode", mode), ("--pool", pool),
+                   ("--pool-size", pool_size), ("--pool-stride", pool_stride))
     # the optimizer's newer options, by their names in a problem (the flags without hyphens)
     options = {"centered": centered, "amsgrad": amsgrad, "lr_decay": lr_decay,
                "initial_accumulator_value": initial_accumulator_value, "maximize": maximize}
     if cnn:
-        dense = [name for name, given in (("--optimizer", optimizer is not None),
-                                          ("--steps", steps is not None)) if given]
-        dense += ["--" + k.replace("_", "-") for k, v in options.items()
-                  if v not in (None, False)]
-        if dense:
-            raise click.UsageError(f"--cnn makes a one-step exercise of gradient descent; "
-                                   f"{dense[0]} is for fully connected networks")
-        return _cnn(seed, layers, activation, loss, bias, allow_zero, cnn_options, output,
-                    answers_path)
+        given = ["--" + k.replace("_", "-") for k, v in options.items() if v not in (None, False)]
+        if given:
+            raise click.UsageError(f"{given[0]} is for fully connected networks (--cnn takes "
+                                   f"--optimizer sgd alone)")
+        return _cnn(seed, layers, activation, loss, bias, allow_zero, optimizer, steps,
+                    cnn_options, output, answers_path)
     given = [name for name, value in cnn_options if value is not None]
     if given:
         raise click.UsageError(f"{given[0]} is an option of a CNN exercise: add --cnn")
@@ -344,10 +351,16 @@ def _dense_units(text):
     return units
 
 
-def _cnn(seed, layers, activation, loss, bias, allow_zero, options, output, answers_path):
+def _cnn(seed, layers, activation, loss, bias, allow_zero, optimizer, steps, options, output,
+         answers_path):
     """new backprop --cnn."""
     from ..kinds.backprop.generate_cnn import new_cnn
     opts = dict(options)
+    pool = opts["--pool"] or "max"
+    if pool == "none":
+        given = [name for name in ("--pool-size", "--pool-stride") if opts[name] is not None]
+        if given:
+            raise click.UsageError(f"{given[0]} sets the pool: --pool none has none")
     units = _dense_units(layers) if layers is not None else (1,)
     seed = _pick_seed(seed)
     extra = ["--cnn"]
@@ -361,13 +374,22 @@ def _cnn(seed, layers, activation, loss, bias, allow_zero, options, output, answ
     if loss != "squared_error":
         extra += ["--loss", loss]
     extra += ["--bias"] * bias + ["--allow-zero"] * allow_zero
+    if optimizer is not None:
+        extra += ["--optimizer", optimizer]
+    if steps is not None:
+        extra += ["--steps", str(steps)]
     size = _pair(opts["--input-size"] or "5", "--input-size")
     ksize = _pair(opts["--kernel-size"] or "2", "--kernel-size")
-    pool = opts["--pool"] or "max"
+    psize = _pair(opts["--pool-size"] or "2", "--pool-size")
+    pstride = _pair(opts["--pool-stride"], "--pool-stride") \
+        if opts["--pool-stride"] is not None else None
     command = _command_line("backprop", seed, extra)
     gen = new_cnn(seed, size, ksize, opts["--filters"] or 1, opts["--stride"] or 1,
                   opts["--padding"] or 0, None if pool == "none" else pool, units, activation,
-                  loss, bias, allow_zero, opts["--mode"] or "cross_correlation", command)
+                  loss, bias, allow_zero, opts["--mode"] or "cross_correlation", command,
+                  channels=opts["--channels"] or 1, pool_size=psize, pool_stride=pstride,
+                  steps=steps if steps is not None else (2 if optimizer is not None else 1),
+                  optimizer=optimizer)
     _write(gen, output, answers_path, command)
 
 

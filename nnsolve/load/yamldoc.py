@@ -535,7 +535,7 @@ def _check_tags(root, display: str) -> None:
             height[key] = 1 + max((height[id(k)] for k in kids), default=0)
             size[key] = sum(size[id(k)] for k in kids)
             if height[key] > MAX_DEPTH:
-                raise _too_deep(node, display)
+                raise _too_deep(_first_too_deep(yaml, root), display)
             continue
         if key in height:
             continue
@@ -555,6 +555,26 @@ def _check_tags(root, display: str) -> None:
         stack.append((node, True))
         stack.extend((k, False) for k in reversed(_children(yaml, node)))
     return size[id(root)]
+
+
+def _first_too_deep(yaml, root):
+    """The first list or mapping, in file order, that opens level MAX_DEPTH + 1 (the root being
+    level 1, aliases expanded): where the nesting first exceeds the limit, the node the parser's
+    events name too, so the position does not depend on which of the two measured the depth.
+    A node reached again no deeper than before is not walked again (no expansion of shared
+    nodes: each is walked at most MAX_DEPTH times)."""
+    deepest: dict[int, int] = {}    # nodes walked: the deepest level they were walked at
+    stack = [(root, 1)]
+    while stack:
+        node, level = stack.pop()
+        if level > MAX_DEPTH:
+            return node
+        if deepest.get(id(node), 0) >= level:
+            continue
+        deepest[id(node)] = level
+        stack.extend((k, level + 1) for k in reversed(_children(yaml, node))
+                     if not isinstance(k, yaml.ScalarNode))
+    raise AssertionError("no list or mapping deeper than MAX_DEPTH")
 
 
 def _children(yaml, node) -> list:

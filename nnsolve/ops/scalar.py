@@ -10,7 +10,8 @@ for the tensor operations.
 Values are Fractions while every operation on the way is rational, floats otherwise. sigmoid,
 tanh, relu and relu6 are the activations of ``nnsolve/ops/activations.py`` (the code backprop
 runs), applied to one-element arrays: every activation of the registry that has no settings and
-works on one number.
+works on one number, read from the registry when a graph asks for it (so one registered later is
+callable too).
 
     op = OPS["mul"]
     q = op.forward((x, y))
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from collections.abc import Mapping
 from typing import Callable
 
 from ..expr import Abs, Call, Frac, Mul, Neg, Num, Pow, Sub
@@ -263,11 +265,11 @@ def _ignore_need(fn):
     return local
 
 
-OPS: dict[str, ScalarOp] = {}
+_OPS: dict[str, ScalarOp] = {}     # the operations defined here (OPS adds the activations)
 
 
 def _define(op: ScalarOp) -> ScalarOp:
-    OPS[op.name] = op
+    _OPS[op.name] = op
     return op
 
 
@@ -434,20 +436,67 @@ def _activation(name: str) -> ScalarOp:
                     lambda a: Call(act.name, (a[0],)), rule, gate, mistakes, tuple(act.kinks))
 
 
-def _graph_activations() -> tuple:
-    """The registry's activations a graph may call: one number in, one out, no settings (not
-    softmax over a layer, not the identity, not leaky ReLU's slope)."""
+def graph_activations() -> tuple:
+    """The registry's activations a graph may call, as registered now: one number in, one out,
+    no settings (not softmax over a layer, not the identity, not leaky ReLU's slope)."""
     from .registry import activations
     return tuple(k for k, c in activations().items()
                  if not c.output_only and not c.identity and not c.options)
 
 
-ACTIVATIONS = _graph_activations()
-for _name in ACTIVATIONS:
-    _define(_activation(_name))
+class _Ops(Mapping):
+    """Every ScalarOp by name: the ones defined above, then the registry's graph activations,
+    read when asked for (an activation registered after this module was imported is one too);
+    each is built once for the class registered under its name."""
+
+    def __init__(self, fixed: dict):
+        self._fixed = fixed
+        self._built: dict = {}          # activation name -> (its class, its ScalarOp)
+
+    def __getitem__(self, name: str) -> ScalarOp:
+        if name in self._fixed:
+            return self._fixed[name]
+        if name not in graph_activations():
+            raise KeyError(name)
+        from .registry import activation_class
+        cls = activation_class(name)
+        built = self._built.get(name)
+        if built is None or built[0] is not cls:
+            built = self._built[name] = (cls, _activation(name))
+        return built[1]
+
+    def __iter__(self):
+        yield from self._fixed
+        yield from (a for a in graph_activations() if a not in self._fixed)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _Functions(Mapping):
+    """The names an expression may call, with their arity, in the order messages list them; the
+    activations are the registry's at the time of asking."""
+
+    def _table(self) -> dict:
+        return {"exp": 1, "log": 1, "sqrt": 1, **{a: 1 for a in graph_activations()}, "abs": 1,
+                "max": 2, "min": 2}
+
+    def __getitem__(self, name: str) -> int:
+        return self._table()[name]
+
+    def __contains__(self, name) -> bool:
+        return name in self._table()
+
+    def __iter__(self):
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+
+OPS: Mapping = _Ops(_OPS)
 
 # the names an expression may call, and the operators it may use
-FUNCTIONS = {"exp": 1, "log": 1, "sqrt": 1, **{a: 1 for a in ACTIVATIONS}, "abs": 1,
-             "max": 2, "min": 2}
+FUNCTIONS: Mapping = _Functions()
 BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}
 UNARY = {"-": "neg"}

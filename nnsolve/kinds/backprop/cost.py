@@ -78,6 +78,11 @@ def _n(i) -> Sym:
 
 def solve(problem, options) -> Solution:
     """The cost comparison for a backprop problem's network (kind "backprop_cost")."""
+    for l, layer in enumerate(problem.layers, start=1):
+        if layer.type != "dense":      # the count is of a fully connected network's weights
+            from ...errors import ProblemError
+            raise ProblemError(f"--cost counts the multiplications of a network of dense "
+                               f"layers; layer {l} is a {layer.type} layer", *problem.where)
     sizes = [problem.X.shape[1]] + [l.W.shape[0] for l in problem.layers]
     return solve_sizes(sizes, problem.title, options.detail)
 

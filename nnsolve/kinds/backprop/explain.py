@@ -1,17 +1,22 @@
-"""Writing out a backpropagation step as a solution sheet does: formulas, numbers, results."""
+"""Writing out a backpropagation step as a solution sheet does: formulas, numbers, results.
+
+The sheet walks the layers: each layer type (``layers/``) writes its own part of the forward
+pass, the backward pass and the update; this module writes what is the network's as a whole
+(the network, the loss and its gradient, the update rule, the finite-difference check, JSON).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ...expr import (Abs, Add, Call, Deriv, Expr, Frac, Mat, Neg, Norm, Num, Paren, Pow, Rel, Seq,
-                    Sub, Sum, Sym, Text, both, mul, symbols)
+from ...expr import Abs, Add, Call, Frac, Mat, Norm, Num, Paren, Pow, Rel, Seq, Sub, Sum, \
+    Sym, Text, both, mul
 from ...solution import Equation, Network, Note, Paragraph, Section, Solution, Table
-from ...ops import pnorm
-from ...ops.activations import activation_op
 from ...ops.update import GradientDescent
-from ..regularize.solve import _zero_note as zero_weight_note
-from . import batchnorm as bn_explain, cnn, svm, training
+from . import svm, training
+from .layers import of
+from .layers.base import d, inline as Equation_inline, one_over, val
+from .layers.names import MapNames, Names, Writing
 from .solve import loss_math
 
 J = Sym("J")
@@ -20,159 +25,34 @@ descent = GradientDescent.formula
 MAX_DRAWN_SAMPLES = 4      # a batch is drawn on the network up to this many samples
 
 
-def val(arr) -> Expr:
-    """A number for a single value, else a matrix (column vector for 1-D)."""
-    a = np.asarray(arr)
-    if a.size == 1:
-        return Num(a.ravel()[0])
-    return Mat(a)
-
-
-class Names:
-    """Symbols of the network: x, a⁽ˡ⁾ⱼ, h⁽ˡ⁾ⱼ, w⁽ˡ⁾ⱼ,ₖ, b⁽ˡ⁾ⱼ, ŷₖ, yₖ (with [s] for a sample)."""
-
-    def __init__(self, problem):
-        if problem.cnn:     # a map layer's size is its number of cells
-            self.sizes = [int(np.prod(s)) for s in problem.shapes]
-        else:
-            self.sizes = [problem.X.shape[1]] + [l.W.shape[0] for l in problem.layers]
-        self.L = len(problem.layers)
-        self.batch = problem.batch and problem.X.shape[0] > 1
-        self.types = [l.type for l in problem.layers]
-        self.layers = problem.layers
-        self.defined: set = set()      # σ and softmax, defined where first used
-
-    def _ix(self, size, j):
-        return None if size == 1 or j is None else j + 1
-
-    def tag(self, sym, s):
-        if s is None or not self.batch:
-            return sym
-        return Seq((sym, Text(f"[{s + 1}]")), sep="")
-
-    def unit(self, name, l, j=None, s=None):
-        """a or h of layer l (h of layer 0 is the input x)."""
-        if name == "h" and l == 0:
-            return self.tag(Sym("x", sub=self._ix(self.sizes[0], j)), s)
-        return self.tag(Sym(name, sup=l, sub=self._ix(self.sizes[l], j)), s)
-
-    def vec(self, name, l):
-        """The whole vector: x, a⁽ˡ⁾, h⁽ˡ⁾."""
-        return Sym("x") if (name == "h" and l == 0) else Sym(name, sup=l)
-
-    def out(self, name, k=None, s=None):
-        """ŷₖ or yₖ."""
-        return self.tag(Sym("y", hat=(name == "yhat"), sub=self._ix(self.sizes[-1], k)), s)
-
-    def w(self, l, j, k):
-        return Sym("w", sup=l, sub=(j + 1, k + 1))
-
-    def b(self, l, j):
-        return Sym("b", sup=l, sub=self._ix(self.sizes[l], j))
-
-    def param(self, l, which, idx=None):
-        """A parameter of layer l (``W``/``b``; a batch norm's γ/β), one element or the whole."""
-        if self.types[l - 1] == "batchnorm":
-            return Sym("gamma" if which == "W" else "beta", sup=l,
-                       sub=None if idx is None else idx[0] + 1)
-        if self.types[l - 1] == "conv":      # kernels K and one bias per filter
-            K = self.layers[l - 1].W
-            if idx is None:
-                return Sym("K" if which == "W" else "b", sup=l)
-            return cnn.MapNames.kernel(l, K, *idx) if which == "W" else \
-                cnn.MapNames.bias(l, K.shape[0], idx[0])
-        if idx is None:
-            return Sym(which, sup=l)
-        return self.w(l, *idx) if which == "W" else self.b(l, idx[0])
-
-
-def one_over(n) -> Frac:
-    """1/n, written as a fraction."""
-    return Frac(Num(1), Num(n))
-
-
-def d(f, x) -> Deriv:
-    return Deriv(f, x)
-
-
-def _fname(act) -> str:
-    return activation_op(act).name
-
-
 # --- forward ---------------------------------------------------------------------------------
-def define_activation(target, names: Names, layer, l: int) -> None:
-    """σ and softmax written out the first time a solution uses them (as h⁽ˡ⁾ of layer l)."""
-    act = layer.activation.name
-    if act not in ("sigmoid", "softmax") or act in names.defined:
-        return
-    names.defined.add(act)
-    e = Sym("e")
-    if act == "sigmoid":
-        a = Sym("a", sup=l, sub="j")
-        target.add(Paragraph("σ is the logistic sigmoid, applied to each unit; it maps any "
-                             "value into (0, 1):"))
-        target.add(Equation([Sym("h", sup=l, sub="j"), Call(_fname(layer.activation), (a,)),
-                             Frac(Num(1), Add((Num(1), Pow(e, Neg(a)))))]))
-    else:
-        target.add(Paragraph("softmax turns the layer's values into probabilities (positive, "
-                             "summing to 1), each unit's exponential over the sum of all:"))
-        target.add(Equation([Sym("h", sup=l, sub="k"),
-                             Frac(Pow(e, Sym("a", sup=l, sub="k")),
-                                  Sum(Pow(e, Sym("a", sup=l, sub="j")), index="j"))]))
-
-
-def _dense_forward(target, problem, step, names: Names, l: int, s: int) -> None:
-    """Layer l's a = W h + b and h = f(a) for sample s, with the numbers."""
-    layer, ls = problem.layers[l - 1], step.layers[l - 1]
-    h_prev = step.X[s] if l == 1 else step.layers[l - 2].h[s]
-    a_sym = names.tag(names.vec("a", l), s)
-    h_sym = names.tag(names.vec("h", l), s)
-    target.add(Equation([a_sym, *both(lambda at: dense_rhs(at, l, ls, names.tag(
-        names.vec("h", l - 1), s), h_prev)), val(ls.a[s])]))
-    define_activation(target, names, layer, l)
-    fn = _fname(layer.activation)
-    if layer.activation.name == "linear":
-        target.add(Equation([h_sym, a_sym, val(ls.h[s])]))
-    else:
-        target.add(Equation([h_sym, *both(lambda at: Call(fn, (at(a_sym, val(ls.a[s])),))),
-                             val(ls.h[s])]))
-
-
-def dense_rhs(at, l, ls, h_sym, h_values):
-    """W⁽ˡ⁾h + b⁽ˡ⁾ (no b without a bias), its leaves filled by ``at`` (expr.both)."""
-    Wh = mul(at(Sym("W", sup=l), val(ls.W)), at(h_sym, val(h_values)))
-    return Add((Wh, at(Sym("b", sup=l), val(ls.b)))) if ls.b is not None else Wh
-
-
-def _forward_by_layer(problem, step, names: Names) -> Section:
-    """Layer after layer (a batch norm needs the whole batch), each dense layer per sample."""
+def _forward_by_layer(ex) -> Section:
+    """Layer after layer (a batch norm needs the whole batch), each layer sample by sample."""
     sec = Section("Forward pass")
-    cnn_names = cnn.MapNames(problem.shapes, names.batch) if problem.cnn else None
-    if problem.cnn:
-        cnn.input_maps(sec, cnn_names, step.X)
+    step = ex.step
+    if ex.problem.cnn:
+        _input_maps(sec, ex.maps, step.X)
     else:
         sec.add(Equation([Sym("X"), Mat(step.X)]))
-    for l, ls in enumerate(step.layers, start=1):
-        if ls.type == "batchnorm":
-            sec.add(bn_explain.forward_section(problem, step, l, True))
-            continue
-        lsec = Section(f"Layer {l}")
-        sec.add(lsec)
-        if ls.type in ("conv", "pool", "flatten", "activation"):
-            cnn.forward_layer_batch(lsec, cnn_names, l, problem.layers[l - 1], ls)
-            continue
-        for s in range(step.X.shape[0]):
-            _dense_forward(lsec, problem, step, names, l, s)
+    for l in range(1, ex.L + 1):
+        ex.type(l).forward_batch(ex, sec, l)
     sec.add(Paragraph("The prediction is the last layer's output, one row per sample:"))
     sec.add(Equation([Sym("Y", hat=True), Mat(step.layers[-1].h)]))
     return sec
 
 
-def forward_full(problem, step, names: Names) -> Section:
-    if any(ls.type == "batchnorm" for ls in step.layers):
-        return _forward_by_layer(problem, step, names)
+def _input_maps(sec, names, X):
+    """The input maps of every sample (x, or x[s] in a batch; a subscript is the channel)."""
+    for s in range(X.shape[0]):
+        for c in range(X.shape[1]):
+            sec.add(Equation([names.whole("h", 0, c, s), Mat(X[s, c])]))
+
+
+def forward_full(ex) -> Section:
+    problem, step, names = ex.problem, ex.step, ex.names
+    if any(ex.type(l).batchwise for l in range(1, ex.L + 1)):
+        return _forward_by_layer(ex)
     sec = Section("Forward pass")
-    cnn_names = cnn.MapNames(problem.shapes, names.batch) if problem.cnn else None
     N = step.X.shape[0]
     for s in range(N):
         target = sec
@@ -180,13 +60,8 @@ def forward_full(problem, step, names: Names) -> Section:
             target = Section(f"Sample {s + 1}")
             sec.add(target)
             target.add(Equation([names.tag(Sym("x"), s), val(step.X[s])]))
-        for l in range(1, len(problem.layers) + 1):
-            layer, ls = problem.layers[l - 1], step.layers[l - 1]
-            if layer.type in ("conv", "pool", "flatten", "activation"):
-                cnn.forward_layer(target, cnn_names, l, layer, ls, s, full_windows=True)
-                continue
-            target.add(Paragraph(f"Layer {l}:"))
-            _dense_forward(target, problem, step, names, l, s)
+        for l in range(1, ex.L + 1):
+            ex.type(l).forward_sample(ex, target, l, s)
         L = names.L
         target.add(Paragraph("The prediction:"))
         target.add(Equation([names.tag(Sym("y", hat=True), s), names.tag(names.vec("h", L), s),
@@ -206,35 +81,14 @@ def forward_full(problem, step, names: Names) -> Section:
     return sec
 
 
-def Equation_inline(parts):
-    """A short chain a = b = c for running text."""
-    return Seq(tuple(p for i, x in enumerate(parts) for p in ((Text(" = "), x) if i else (x,))),
-               sep="")
-
-
-def forward_summary(problem, step, names: Names) -> Section:
+def forward_summary(ex) -> Section:
     sec = Section("Forward pass")
-    if names.batch:
+    if ex.names.batch:
         sec.add(Paragraph("Each row of ", Sym("X"), ", ", Sym("a", sup="l"), " and ",
                           Sym("h", sup="l"), " is one sample."))
-        sec.add(Equation([Sym("X"), Mat(step.X)]))
-    cnn_names = cnn.MapNames(problem.shapes, names.batch) if problem.cnn else None
-    for l, (layer, ls) in enumerate(zip(problem.layers, step.layers), start=1):
-        if layer.type in ("conv", "pool", "flatten", "activation"):
-            cnn.forward_summary(sec, cnn_names, l, layer, ls, names.batch)
-            continue
-        if ls.type == "batchnorm":
-            sec.add(bn_explain.forward_section(problem, step, l, False))
-            continue
-        rhs = dense_rhs(symbols, l, ls, names.vec("h", l - 1), None)
-        A = ls.a if names.batch else ls.a[0]
-        H = ls.h if names.batch else ls.h[0]
-        sec.add(Equation([names.vec("a", l), rhs, val(A)]))
-        define_activation(sec, names, layer, l)
-        fn = _fname(layer.activation)
-        f_a = names.vec("a", l) if layer.activation.name == "linear" else \
-            Call(fn, (names.vec("a", l),))
-        sec.add(Equation([names.vec("h", l), f_a, val(H)]))
+        sec.add(Equation([Sym("X"), Mat(ex.step.X)]))
+    for l in range(1, ex.L + 1):
+        ex.type(l).forward_summary(ex, sec, l)
     return sec
 
 
@@ -299,8 +153,8 @@ def loss_section(problem, step, names: Names) -> Section:
         sec.add(Equation([lhs, *both(over_samples), Num(step.data_loss)]))
     if problem.regularization is not None:
         p, alpha = problem.regularization
-        w_all = [(l, ls.W) for l, ls in enumerate(step.layers, start=1)
-                 if ls.type in ("dense", "conv")]     # weights and kernels, not γ
+        w_all = [(l, ls.W) for l, (layer, ls) in enumerate(zip(problem.layers, step.layers), 1)
+                 if of(layer).penalized]     # weights and kernels, not γ
         abs_terms = tuple(Pow(Abs(Num(v)), Num(p)) for _, W in w_all for v in W.ravel())
         sec.add(Paragraph("The penalty ", Equation_inline([
             Sym("R"), mul(Sym("alpha"), Norm(Sym("w", bold=True), "p", "p"), op="juxt"),
@@ -317,7 +171,8 @@ def loss_section(problem, step, names: Names) -> Section:
 
 
 # --- backward --------------------------------------------------------------------------------
-def backward_full(problem, step, names: Names) -> Section:
+def backward_full(ex) -> Section:
+    problem, step, names = ex.problem, ex.step, ex.names
     sec = Section("Backward pass")
     sec.add(Paragraph("We start at the loss and pass the gradient back layer by layer, reusing ",
                       d(J, Sym("a")), " of the layer above (backpropagation)."))
@@ -331,7 +186,6 @@ def backward_full(problem, step, names: Names) -> Section:
 
     out_sec = Section("Loss gradient")
     sec.add(out_sec)
-    noted = False      # the note on the subgradient at w = 0, once
     if mean:
         out_sec.add(Paragraph(f"J is the mean over the {N} samples, so each sample's gradient "
                               "carries the factor ", one_over(N), "."))
@@ -358,211 +212,31 @@ def backward_full(problem, step, names: Names) -> Section:
                 out_sec.add(Equation([d(J, names.unit("h", L, k, s)), d(J, p), *both(gradient),
                                       Num(step.dJ_dyhat[s][k])]))
 
-    cnn_names = cnn.MapNames(problem.shapes, names.batch) if problem.cnn else None
     for l in range(L, 0, -1):
-        layer, ls = problem.layers[l - 1], step.layers[l - 1]
-        if ls.type == "batchnorm":
-            sec.add(bn_explain.backward_section(problem, step, l, True))
-            continue
-        lsec = Section(f"Layer {l}")
-        sec.add(lsec)
-        units = names.sizes[l]
-        if layer.type in ("conv", "pool", "flatten", "activation"):
-            if l < L and problem.layers[l].type == "dense":
-                feeds_dense(lsec, names, step, l, N)
-            cnn.backward_layer(lsec, cnn_names, l, layer, ls, problem.regularization)
-            continue
-        am = activation_op(layer.activation)
-        if not (l == L and step.shortcut):
-            if l < L and step.layers[l].type in ("batchnorm", "activation"):
-                lsec.add(Paragraph(f"Layer {l} feeds the batch norm of layer {l + 1}, whose "
-                                   "∂J/∂x is this layer's ∂J/∂h (computed above):")
-                         if step.layers[l].type == "batchnorm" else
-                         Paragraph(f"Layer {l} feeds the activation layer {l + 1}, whose "
-                                   "gradient at its input is this layer's ∂J/∂h (computed "
-                                   "above):"))
-                for s in range(N):
-                    for j in range(units):
-                        lsec.add(Equation([d(J, names.unit("h", l, j, s)),
-                                           Num(ls.dJ_dh[s][j])]))
-            elif l < L:
-                feeds_dense(lsec, names, step, l, N)
-            if layer.activation.name == "softmax":
-                lsec.add(Paragraph("Softmax couples its units: ", Equation_inline([
-                    d(J, Sym("a", sub="k")),
-                    mul(Sym("y", hat=True, sub="k"),
-                        Paren(Sub(d(J, Sym("y", hat=True, sub="k")),
-                                  Sum(mul(d(J, Sym("y", hat=True, sub="i")),
-                                          Sym("y", hat=True, sub="i"), op="juxt"), "i"))),
-                        op="juxt")]), "."))
-                for s in range(N):
-                    for k in range(units):
-                        lsec.add(Equation([d(J, names.unit("a", l, k, s)),
-                                           Num(ls.dJ_da[s][k])]))
-            elif layer.activation.name == "linear":
-                lsec.add(Paragraph(f"Layer {l} is linear (", Equation_inline([Sym("h"), Sym("a")]),
-                                   "), so ", Equation_inline([d(J, Sym("a")), d(J, Sym("h"))]),
-                                   ":"))
-                for s in range(N):
-                    for j in range(units):
-                        lsec.add(Equation([d(J, names.unit("a", l, j, s)),
-                                           d(J, names.unit("h", l, j, s)),
-                                           Num(ls.dJ_da[s][j])]))
-            else:
-                a_gen = Sym("a")
-                lsec.add(Paragraph("The activation's derivative:"))
-                lsec.add(Equation([Call(am.name, (a_gen,), prime=True),
-                                   am.rule(a_gen, Call(am.name, (a_gen,)))]))
-                for s in range(N):
-                    for j in range(units):
-                        a_u = names.unit("a", l, j, s)
-
-                        def chain(at):      # ∂J/∂h · f′(a), f′(a) with its numbers: ReLU′(3)
-                            return mul(at(d(J, names.unit("h", l, j, s)), ls.dJ_dh[s][j]),
-                                       at(Call(am.name, (a_u,), prime=True),
-                                          am.shown(Num(ls.a[s][j]), Num(ls.h[s][j]))))
-                        lsec.add(Equation([d(J, a_u), *both(chain),
-                                           mul(Num(ls.dJ_dh[s][j]), Num(ls.fprime[s][j])),
-                                           Num(ls.dJ_da[s][j])]))
-        lsec.add(Paragraph(f"The weights of layer {l}: ",
-                           Deriv(Sym("a", sup=l, sub="j"), Sym("w", sup=l, sub=("j", "k"))),
-                           " is " + ("the input " if l == 1 else ""),
-                           Sym("x", sub="k") if l == 1 else Sym("h", sup=l - 1, sub="k"), ":"))
-        reg = problem.regularization
-        for j in range(units):
-            for k in range(names.sizes[l - 1]):
-                lsec.add(weight_equation(names, step, l, j, k, reg))
-        if not noted and zero_weight_at_kink(reg, ls.W):
-            lsec.add(zero_weight_note(reg[0], Sym("w")))
-            noted = True
-        if ls.b is not None:
-            for j in range(units):
-                sym, nums = both(lambda at: sum_over(
-                    names, N, lambda s: at(d(J, names.unit("a", l, j, s)), ls.dJ_da[s][j])))
-                lsec.add(Equation([d(J, names.b(l, j)), sym] + ([nums] if N > 1 else [])
-                                  + [Num(ls.dJ_db[j])]))
+        ex.type(l).backward_full(ex, sec, l)
     return sec
 
 
-def feeds_dense(lsec, names, step, l, N):
-    """∂J/∂h⁽ˡ⁾ⱼ = Σᵢ ∂J/∂a⁽ˡ⁺¹⁾ᵢ · w⁽ˡ⁺¹⁾ᵢ,ⱼ: each unit feeds every unit of the dense layer above."""
-    ls, above = step.layers[l - 1], step.layers[l]
-    units, nxt = names.sizes[l], names.sizes[l + 1]
-    lsec.add(Paragraph(
-        f"Each unit of layer {l} feeds " +
-        ("the unit" if nxt == 1 else f"all {nxt} units") +
-        f" of layer {l + 1}; ", d(J, Sym("h")), " sums over those paths:"))
-    for s in range(N):
-        for j in range(units):
-            def paths(at):      # the formula once: symbols and numbers filled in by ``at``
-                terms = tuple(mul(at(d(J, names.unit("a", l + 1, i, s)), above.dJ_da[s][i]),
-                                  at(names.w(l + 1, i, j), above.W[i][j])) for i in range(nxt))
-                return Add(terms) if nxt > 1 else terms[0]
-            lsec.add(Equation([d(J, names.unit("h", l, j, s)), *both(paths),
-                               Num(ls.dJ_dh[s][j])]))
-
-
-def sum_over(names, N, term):
-    """Σ over samples (written out), or the single sample's term."""
-    if N == 1:
-        return term(0)
-    return Add(tuple(term(s) for s in range(N)))
-
-
-def zero_weight_at_kink(reg, W) -> bool:
-    """A weight exactly 0 where |w|ᵖ (p ≤ 1) has no derivative: the subgradient 0 is used."""
-    return reg is not None and reg[0] <= 1 and bool(np.any(np.asarray(W) == 0))
-
-
-def weight_equation(names, step, l, j, k, reg) -> Equation:
-    """∂J/∂w⁽ˡ⁾ⱼ,ₖ = ∂J/∂a⁽ˡ⁾ⱼ · h⁽ˡ⁻¹⁾ₖ = −6 · 3 = −18 (summed over samples, plus the penalty)."""
-    ls = step.layers[l - 1]
-    N = step.X.shape[0]
-    H_prev = step.X if l == 1 else step.layers[l - 2].h
-    sym, nums = both(lambda at: sum_over(names, N, lambda s: mul(
-        at(d(J, names.unit("a", l, j, s)), ls.dJ_da[s][j]),
-        at(names.unit("h", l - 1, k, s), H_prev[s][k]))))
-    w = names.w(l, j, k)
-    if reg is not None:     # at w = 0 with p ≤ 1 the subgradient 0 (a note says so)
-        pen_sym, pen_num = pnorm.gradient_forms(w, ls.W[j][k], *reg)
-        sym, nums = Add((sym, pen_sym)), Add((nums, pen_num))
-    return Equation([d(J, w), sym, nums, Num(ls.dJ_dW[j][k])])
-
-
-def softmax_backward(h: Sym, dJ_dh, batch: bool) -> Expr:
-    """∂J/∂a through softmax, whose Jacobian ∂h/∂a = diag(h) − h hᵀ is symmetric: that matrix
-    times ∂J/∂h (a column), or for rows of samples ∂J/∂h times it with h a row (diag(h) − hᵀh)."""
-    hT = Sym(h.name, sup=h.sup, power="T")
-    if batch:
-        return mul(dJ_dh, Paren(Sub(Call("diag", (h,)), mul(hT, h, op="juxt"))))
-    return mul(Paren(Sub(Call("diag", (h,)), mul(h, hT, op="juxt"))), dJ_dh)
-
-
-def backward_summary(problem, step, names: Names) -> Section:
+def backward_summary(ex) -> Section:
+    problem, step, names = ex.problem, ex.step, ex.names
     sec = Section("Backward pass")
     L = names.L
-    pick = (lambda x: x) if names.batch else (lambda x: x[0])
-    noted = False      # the note on the subgradient at w = 0, once
     if names.batch:
         sec.add(Paragraph("Rows are samples; ", d(J, Sym("W")),
                           " sums the samples' outer products."))
-    cnn_names = cnn.MapNames(problem.shapes, names.batch) if problem.cnn else None
     for l in range(L, 0, -1):
-        layer, ls = problem.layers[l - 1], step.layers[l - 1]
-        h, a = names.vec("h", l), names.vec("a", l)
-        if layer.type in ("conv", "pool", "flatten"):
-            cnn.backward_summary(sec, cnn_names, l, layer, ls, problem.regularization)
-            continue
         if l == L and not step.shortcut:
-            sec.add(Equation([d(J, h), d(J, Sym("y", hat=True)), val(pick(ls.dJ_dh))]))
+            sec.add(Equation([d(J, names.vec("h", l)), d(J, Sym("y", hat=True)),
+                              val(ex.pick(ex.ls(l).dJ_dh))]))
             if problem.loss == "hinge" and svm.at_kink(problem, step):
                 sec.add(svm.KINK_NOTE)
-        if ls.type == "activation":
-            cnn.backward_summary(sec, cnn_names, l, layer, ls, problem.regularization)
-            continue
-        if ls.type == "batchnorm":
-            sec.add(bn_explain.backward_section(problem, step, l, False))
-            if l > 1 and np.ndim(ls.h) == 2:      # (on maps the section ends with ∂J/∂x)
-                sec.add(Equation([d(J, names.vec("h", l - 1)), d(J, Sym("x")),
-                                  val(pick(step.layers[l - 2].dJ_dh))]))
-            continue
-        am = activation_op(layer.activation)
-        if l == L and step.shortcut:
-            rhs = Sub(Sym("y", hat=True), Sym("y"))
-            if names.batch and problem.reduction == "mean":
-                rhs = mul(Num(step.scale), Paren(rhs), op="juxt")
-        elif layer.activation.name == "softmax":
-            rhs = softmax_backward(h, d(J, h), names.batch)
-        elif layer.activation.name == "linear":
-            rhs = d(J, h)
-        else:
-            rhs = mul(d(J, h), Call(am.name, (a,), prime=True), op="hadamard")
-        sec.add(Equation([d(J, a), rhs, val(pick(ls.dJ_da))]))
-        h_prev = names.vec("h", l - 1)
-        if names.batch:
-            gW = mul(Pow(Paren(d(J, a)), Sym("T")), h_prev, op="juxt")
-        else:
-            gW = mul(d(J, a), Sym(h_prev.name, sup=h_prev.sup, power="T"))
-        if problem.regularization is not None:      # the penalty's part, as in the full detail
-            gW = Add((gW, d(Sym("R"), Sym("W", sup=l))))
-        sec.add(Equation([d(J, Sym("W", sup=l)), gW, val(ls.dJ_dW)]))
-        if not noted and zero_weight_at_kink(problem.regularization, ls.W):
-            sec.add(zero_weight_note(problem.regularization[0], Sym("w")))
-            noted = True
-        if ls.b is not None:
-            gb = Sum(d(J, a), "s") if names.batch else d(J, a)
-            sec.add(Equation([d(J, Sym("b", sup=l)), gb, val(ls.dJ_db)]))
-        if l > 1 and (l == 1 or problem.layers[l - 2].type in ("dense", "flatten", "batchnorm",
-                                                                 "activation")):
-            back = mul(d(J, a), Sym("W", sup=l)) if names.batch else \
-                mul(Sym("W", sup=l, power="T"), d(J, a))
-            sec.add(Equation([d(J, names.vec("h", l - 1)), back,
-                              val(pick(step.layers[l - 2].dJ_dh))]))
+        ex.type(l).backward_summary(ex, sec, l)
     return sec
 
 
 # --- update ----------------------------------------------------------------------------------
-def update_section(problem, step, names: Names, full: bool) -> Section:
+def update_section(ex, full: bool) -> Section:
+    problem, step, names = ex.problem, ex.step, ex.names
     sec = Section("Update")
     eta = problem.learning_rate
     w_gen = Sym("w")
@@ -577,7 +251,8 @@ def update_section(problem, step, names: Names, full: bool) -> Section:
             for idx, g in np.ndenumerate(ls.dJ_dW):
                 if g != 0:
                     changed.append((names.param(l, "W", idx), ls.W[idx], g, ls.W_new[idx]))
-            if ls.b is not None and (problem.update_bias or ls.type == "batchnorm"):
+            if ls.b is not None and (problem.update_bias
+                                     or not ex.type(l).frozen_by_update_bias):
                 for j, g in enumerate(ls.dJ_db):
                     if g != 0:
                         changed.append((names.param(l, "b", (j,)), ls.b[j], g, ls.b_new[j]))
@@ -588,30 +263,27 @@ def update_section(problem, step, names: Names, full: bool) -> Section:
         for sym, old, g, new in changed:
             sec.add(Equation([sym, descent(Num(old), Num(eta), Num(g)), Num(new)],
                              rels=["←", "="]))
-        if any(ls.b is not None for ls in step.layers) and not problem.update_bias:
-            sec.add(Note("update_bias is false: the biases keep their values."
-                         + (" (A batch norm's β is updated all the same.)"
-                            if "batchnorm" in names.types else "")))
+    note = update_bias_note(ex)
+    if full and note is not None:
+        sec.add(note)
     sec.add(Paragraph("The new parameters:"))
-    for l, ls in enumerate(step.layers, start=1):
-        if ls.W is None:
-            continue
-        if ls.type == "conv":
-            cnn.kernels_new(sec, l, ls, full, ETA)
-            continue
-        W = names.param(l, "W")
-        if full:
-            sec.add(Equation([W, val(ls.W_new)]))
-        else:
-            sec.add(Equation([W, descent(W, ETA, d(J, W)), val(ls.W_new)], rels=["←", "="]))
-        if ls.b is not None:
-            b = names.param(l, "b")
-            if full or not (problem.update_bias or ls.type == "batchnorm"):
-                sec.add(Equation([b, val(ls.b_new)]))
-            else:
-                sec.add(Equation([b, descent(b, ETA, d(J, b)), val(ls.b_new)],
-                                 rels=["←", "="]))
+    for l in range(1, ex.L + 1):
+        ex.type(l).new_params(ex, sec, l, full, lambda p: descent(p, ETA, d(J, p)))
     return sec
+
+
+def update_bias_note(ex):
+    """With `update_bias: false` and biases: that they keep their values (and which second
+    parameters are updated all the same)."""
+    if ex.problem.update_bias or all(ls.b is None for ls in ex.step.layers):
+        return None
+    also = []
+    for l in range(1, ex.L + 1):
+        words = getattr(ex.type(l), "update_bias_note", None)
+        if words and ex.ls(l).b is not None and words not in also:
+            also.append(words)
+    return Note("update_bias is false: the biases keep their values."
+                + "".join(f" ({w})" for w in also))
 
 
 # --- verify ----------------------------------------------------------------------------------
@@ -645,86 +317,75 @@ def verify_section(names, step, rows) -> Section:
 
 
 # --- the whole solution ----------------------------------------------------------------------
-def network_section(problem, names: Names) -> Section:
-    if problem.cnn:
-        return cnn.network_section(problem, names)
+def network_section(ex) -> Section:
+    """The layers (a table) and their parameters as given, the loss and the penalty."""
+    problem, names = ex.problem, ex.names
     sec = Section("The network")
     rows = []
-    for l, layer in enumerate(problem.layers, start=1):
-        act = layer.activation
-        name = Seq((Text(act.name), Paren(Rel(Sym("alpha"), "=", Num(act.alpha)))), sep=" ") \
-            if act.name == "leaky_relu" else act.name
-        if layer.type == "batchnorm":
-            n = str(layer.W.shape[0])
-            rows.append([f"{l}", n, n, "batch norm", "β"])
-            continue
-        rows.append([f"{l}", str(layer.W.shape[1]), str(layer.W.shape[0]), name,
-                     "yes" if layer.b is not None else "no"])
-    sec.add(Table(["layer", "inputs", "units", "activation", "bias"], rows))
-    for l, layer in enumerate(problem.layers, start=1):
-        sec.add(Equation([names.param(l, "W"), val(layer.W)]))
-        if layer.b is not None:
-            sec.add(Equation([names.param(l, "b"), val(layer.b)]))
+    if problem.cnn:
+        shapes = problem.shapes
+        rows.append(["input", "", _times(problem.input_shape or shapes[0]), "", ""])
+        for l, layer in enumerate(problem.layers, start=1):
+            t = of(layer)
+            a = t.shown_activation(layer)
+            act = "" if a is None else Seq((Text(a.name), Paren(Rel(Sym("alpha"), "=",
+                                                                    Num(a.alpha)))), sep=" ") \
+                if a.alpha is not None else a.name
+            rows.append([f"{l}", layer.type, _times(shapes[l]), act,
+                         str(t.parameter_count(layer))])
+        sec.add(Table(["layer", "type", "output", "activation", "parameters"], rows))
+    else:
+        for l, layer in enumerate(problem.layers, start=1):
+            rows.append(of(layer).vector_row(layer, l, names.sizes[l - 1], names.sizes[l]))
+        sec.add(Table(["layer", "inputs", "units", "activation", "bias"], rows))
+    for l in range(1, ex.L + 1):
+        ex.type(l).network_params(ex, sec, l)
     parts = [f"Loss: {problem.loss.replace('_', ' ')}"
              + (f", {problem.reduction} over {problem.X.shape[0]} samples" if names.batch else "")]
     if problem.regularization:
         p, alpha = problem.regularization
         parts += ["; penalty ", mul(Sym("alpha"), Norm(Sym("w", bold=True), "p", "p"), op="juxt"),
-                  " with ", Equation_inline([Sym("p"), Num(p)]), ", ",
+                  " over every weight and kernel weight (not biases) with " if problem.cnn else
+                  " with ",
+                  Equation_inline([Sym("p"), Num(p)]), ", ",
                   Equation_inline([Sym("alpha"), Num(alpha)])]
     sec.add(Paragraph(*parts, "."))
     return sec
 
 
+def _times(shape) -> str:
+    return "×".join(str(n) for n in shape)
+
+
 def step_data(problem, step) -> dict:
     """The JSON of one step (SPEC: backprop JSON contract)."""
-    batch = problem.batch
-
-    def per_sample(x):
-        return x if batch or x is None else x[0]
+    ex = Writing(problem, step, None, None)
     layers = []
-    for ls in step.layers:
-        if ls.type in ("dense", "conv"):
-            W = "W" if ls.type == "dense" else "K"      # a conv layer's weights: its kernels
-            layers.append({
-                "type": ls.type,
-                W: ls.W, "b": ls.b, "a": per_sample(ls.a), "h": per_sample(ls.h),
-                "dJ_dh": per_sample(ls.dJ_dh), "dJ_da": per_sample(ls.dJ_da),
-                f"dJ_d{W}": ls.dJ_dW, "dJ_db": ls.dJ_db, f"{W}_new": ls.W_new, "b_new": ls.b_new,
-            })
-        elif ls.type == "batchnorm":
-            layers.append(bn_explain.layer_data(ls, per_sample))
-        elif ls.type == "activation":     # its input is the layer before's h; ∂J/∂ of it: dJ_da
-            act = problem.layers[len(layers)].activation
-            layers.append({"type": "activation", "activation": act.name, "h": per_sample(ls.h),
-                           "dJ_dh": per_sample(ls.dJ_dh), "dJ_da": per_sample(ls.dJ_da)})
-            if act.alpha is not None:
-                layers[-1]["alpha"] = act.alpha
-        else:
-            layers.append({"type": ls.type, "h": per_sample(ls.h),
-                           "dJ_dh": per_sample(ls.dJ_dh)})
+    for layer, ls in zip(problem.layers, step.layers):
+        layers.append(of(layer).data(ex, ls, layer))
         if problem.optimizer is not None and ls.traces is not None:
             layers[-1]["state"] = training.state_data(problem.optimizer, ls.traces)
     dJ_dx = step.dJ_dx
     if problem.input_shape is not None:      # as the input was written (H×W for one map)
         dJ_dx = dJ_dx.reshape((dJ_dx.shape[0],) + tuple(problem.input_shape))
-    return {"loss": step.loss, "output": per_sample(step.layers[-1].h), "layers": layers,
-            "dJ_dx": per_sample(dJ_dx)}
+    return {"loss": step.loss, "output": ex.per_sample(step.layers[-1].h), "layers": layers,
+            "dJ_dx": ex.per_sample(dJ_dx)}
 
 
 def explain(problem, steps, checks, detail: str) -> Solution:
     """The Solution of a backprop problem: every step in full or in summary."""
     names = Names(problem)
+    maps = MapNames(problem.shapes, names.batch)
     full = detail == "full"
-    blocks = [network_section(problem, names)]
+    blocks = [network_section(Writing(problem, steps[0], names, maps))]
     for i, step in enumerate(steps):
+        ex = Writing(problem, step, names, maps)
         parts = [
-            forward_full(problem, step, names) if full else forward_summary(problem, step, names),
+            forward_full(ex) if full else forward_summary(ex),
             loss_section(problem, step, names),
-            backward_full(problem, step, names) if full else backward_summary(problem, step,
-                                                                               names),
-            update_section(problem, step, names, full) if problem.optimizer is None else
-            training.update_section(problem, step, names, full, i + 1),
+            backward_full(ex) if full else backward_summary(ex),
+            update_section(ex, full) if problem.optimizer is None else
+            training.update_section(ex, full, i + 1),
         ]
         if checks:
             parts.append(verify_section(names, step, checks[i]))

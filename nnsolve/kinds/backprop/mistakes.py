@@ -65,6 +65,7 @@ def _forward_tree(problem, mistakes):
     layer that the mistake makes unsolvable (a dense layer after a smaller conv output), or
     None when no layer's values differ in shape from the right ones."""
     from ...errors import NnsolveError
+    from .layers import of
     from .solve import network
     nodes, spans = network(problem, [(l.W, l.b) for l in problem.layers], mistakes)
     H = problem.X
@@ -82,7 +83,7 @@ def _forward_tree(problem, mistakes):
         def one(x):
             return np.asarray(x if problem.batch else x[0], dtype=object)
         entry = {"h": one(outs[-1])}
-        if getattr(layer, "type", "dense") in ("dense", "conv"):
+        if of(layer).has_activation:
             entry["a"] = one(outs[0])
         layers[n] = entry
     return {"layers": layers} if layers else None
@@ -120,24 +121,37 @@ def _trained_tree(problem, mistakes, opt_mistake):
     return first
 
 
-_BACKWARD = {"dJ_dh": 0, "dJ_da": 1, "dJ_dW": 2, "dJ_dK": 2, "dJ_db": 3, "dJ_dgamma": 2,
-             "dJ_dbeta": 3}
-_PARAMS = ("W", "K", "b", "type", "gamma", "beta", "activation", "alpha")
 _FORWARD = ("a", "mean", "var", "x_hat", "h")     # in the order they are computed
+
+
+def _fields():
+    """The parameters of every layer type (each type's first, then its second), with what
+    else describes a layer, and the backward pass's fields in order: ∂J/∂h, ∂J/∂a, then the
+    gradients of the first and of the second parameter."""
+    from .layers import types
+    first = [t.params[0] for t in types().values() if t.params]
+    second = [t.params[1] for t in types().values() if t.params]
+    params = {**{p: False for p in first + ["type", "activation", "alpha"]},
+              **{p: True for p in second}}
+    backward = {"dJ_dh": 0, "dJ_da": 1, **{f"dJ_d{p}": 2 for p in first},
+                **{f"dJ_d{p}": 3 for p in second}}
+    return params, backward
 
 
 def rank(path: tuple):
     """A sort key: the order in which the solution computes the field."""
     head = path[0]
+    _PARAMS, _BACKWARD = _fields()
     if head == "layers" and len(path) >= 3:       # (the optimizer's state: layers.n.state...)
         n, f = path[1], path[2]
         if f in _PARAMS:
-            return (0, n, f in ("b", "beta"))
+            return (0, n, _PARAMS[f])
         if f in _FORWARD:
             return (1, n, _FORWARD.index(f))
         if f in _BACKWARD:
             return (4, -n, _BACKWARD[f])
-        return (5, n, {"state": -1}.get(f, f in ("b_new", "beta_new")))   # m, v before θ
+        # m, v before θ; the second parameter's new value after the first's
+        return (5, n, {"state": -1}.get(f, f.endswith("_new") and _PARAMS.get(f[:-4], False)))
     if head == "steps" and len(path) > 2:      # a later step: after the first, in its order
         return (7, path[1]) + rank(path[2:])
     return {"output": (2,), "loss": (3,), "dJ_dx": (4, 0, 0)}.get(head, (6,))
@@ -145,6 +159,7 @@ def rank(path: tuple):
 
 def stage(path: tuple) -> str:
     """The part of the solution a field belongs to, in words."""
+    _PARAMS, _BACKWARD = _fields()
     if path[0] == "layers" and len(path) >= 3:
         n, f = path[1], path[2]
         if f in _PARAMS:

@@ -17,9 +17,7 @@ import numpy as np
 from ...arrays import as_float, exact
 from ...errors import ProblemError
 from ...ops import pnorm
-from ...ops.activations import activation_op
-from ...ops.dense import Dense, Flatten
-from ...ops.engine import Node, backward, forward
+from ...ops.engine import backward, forward
 from ...ops.registry import losses
 from .spec import BackpropProblem
 
@@ -80,26 +78,11 @@ def _swap(op, mistakes):
 def network(problem: BackpropProblem, params, mistakes=()):
     """The engine's chain for the layers with parameters [(W or K, b), ...]: a list of nodes,
     and for each layer the slice of its nodes (a linear op and its activation, or one op)."""
+    from .layers import of
     nodes, spans = [], []
     for layer, (w, b) in zip(problem.layers, params):
         start = len(nodes)
-        t = getattr(layer, "type", "dense")
-        if t == "dense":
-            nodes.append(Node(_swap(Dense(), mistakes), {"W": w, "b": b}))
-        elif t == "conv":
-            nodes.append(Node(_swap(layer.op, mistakes), {"K": w, "b": b}))
-        elif t == "pool":
-            nodes.append(Node(_swap(layer.op, mistakes)))
-        elif t == "batchnorm":
-            from ...ops.batchnorm import BatchNormOp
-            nodes.append(Node(_swap(BatchNormOp(layer.epsilon), mistakes),
-                              {"gamma": w, "beta": b}))
-        elif t == "activation":      # an activation alone: the op a dense layer's would be
-            nodes.append(Node(_swap(activation_op(layer.activation), mistakes)))
-        else:
-            nodes.append(Node(Flatten()))
-        if t in ("dense", "conv"):
-            nodes.append(Node(_swap(activation_op(layer.activation), mistakes)))
+        nodes += of(layer).nodes(layer, w, b, lambda op: _swap(op, mistakes))
         spans.append((start, len(nodes)))
     return nodes, spans
 
@@ -142,6 +125,7 @@ def compute_step(problem: BackpropProblem, params, mistakes=(), update=None) -> 
     η ×10, the kernel flip, the padding), and the step is computed as always. ``update(layer
     index, name, θ, g)`` → (new θ, trace) is an optimizer's rule (training.py); without it,
     plain gradient descent."""
+    from .layers import of
     nodes, spans = network(problem, params, mistakes)
     X, Y = problem.X, problem.Y
     N = X.shape[0]
@@ -157,8 +141,7 @@ def compute_step(problem: BackpropProblem, params, mistakes=(), update=None) -> 
     except FloatingPointError as e:
         raise ProblemError(str(e), *problem.loss_where) from None
     data_loss = scale * sum(sample_losses.tolist(), Fraction(0) if ex else 0.0)
-    weights = [w for (w, _), l in zip(params, problem.layers)
-               if getattr(l, "type", "dense") in ("dense", "conv")]
+    weights = _penalized(problem, params)
     penalty = None
     if problem.regularization is not None:
         p, alpha = problem.regularization
@@ -185,54 +168,29 @@ def compute_step(problem: BackpropProblem, params, mistakes=(), update=None) -> 
     rule = GradientDescent(learning_rate(problem, mistakes))
     out = []
     for li, (layer, (w, b), (s0, s1)) in enumerate(zip(problem.layers, params, spans)):
-        t = getattr(layer, "type", "dense")
-        first, lastn = nodes[s0], nodes[s1 - 1]
-        if t in ("dense", "conv"):
-            lin, act = first, lastn
-            name = "W" if t == "dense" else "K"
-            dW_data = lin.grads[name]
-            dW = dW_data
-            if problem.regularization is not None:
-                p, alpha = problem.regularization
-                dW = dW_data + pnorm.gradient(w, p, alpha)
-            db = lin.grads["b"]
-            traces = {} if update is not None else None
+        t = of(layer)
+        mine = nodes[s0:s1]
+        ls = LayerStep(W=w, b=b, type=t.key, x=mine[0].x, dJ_dx=mine[0].gx, nodes=tuple(mine),
+                       **t.step_values(mine))
+        if t.params:       # its parameters: gradients, then the optimizer's or η's step
+            pw, pb = t.params
+            ls.dJ_dW = ls.dJ_dW_data = mine[0].grads[pw]
+            if t.penalized and problem.regularization is not None:
+                ls.dJ_dW = ls.dJ_dW_data + pnorm.gradient(w, *problem.regularization)
+            ls.dJ_db = mine[0].grads[pb]
+            ls.traces = {} if update is not None else None
             if update is not None:
-                W_new, traces[name] = update(li, name, w, dW)
+                ls.W_new, ls.traces[pw] = update(li, pw, w, ls.dJ_dW)
             else:
-                W_new = rule.step(w, dW)
-            b_new = None
+                ls.W_new = rule.step(w, ls.dJ_dW)
             if b is not None:
-                if not problem.update_bias:
-                    b_new = b.copy()
+                if t.frozen_by_update_bias and not problem.update_bias:
+                    ls.b_new = b.copy()
                 elif update is not None:
-                    b_new, traces["b"] = update(li, "b", b, db)
+                    ls.b_new, ls.traces[pb] = update(li, pb, b, ls.dJ_db)
                 else:
-                    b_new = rule.step(b, db)
-            out.append(LayerStep(W=w, b=b, a=lin.y, h=act.y, dJ_dh=act.g, fprime=act.cache,
-                                 dJ_da=lin.g, dJ_dW=dW, dJ_dW_data=dW_data, dJ_db=db,
-                                 W_new=W_new, b_new=b_new, type=t, x=lin.x, dJ_dx=lin.gx,
-                                 nodes=tuple(nodes[s0:s1]), traces=traces))
-        elif t == "batchnorm":
-            # γ and β are parameters like W and b; β is updated even with update_bias: false
-            dg, dbeta = first.grads["gamma"], first.grads["beta"]
-            traces = {} if update is not None else None
-            if update is not None:
-                g_new, traces["gamma"] = update(li, "gamma", w, dg)
-                beta_new, traces["beta"] = update(li, "beta", b, dbeta)
-            else:
-                g_new, beta_new = rule.step(w, dg), rule.step(b, dbeta)
-            out.append(LayerStep(W=w, b=b, a=None, h=first.y, dJ_dh=first.g, dJ_dW=dg,
-                                 dJ_dW_data=dg, dJ_db=dbeta, W_new=g_new, b_new=beta_new,
-                                 type=t, x=first.x, dJ_dx=first.gx, nodes=(first,),
-                                 traces=traces))
-        elif t == "activation":      # a = its input, h = f(a); ∂J/∂a is ∂J/∂(its input)
-            out.append(LayerStep(W=None, b=None, a=first.x, h=first.y, dJ_dh=first.g,
-                                 fprime=first.cache, dJ_da=first.gx, type=t, x=first.x,
-                                 dJ_dx=first.gx, nodes=(first,)))
-        else:
-            out.append(LayerStep(W=None, b=None, a=None, h=first.y, dJ_dh=first.g, type=t,
-                                 x=first.x, dJ_dx=first.gx, nodes=(first,)))
+                    ls.b_new = rule.step(b, ls.dJ_db)
+        out.append(ls)
     return Step(X=X, Y=Y, layers=out, sample_losses=sample_losses, data_loss=data_loss,
                 penalty=penalty, loss=loss, dJ_dyhat=dJ_dyhat, scale=scale, shortcut=shortcut,
                 dJ_dx=dJ_dx)
@@ -254,8 +212,15 @@ def loss_at(problem: BackpropProblem, params) -> float:
     J = scale * total
     if problem.regularization is not None:
         p, alpha = problem.regularization
-        J += sum(float(pnorm.penalty(w, p, alpha)) for w, _ in fparams if w is not None)
+        J += sum(float(pnorm.penalty(w, p, alpha)) for w in _penalized(problem, fparams))
     return J
+
+
+def _penalized(problem, params) -> list:
+    """The parameters that `regularization` covers: weights and kernels (not biases, not a
+    batch norm's γ)."""
+    from .layers import of
+    return [w for (w, _), l in zip(params, problem.layers) if of(l).penalized]
 
 
 def finite_differences(problem, params, max_checks: int = 400, eps: float = 1e-6):

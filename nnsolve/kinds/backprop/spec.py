@@ -1,29 +1,22 @@
-"""A backpropagation problem: a fully connected network, samples, a loss, an optimiser step."""
+"""A backpropagation problem: a network of layers, samples, a loss, an optimiser's steps.
+
+The layers are read by their types (``layers/``, one module each): this module reads the rest
+of the problem (the input first when the network starts on an image, the samples and targets,
+the loss and the settings) and walks the layer items through ``layers.recognize`` and each
+type's ``read``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ...load.yamldoc import describe
 from ...numbers import format_number
 from ...ops.registry import losses
-from ..common import Activation, choose_exact, float_reason, parse_activation, to_mode
+from ..common import choose_exact, float_reason, to_mode
 
 CLASS_LOSSES = ("cross_entropy", "hinge")     # a target may be a class index
 FIELDS = ["kind", "title", "input", "target", "samples", "layers", "loss", "learning_rate",
           "steps", "reduction", "regularization", "update_bias", "optimizer", "margin"]
-
-
-@dataclass
-class Layer:
-    """One fully connected layer: W (units × inputs), optional bias b, activation."""
-
-    W: object
-    b: object | None
-    activation: Activation
-    type: str = "dense"
-    epsilon: object = None     # batch norm's ε (a batchnorm layer holds γ in W and β in b)
 
 
 @dataclass
@@ -55,8 +48,10 @@ class BackpropProblem:
 
     @property
     def cnn(self) -> bool:
-        """The network has conv, pool or flatten layers (its input is C×H×W maps)."""
-        return any(l.type in ("conv", "pool", "flatten", "activation") for l in self.layers)
+        """The network has layers other than those of a fully connected network (dense and
+        batch norm): the sheet shows maps and layers, not units drawn on the network."""
+        from .layers import of
+        return not all(of(l).fully_connected for l in self.layers)
 
 
 def _vector(doc, what):
@@ -84,75 +79,91 @@ def _where(doc) -> tuple:
 
 def parse(doc) -> BackpropProblem:
     """Build a BackpropProblem from a problem file, checking every field and shape."""
+    from .layers import recognize
     od = doc.get("optimizer")
     lr_in_optimizer = od is not None and od.is_map and od.has("learning_rate")
     doc.keys(FIELDS, required=["layers", "loss"] + ([] if lr_in_optimizer else ["learning_rate"]))
     title = doc["title"].text(what="a title") if doc.get("title") is not None else None
-    layers = []
     layer_docs = doc["layers"].items()
     if not layer_docs:
         raise doc["layers"].error("expected at least one layer")
-    kinds = [_layer_kind(ld) for ld in layer_docs]
-    if any(k in ("conv", "pool", "flatten") for k in kinds):
-        return _parse_cnn(doc, layer_docs, title)
-    if "activation" in kinds:
-        raise layer_docs[kinds.index("activation")].error(
-            "an activation layer is for networks with conv, pool or flatten layers; in a "
-            "network of dense layers write `activation:` on the dense layer")
-    bn_docs = []
-    for i, ld in enumerate(layer_docs):
-        if _is_batchnorm(ld):
-            from .batchnorm import parse_layer
-            layers.append(parse_layer(ld, i, layers))
-            bn_docs.append(ld)
-            continue
-        ld.keys(["weights", "bias", "activation"], required=["weights"])
-        W = ld["weights"].array(ndims=(2,), what="a weight matrix (one row per unit)")
-        b, act = _bias_and_activation(ld, W, i, last=i == len(layer_docs) - 1)
-        if i > 0:
-            prev = layers[-1].W.shape[0]     # (γ's length after a batch norm)
-            if W.shape[1] != prev:
-                raise ld["weights"].error(f"expected {prev} column{'s' * (prev != 1)} (layer {i} "
-                                          f"has {prev} unit{'s' * (prev != 1)}), got {W.shape[1]}")
-        layers.append(Layer(W, b, act))
-    n_in = layers[0].W.shape[0 if layers[0].type == "batchnorm" else 1]
-    n_out = layers[-1].W.shape[0]
-    loss = doc["loss"].text(list(losses()), what="loss")   # after the layers, as in a file: errors in order
+    types = [recognize(ld) for ld in layer_docs]
+    # the input is an image when the first layer that does not work on both (as a batch
+    # norm does, per channel or per unit) needs maps
+    maps = next((t.on_maps for t in types if not t.maps_or_vector), False)
+    if maps:      # the input first: the layers' sizes follow from its shape
+        X, batch, input_shape, target_docs = _images(doc)
+        layers, shapes, readings = read_layers(layer_docs, tuple(X.shape[1:]))
+        if len(shapes[-1]) != 1:
+            raise layer_docs[-1].error(f"the network's output is {_times(shapes[-1])} maps: "
+                                       f"end it with `- flatten` and dense layers")
+        loss = doc["loss"].text(list(losses()), what="loss")
+        Y = _image_targets(doc, batch, target_docs, loss, shapes[-1][0], X.shape[0])
+    else:         # a vector input, whose size the first layer gives
+        layers, shapes, readings = read_layers(layer_docs, None)
+        input_shape = None
+        loss = doc["loss"].text(list(losses()), what="loss")   # after the layers, as in a file
+        X, Y, batch = _vectors(doc, loss, shapes[0][0], shapes[-1][0])
+    lr, optimizer, margin, steps, reduction, reg, update_bias = _settings(doc, loss)
+    for t, ld, layer, shape in readings:
+        t.check_samples(ld, layer, shape, X.shape[0])
+    _check_size(doc, layers, shapes, X.shape[0], steps)
+    _check_loss_fits(doc, loss, layers, Y)
+    arrays = [X, Y] + [l.W for l in layers if l.W is not None] + \
+        [l.b for l in layers if l.b is not None]
+    exact = choose_exact(arrays, growth=2)     # the forward pass, then the backward one
+    reason = float_reason(arrays, growth=2)
+    for l in layers:
+        if l.W is not None:
+            l.W = to_mode(l.W, exact)
+        if l.b is not None:
+            l.b = to_mode(l.b, exact)
+    return BackpropProblem(layers=layers, X=to_mode(X, exact), Y=to_mode(Y, exact), loss=loss,
+                           learning_rate=lr, optimizer=optimizer, margin=margin, steps=steps,
+                           batch=batch, reduction=reduction, regularization=reg,
+                           update_bias=update_bias, exact=exact, title=title,
+                           where=_where(doc), loss_where=_where(doc["loss"]),
+                           input_shape=input_shape, shapes=tuple(shapes),
+                           float_reason=reason)
 
+
+def read_layers(layer_docs, shape):
+    """Each layer item read by its type, on the output of the one before: the layers, the
+    shape of one sample's values after each (0: the input), and (type, item, layer, input
+    shape) of each for the checks that need the batch. ``shape`` None: a vector input whose
+    size the first layer gives."""
+    from .layers import Reading, recognize
+    layers, shapes, readings = [], [shape], []
+    for i, ld in enumerate(layer_docs):
+        t = recognize(ld)
+        layer, out = t.read(ld, Reading(i, shape, i == len(layer_docs) - 1, layers))
+        if shape is None:
+            shape = t.inferred_input(layer)
+            if shape is None:
+                raise ld.error(f"a {t.key} layer cannot come first in a network of vectors: "
+                               f"its input's size is not known")
+            shapes[0] = shape
+        readings.append((t, ld, layer, shape))
+        layers.append(layer)
+        shapes.append(out)
+        shape = out
+    return layers, shapes, readings
+
+
+def _vectors(doc, loss, n_in, n_out):
+    """X, Y (a row per sample) and whether they came as `samples`, for a vector input."""
     has_single = doc.has("input") or doc.has("target")
     if doc.has("samples"):
         if has_single:
             raise doc.get("input" if doc.has("input") else "target").error(
                 "give either `input`/`target` or `samples`, not both")
         X, Y = _samples(doc["samples"], loss, n_in, n_out)
-        batch = True
-    else:
-        if not has_single:
-            raise doc.error("missing field `input` and `target` (one sample), or `samples` "
-                            "(a batch)")
-        x, y = _sample(doc, loss, n_in, n_out)
-        X, Y = x.reshape(1, -1), y.reshape(1, -1)
-        batch = False
-
-    lr, optimizer, margin, steps, reduction, reg, update_bias = _settings(doc, loss)
-    from .batchnorm import check_batch
-    check_batch(bn_docs, [(l.W.shape[0],) for l in layers if l.type == "batchnorm"], X.shape[0])
-    _check_size(doc, layers, X.shape[0], steps)
-    _check_loss_fits(doc, loss, layers, Y)
-
-    arrays = [X, Y] + [l.W for l in layers] + [l.b for l in layers]
-    exact = choose_exact(arrays, growth=2)     # the forward pass, then the backward one
-    reason = float_reason(arrays, growth=2)
-    for l in layers:
-        l.W = to_mode(l.W, exact)
-        l.b = to_mode(l.b, exact) if l.b is not None else None
-    return BackpropProblem(layers=layers, X=to_mode(X, exact), Y=to_mode(Y, exact), loss=loss,
-                           learning_rate=lr, optimizer=optimizer, margin=margin, steps=steps,
-                           batch=batch,
-                           reduction=reduction,
-                           regularization=reg, update_bias=update_bias, exact=exact, title=title,
-                           where=_where(doc), loss_where=_where(doc["loss"]),
-                           float_reason=reason)
+        return X, Y, True
+    if not has_single:
+        raise doc.error("missing field `input` and `target` (one sample), or `samples` "
+                        "(a batch)")
+    x, y = _sample(doc, loss, n_in, n_out)
+    return x.reshape(1, -1), y.reshape(1, -1), False
 
 
 def _settings(doc, loss):
@@ -188,31 +199,37 @@ def _settings(doc, loss):
     return lr, optimizer, margin, steps, reduction, reg, update_bias
 
 
-def _check_size(doc, layers, n, steps):
-    """Refuse, before computing, a run whose values (kept for every step) would be too many."""
+def _check_size(doc, layers, shapes, n, steps):
+    """Refuse, before computing, a run whose values (kept for every step) or whose
+    convolutions' work would be too large."""
     from ...load.arrays import MAX_NUMBERS
-    units = sum(l.W.shape[0] for l in layers)
-    params = sum(l.W.size + (0 if l.b is None else l.b.size) for l in layers)
-    count = steps * (4 * n * units + 3 * params)     # a, h, ∂J/∂h, ∂J/∂a; W, ∂J/∂W, W_new
-    if count > MAX_NUMBERS:
+    import numpy as np
+    from .layers import of
+    maps = len(shapes[0]) == 3
+    cells = sum(int(np.prod(s)) for s in shapes[0 if maps else 1:])   # (a vector input: units)
+    params = sum(of(l).parameter_count(l) for l in layers)
+    work = sum(of(l).work(l, shapes[i + 1]) for i, l in enumerate(layers))
+    count = steps * (4 * n * cells + 3 * params)    # a, h, ∂J/∂h, ∂J/∂a; θ, ∂J/∂θ, θ_new
+    if count > MAX_NUMBERS or steps * n * work * 3 > 2_000_000_000:
         where = doc["steps"] if doc.get("steps") is not None else \
             doc.get("samples") or doc["layers"]
+        through = "this network" if maps else f"{cells} units"
         raise where.error(f"too large: {steps} step{'s' * (steps != 1)} of {n} "
-                          f"sample{'s' * (n != 1)} through {units} units make {count:,} numbers "
+                          f"sample{'s' * (n != 1)} through {through} make {count:,} numbers "
                           f"to compute and show, more than {MAX_NUMBERS:,}")
 
 
 def _check_loss_fits(doc, loss, layers, Y):
     import numpy as np
-    if layers[-1].type == "activation" and loss in ("cross_entropy", "binary_cross_entropy",
-                                                    "hinge"):
-        need = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid",
-                "hinge": "linear"}[loss]
-        raise doc["loss"].error(f"{loss} needs a {need} output layer: write `activation: "
-                                f"{need}` on the last dense layer, not an activation layer "
-                                f"after it (layer {len(layers)})")
-    out = layers[-1].activation.name
-    is_ = "a batch norm" if layers[-1].type == "batchnorm" else out    # (no activation of its own)
+    from .layers import of
+    last = layers[-1]
+    t = of(last)
+    need = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid",
+            "hinge": "linear"}.get(loss)
+    if need is not None and t.loss_misfit(last, loss, need, len(layers)) is not None:
+        raise doc["loss"].error(t.loss_misfit(last, loss, need, len(layers)))
+    out = t.output_activation(last)
+    is_ = t.output_words(last)
     if loss == "cross_entropy" and out != "softmax":
         raise doc["loss"].error(f"cross_entropy needs a softmax output layer (layer "
                                 f"{len(layers)} is {is_})")
@@ -223,7 +240,7 @@ def _check_loss_fits(doc, loss, layers, Y):
         if out != "linear":
             raise doc["loss"].error(f"hinge scores the classes with a linear output layer (layer "
                                     f"{len(layers)} is {out})")
-        if layers[-1].W.shape[0] < 2:
+        if Y.shape[1] < 2:
             raise doc["loss"].error("hinge needs at least 2 classes (output units)")
         Yf = np.asarray(Y.tolist(), dtype=float)
         where = doc.get("target") or doc.get("samples")
@@ -308,184 +325,7 @@ def _onehot(doc, labels, n_out):
     return Y
 
 
-# --- CNN layers: conv, pool, flatten (SPEC "backprop through a CNN") --------------------------
-
-@dataclass
-class ConvLayer:
-    """A convolution layer: kernels K (F×C×kh×kw, as written), optional bias (one per filter),
-    the op (stride, padding, dilation, mode) and an activation. ``W`` is K (the parameter)."""
-
-    W: object
-    b: object | None
-    activation: Activation
-    op: object                     # ops.conv.Conv
-    padding_rule: str | None = None
-    type: str = "conv"
-
-    @property
-    def K(self):
-        return self.W
-
-
-@dataclass
-class PoolLayer:
-    """Max or average pooling (no parameters)."""
-
-    op: object                     # ops.pooling.PoolLayer wrapping ops.pool.Pool
-    W: object = None
-    b: object = None
-    type: str = "pool"
-
-
-@dataclass
-class ActivationLayer:
-    """An activation alone, h = f(x) elementwise on the layer before's output (units or
-    C×H×W maps); no parameters."""
-
-    activation: Activation
-    W: object = None
-    b: object = None
-    type: str = "activation"
-
-
-@dataclass
-class FlattenLayer:
-    """C×H×W → a vector in C, H, W order."""
-
-    W: object = None
-    b: object = None
-    type: str = "flatten"
-
-
-def _is_batchnorm(ld) -> bool:
-    """A `batchnorm:` item, or `- batchnorm` alone (γ = 1, β = 0)."""
-    if ld.is_scalar and not ld.is_null:
-        return ld.node.value == "batchnorm"
-    return ld.is_map and ld.has("batchnorm")
-
-
-def _layer_kind(ld) -> str:
-    """`flatten`, or the one key that says what a layer item is (conv, pool, batchnorm,
-    weights)."""
-    if ld.is_scalar and not ld.is_null and ld.node.value in ("flatten", "batchnorm"):
-        return ld.node.value
-    if not ld.is_map:
-        raise ld.error(f"expected a layer: a mapping with `weights:` (and `activation:`, "
-                       f"`bias:`), `conv:`, `pool:` or `batchnorm:`, or `flatten`; got "
-                       f"{describe(ld.node)}")
-    for key in ("conv", "pool", "flatten", "batchnorm", "activation"):
-        if key == "activation" and (ld.has("weights") or ld.has("conv")):
-            continue         # (a dense or conv layer's own activation)
-        if ld.has(key):
-            return key
-    return "dense"
-
-
-def _activation_layer(ld, i):
-    """An `activation:` layer item: any activation of the registry but softmax."""
-    from ...ops.registry import activation_names
-    if i == 0:
-        raise ld.error("an activation layer acts on the output of the layer before it: it "
-                       "cannot be the first layer")
-    ld.keys(["activation"], required=["activation"])
-    ad = ld["activation"]
-    name_doc = ad["name"] if ad.is_map and ad.get("name") is not None else ad
-    if name_doc.is_scalar and name_doc.node.value in activation_names(with_aliases=True) \
-            and name_doc.node.value not in activation_names(conv=True, with_aliases=True):
-        raise name_doc.error(f"{name_doc.node.value} cannot be an activation layer: write "
-                             f"`activation: {name_doc.node.value}` on the output dense layer")
-    return ActivationLayer(parse_activation(ad, allow_softmax=False))
-
-
-def _conv_layer(ld, shape, i):
-    """A `conv:` layer item on an input of ``shape`` (C, H, W)."""
-    from ...ops.conv import Conv
-    from ...sizes import conv_out, effective_kernel, window_fits
-    from ..conv.spec import MODES, padding_from_doc, pair_from_doc, resolve_padding
-    import numpy as np
-    ld.keys(["conv", "activation"], required=["conv"])
-    cd = ld["conv"]
-    cd.keys(["kernel", "kernels", "bias", "stride", "padding", "dilation", "mode"])
-    if cd.get("kernel") is None and cd.get("kernels") is None:
-        raise cd.error("missing field `kernel` (one filter) or `kernels` (a list of filters)")
-    if cd.get("kernel") is not None and cd.get("kernels") is not None:
-        raise cd["kernels"].error("give either `kernel` (one filter) or `kernels`, not both")
-    C, H, W = shape
-    if cd.get("kernel") is not None:
-        docs = [cd["kernel"]]
-        kernels = [cd["kernel"].array(ndims=(2, 3), what="a kernel (kh×kw or C×kh×kw)")]
-    else:
-        kd = cd["kernels"]
-        if not kd.is_seq:
-            arr = kd.array(ndims=(4,), what="a list of kernels, or an F×C×kh×kw .npy file")
-            kernels, docs = list(arr), [kd] * arr.shape[0]
-        else:
-            docs = kd.items()
-            kernels = [it.array(ndims=(2, 3), what="a kernel (kh×kw or C×kh×kw)")
-                       for it in docs]
-        if not kernels:
-            raise kd.error("expected at least one kernel")
-    Ks = []
-    for k, kdoc in zip(kernels, docs):
-        Kc = k if k.ndim == 3 else k.reshape((1,) + k.shape)
-        if Kc.shape[0] != C:
-            raise kdoc.error(f"expected {C} channel{'s' * (C != 1)} (the input of layer {i + 1} "
-                             f"is {C}×{H}×{W}), got a kernel of shape "
-                             f"{'×'.join(map(str, k.shape))}")
-        if Ks and Kc.shape != Ks[0].shape:
-            raise kdoc.error(f"this filter is {'×'.join(map(str, Kc.shape))}, the first is "
-                             f"{'×'.join(map(str, Ks[0].shape))}; all filters of a layer have "
-                             f"one size")
-        Ks.append(Kc)
-    K = np.stack(Ks)
-    F_, _, kh, kw = K.shape
-    stride = pair_from_doc(cd["stride"], "a stride") if cd.get("stride") is not None else (1, 1)
-    dilation = pair_from_doc(cd["dilation"], "a dilation") \
-        if cd.get("dilation") is not None else (1, 1)
-    padding = padding_from_doc(cd["padding"]) if cd.get("padding") is not None \
-        else ((0, 0), (0, 0))
-    rule = padding if isinstance(padding, str) else None
-    pads = resolve_padding(padding, (H, W), (kh, kw), stride, dilation)
-    mode = cd["mode"].text(MODES, what="mode") if cd.get("mode") is not None \
-        else "cross_correlation"
-    if not all(window_fits(n, p, k, d) for n, p, k, d in zip((H, W), pads, (kh, kw), dilation)):
-        (pt, pb), (pl, pr) = pads
-        eh, ew = effective_kernel(kh, dilation[0]), effective_kernel(kw, dilation[1])
-        raise docs[0].error(f"the kernel ({eh}×{ew}"
-                            + (" with dilation" if dilation != (1, 1) else "")
-                            + f") is larger than the input of layer {i + 1} "
-                            f"({H + pt + pb}×{W + pl + pr}"
-                            + (" after padding" if (pt, pb, pl, pr) != (0, 0, 0, 0) else "")
-                            + "); no window fits")
-    b = None
-    if cd.get("bias") is not None:
-        b = cd["bias"].array(ndims=(0, 1), what="a bias (one per filter)").reshape(-1)
-        if b.shape[0] != F_:
-            raise cd["bias"].error(f"expected {F_} value{'s' * (F_ != 1)} (one per filter), "
-                                   f"got {b.shape[0]}")
-    act = parse_activation(ld["activation"], allow_softmax=False) \
-        if ld.get("activation") is not None else Activation("linear")
-    op = Conv(stride=stride, padding=pads, dilation=dilation, mode=mode)
-    out = (F_,) + tuple(conv_out(n, p, k, s, d) for n, p, k, s, d in
-                        zip((H, W), pads, (kh, kw), stride, dilation))
-    return ConvLayer(K, b, act, op, rule), out
-
-
-def _pool_layer(ld, shape, i):
-    """A `pool:` layer item on an input of ``shape`` (C, H, W)."""
-    from ...ops.pooling import Pooling
-    from ..conv.spec import read_pool
-    ld.keys(["pool"], required=["pool"])
-    pd = ld["pool"]
-    pd.keys(["type", "size", "stride", "padding", "ceil_mode"], required=["type", "size"])
-    pool = read_pool(pd, ceil_mode=True)
-    C, H, W = shape
-    wrong = pool.misfit(H, W)
-    if wrong is not None:
-        raise (pd["padding"] if "padding" in wrong.split()[0] and pd.get("padding") is not None
-               else pd["size"]).error(f"layer {i + 1}: {wrong}")
-    return PoolLayer(Pooling(pool)), (C,) + tuple(pool.out_size(H, W))
-
+# --- a network that starts on an image --------------------------------------------------------
 
 def _target_rows(Yd, loss: str, n_out: int):
     """A batch's targets from a matrix file or list: one row per sample (class indices one-hot)."""
@@ -498,43 +338,21 @@ def _target_rows(Yd, loss: str, n_out: int):
     return Y
 
 
-def _bias_and_activation(ld, W, i: int, last: bool):
-    """A dense layer's bias (one per unit, or None) and activation (softmax on the last only)."""
-    b = None
-    if ld.get("bias") is not None:
-        b = ld["bias"].array(ndims=(0, 1), what="a bias vector").reshape(-1)
-        if b.shape[0] != W.shape[0]:
-            raise ld["bias"].error(f"expected {W.shape[0]} values (one per unit of layer "
-                                   f"{i + 1}), got {b.shape[0]}")
-    act = parse_activation(ld["activation"]) if ld.get("activation") is not None \
-        else Activation("linear")
-    if act.name == "softmax" and not last:
-        raise ld["activation"].error("softmax is for the output layer only")
-    return b, act
-
-
-def _dense_layer(ld, shape, i, last: bool):
-    """A dense layer item after flatten (or another dense layer) on a vector of ``shape``."""
-    ld.keys(["weights", "bias", "activation"], required=["weights"])
-    if len(shape) != 1:
-        raise ld.error(f"a dense layer needs a vector, but the input of layer {i + 1} is "
-                       f"{'×'.join(map(str, shape))}: put `- flatten` before it")
-    W = ld["weights"].array(ndims=(2,), what="a weight matrix (one row per unit)")
-    if W.shape[1] != shape[0]:
-        raise ld["weights"].error(f"expected {_plural(shape[0], 'column')} (the input of layer "
-                                  f"{i + 1} has {_plural(shape[0], 'value')}), got {W.shape[1]}")
-    b, act = _bias_and_activation(ld, W, i, last)
-    return Layer(W, b, act), (W.shape[0],)
-
-
 def _image(doc, what="an input"):
     """One sample's input: H×W (one channel) or C×H×W; returns (C×H×W array, shape as written)."""
     a = doc.array(ndims=(2, 3), what=f"{what}: an H×W matrix or C×H×W channels")
     return (a if a.ndim == 3 else a.reshape((1,) + a.shape)), tuple(a.shape)
 
 
-def _parse_cnn(doc, layer_docs, title) -> BackpropProblem:
-    """A network that starts on an image: conv, pool and flatten layers, then dense ones."""
+
+
+def _times(shape) -> str:
+    return "×".join(map(str, shape))
+
+
+def _images(doc):
+    """The input maps of a network that starts on an image: X (N×C×H×W), whether they came as
+    `samples`, one sample's shape as written (H×W or C×H×W) and each sample's target item."""
     import numpy as np
     has_single = doc.has("input") or doc.has("target")
     batch = doc.has("samples")
@@ -544,137 +362,64 @@ def _parse_cnn(doc, layer_docs, title) -> BackpropProblem:
     if not batch and not has_single:
         raise doc.error("missing field `input` and `target` (one sample), or `samples` "
                         "(a batch)")
-    # the input first: the layers' sizes follow from its shape
     target_docs = []
-    if batch:
-        sd = doc["samples"]
-        if sd.is_map:
-            sd.keys(["inputs", "targets"], required=["inputs", "targets"])
-            Xa = sd["inputs"].array(ndims=(3, 4), what="inputs (N×H×W or N×C×H×W, one image "
-                                                       "per sample)")
-            input_shape = tuple(Xa.shape[1:])
-            X = Xa if Xa.ndim == 4 else Xa.reshape((Xa.shape[0], 1) + Xa.shape[1:])
-        else:
-            items = sd.items()
-            if not items:
-                raise sd.error("expected at least one sample")
-            xs = []
-            input_shape = None
-            for it in items:
-                it.keys(["input", "target"], required=["input", "target"])
-                x, shp = _image(it["input"])
-                if input_shape is not None and shp != input_shape:
-                    raise it["input"].error(f"expected {'×'.join(map(str, input_shape))} (as the "
-                                            f"first sample), got {'×'.join(map(str, shp))}")
-                input_shape = shp
-                xs.append(x)
-                target_docs.append(it["target"])
-            X = np.empty((len(xs),) + xs[0].shape,
-                         dtype=object if all(x.dtype == object for x in xs) else float)
-            for i, x in enumerate(xs):
-                X[i] = x
-    else:
+    if not batch:
         if not doc.has("input"):
             raise doc.error("missing field `input`")
         x, input_shape = _image(doc["input"])
-        X = x.reshape((1,) + x.shape)
         target_docs.append(doc["target"] if doc.has("target") else None)
-    shape = tuple(X.shape[1:])
-    shapes = [shape]
-    layers = []
-    bn_docs, bn_shapes = [], []
-    for i, ld in enumerate(layer_docs):
-        kind = _layer_kind(ld)
-        if kind == "batchnorm":     # per channel on maps, per unit on a vector
-            from .batchnorm import parse_layer
-            layers.append(parse_layer(ld, i, layers, shape))
-            bn_docs.append(ld)
-            bn_shapes.append(shape)
-            shapes.append(shape)
-            continue
-        if kind in ("conv", "pool") and len(shape) != 3:
-            raise ld.error(f"a {kind} layer needs C×H×W maps, but the input of layer {i + 1} is "
-                           f"a vector of {shape[0]}; conv and pool layers come before flatten")
-        if kind == "conv":
-            layer, shape = _conv_layer(ld, shape, i)
-        elif kind == "pool":
-            layer, shape = _pool_layer(ld, shape, i)
-        elif kind == "flatten":
-            if not ld.is_scalar:
-                ld.keys(["flatten"])
-            if len(shape) != 3:
-                raise ld.error(f"flatten needs C×H×W maps, but the input of layer {i + 1} is "
-                               f"already a vector")
-            layer, shape = FlattenLayer(), (int(np.prod(shape)),)
-        elif kind == "activation":
-            layer = _activation_layer(ld, i)
-        else:
-            layer, shape = _dense_layer(ld, shape, i, i == len(layer_docs) - 1)
-        layers.append(layer)
-        shapes.append(shape)
-    if len(shape) != 1:
-        raise layer_docs[-1].error(f"the network's output is {'×'.join(map(str, shape))} maps: "
-                                   f"end it with `- flatten` and dense layers")
-    n_out = shape[0]
-    loss = doc["loss"].text(list(losses()), what="loss")
+        return x.reshape((1,) + x.shape), False, input_shape, target_docs
+    sd = doc["samples"]
+    if sd.is_map:
+        sd.keys(["inputs", "targets"], required=["inputs", "targets"])
+        Xa = sd["inputs"].array(ndims=(3, 4), what="inputs (N×H×W or N×C×H×W, one image "
+                                                   "per sample)")
+        X = Xa if Xa.ndim == 4 else Xa.reshape((Xa.shape[0], 1) + Xa.shape[1:])
+        return X, True, tuple(Xa.shape[1:]), target_docs
+    items = sd.items()
+    if not items:
+        raise sd.error("expected at least one sample")
+    xs = []
+    input_shape = None
+    for it in items:
+        it.keys(["input", "target"], required=["input", "target"])
+        x, shp = _image(it["input"])
+        if input_shape is not None and shp != input_shape:
+            raise it["input"].error(f"expected {_times(input_shape)} (as the first sample), got "
+                                    f"{_times(shp)}")
+        input_shape = shp
+        xs.append(x)
+        target_docs.append(it["target"])
+    X = np.empty((len(xs),) + xs[0].shape,
+                 dtype=object if all(x.dtype == object for x in xs) else float)
+    for i, x in enumerate(xs):
+        X[i] = x
+    return X, True, input_shape, target_docs
+
+
+def _image_targets(doc, batch, target_docs, loss, n_out, N):
+    """Y (a row per sample) of a network that starts on an image."""
+    import numpy as np
     if batch and doc["samples"].is_map:
         Yd = doc["samples"]["targets"]
         Y = _target_rows(Yd, loss, n_out)
         if Y.shape[1] != n_out:
             raise Yd.error(f"expected {n_out} columns (the output layer has {n_out} units), "
                            f"got {Y.shape[1]}")
-        if X.shape[0] != Y.shape[0]:
-            raise Yd.error(f"expected {X.shape[0]} rows (one per input), got {Y.shape[0]}")
-    else:
-        ys = []
-        for td in target_docs:
-            if td is None:
-                raise doc.error("missing field `target`")
-            y = _target(td, loss, n_out)
-            if y.shape[0] != n_out:
-                raise td.error(f"expected {_plural(n_out, 'value')} (the output layer has "
-                               f"{_plural(n_out, 'unit')}), got {y.shape[0]}")
-            ys.append(y)
-        Y = np.empty((len(ys), n_out), dtype=object if all(y.dtype == object for y in ys)
-                     else float)
-        for i, y in enumerate(ys):
-            Y[i] = y
-    lr, optimizer, margin, steps, reduction, reg, update_bias = _settings(doc, loss)
-    from .batchnorm import check_batch
-    check_batch(bn_docs, bn_shapes, X.shape[0])
-    _check_cnn_size(doc, layers, shapes, X.shape[0], steps)
-    _check_loss_fits(doc, loss, layers, Y)
-    arrays = [X, Y] + [l.W for l in layers if l.W is not None] + \
-        [l.b for l in layers if l.b is not None]
-    exact = choose_exact(arrays, growth=2)     # the forward pass, then the backward one
-    reason = float_reason(arrays, growth=2)
-    for l in layers:
-        if l.W is not None:
-            l.W = to_mode(l.W, exact)
-        if l.b is not None:
-            l.b = to_mode(l.b, exact)
-    return BackpropProblem(layers=layers, X=to_mode(X, exact), Y=to_mode(Y, exact), loss=loss,
-                           learning_rate=lr, optimizer=optimizer, margin=margin, steps=steps,
-                           batch=batch, reduction=reduction, regularization=reg,
-                           update_bias=update_bias, exact=exact, title=title,
-                           where=_where(doc), loss_where=_where(doc["loss"]),
-                           input_shape=input_shape, shapes=tuple(shapes),
-                           float_reason=reason)
-
-
-def _check_cnn_size(doc, layers, shapes, n, steps):
-    """Refuse a run whose values, or whose convolutions' work, would be too large."""
-    from ...load.arrays import MAX_NUMBERS
-    import numpy as np
-    cells = sum(int(np.prod(s)) for s in shapes)
-    params = sum((0 if l.W is None else l.W.size) + (0 if l.b is None else l.b.size)
-                 for l in layers)
-    work = sum(int(np.prod(shapes[i + 1])) * int(np.prod(l.W.shape[1:]))
-               for i, l in enumerate(layers) if l.type == "conv")
-    count = steps * (4 * n * cells + 3 * params)
-    if count > MAX_NUMBERS or steps * n * work * 3 > 2_000_000_000:
-        where = doc["steps"] if doc.get("steps") is not None else \
-            doc.get("samples") or doc["layers"]
-        raise where.error(f"too large: {steps} step{'s' * (steps != 1)} of {n} "
-                          f"sample{'s' * (n != 1)} through this network make {count:,} numbers "
-                          f"to compute and show")
+        if N != Y.shape[0]:
+            raise Yd.error(f"expected {N} rows (one per input), got {Y.shape[0]}")
+        return Y
+    ys = []
+    for td in target_docs:
+        if td is None:
+            raise doc.error("missing field `target`")
+        y = _target(td, loss, n_out)
+        if y.shape[0] != n_out:
+            raise td.error(f"expected {_plural(n_out, 'value')} (the output layer has "
+                           f"{_plural(n_out, 'unit')}), got {y.shape[0]}")
+        ys.append(y)
+    Y = np.empty((len(ys), n_out), dtype=object if all(y.dtype == object for y in ys)
+                 else float)
+    for i, y in enumerate(ys):
+        Y[i] = y
+    return Y

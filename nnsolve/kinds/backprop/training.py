@@ -121,8 +121,9 @@ def _state_words(opt, t: int) -> list:
     return [f"This is step t = {t}: the state comes from step {t - 1}."]
 
 
-def update_section(problem, step, names, full: bool, t: int) -> Section:
+def update_section(ex, full: bool, t: int) -> Section:
     """The update of every parameter by the optimizer's rule, with the state it carries."""
+    problem, step, names = ex.problem, ex.step, ex.names
     opt = problem.optimizer
     sec = Section("Update")
     sec.add(Paragraph(*describe(opt), "."))
@@ -147,24 +148,24 @@ def update_section(problem, step, names, full: bool, t: int) -> Section:
             g = _grad(ls, pname)
             if full:
                 for idx in np.ndindex(theta_arr.shape):
-                    sym = _element_symbol(names, l, pname, idx)
+                    sym = _element_symbol(names, ls, l, pname, idx)
                     if _at_rest(trace, theta_arr, idx):
                         still.append(sym)
                         continue
                     sec.add(Paragraph(sym, ":"))
                     sec.add(*optim.element_equations(trace, sym, Deriv(J, sym), g, idx))
             else:
-                for sym, part, gp in _pieces(names, l, pname, trace, g):
+                for sym, part, gp in _pieces(names, ls, l, pname, trace, g):
                     sec.add(Paragraph(f"Layer {l}, ", sym, ":"))
                     sec.add(*optim.array_equations(part, sym, Deriv(J, sym), gp))
     if still:
         sec.add(Paragraph(*_listed(still), (" has" if len(still) == 1 else " have") +
                           " gradient 0 and state 0: the state stays 0 and the value does not "
                           "change."))
-    if any(ls.b is not None for ls in step.layers) and not problem.update_bias:
-        sec.add(Note("update_bias is false: the biases keep their values."
-                     + (" (A batch norm's β is updated all the same.)"
-                        if any(ls.type == "batchnorm" for ls in step.layers) else "")))
+    from .explain import update_bias_note
+    note = update_bias_note(ex)
+    if note is not None:
+        sec.add(note)
     if full and opt.state_names():
         sec.add(state_table(opt, step, names, t))
     sec.add(Paragraph("The new parameters:"))
@@ -174,7 +175,7 @@ def update_section(problem, step, names, full: bool, t: int) -> Section:
             if new is None:
                 continue
             if np.ndim(new) == 4:       # a conv layer's kernels, one matrix per filter, channel
-                from .cnn import MapNames
+                from .layers.names import MapNames
                 for f in range(new.shape[0]):
                     for c in range(new.shape[1]):
                         sec.add(Equation([MapNames.kernel(l, new, f, c), _val(new[f, c])]))
@@ -204,14 +205,14 @@ def option_notes(opt) -> list:
     return out
 
 
-def _pieces(names, l, pname, trace, g):
+def _pieces(names, ls, l, pname, trace, g):
     """(symbol, trace, gradient) of a parameter array in summary: the whole matrix or vector,
     or a conv layer's kernels one F×C slice at a time (each a matrix)."""
     theta = np.asarray(trace.theta_new)
     if theta.ndim != 4:
-        yield names.param(l, _which(pname)), trace, g
+        yield names.param(l, _which(ls, pname)), trace, g
         return
-    from .cnn import MapNames
+    from .layers.names import MapNames
 
     def cut(v, f, c):
         return np.asarray(v)[f, c] if np.ndim(v) == 4 else v
@@ -252,7 +253,7 @@ def state_table(opt, step, names, t: int) -> Table:
     for l, ls in enumerate(step.layers, start=1):
         for pname, trace in (ls.traces or {}).items():
             for idx in np.ndindex(_param(ls, pname).shape):
-                rows.append([_element_symbol(names, l, pname, idx)] +
+                rows.append([_element_symbol(names, ls, l, pname, idx)] +
                             [Num(_item(trace.state[k], idx)) for k, _ in keys])
     header = ["parameter"] + [f"{torch} ({optim.state_text(k)}{_sub(t)})" for k, torch in keys]
     return Table(header, rows, caption=f"The state after step {t}")
@@ -265,22 +266,23 @@ def _sub(t: int) -> str:
     return str(t).translate(_SUBS)
 
 
-def _which(pname) -> str:
-    """The slot of a parameter in a layer's step: W (W, a conv's K, a batch norm's γ) or b
-    (b, β)."""
-    return "W" if pname in ("W", "K", "gamma") else "b"
+def _which(ls, pname) -> str:
+    """The slot of a parameter in a layer's step: W (its type's first parameter: W, a conv's
+    K, a batch norm's γ) or b (the second: b, β)."""
+    from .layers import types
+    return "W" if pname == types()[ls.type].params[0] else "b"
 
 
 def _param(ls, pname):
-    return np.asarray(ls.W if _which(pname) == "W" else ls.b)
+    return np.asarray(ls.W if _which(ls, pname) == "W" else ls.b)
 
 
 def _grad(ls, pname):
-    return np.asarray(ls.dJ_dW if _which(pname) == "W" else ls.dJ_db)
+    return np.asarray(ls.dJ_dW if _which(ls, pname) == "W" else ls.dJ_db)
 
 
-def _element_symbol(names, l, pname, idx):
-    return names.param(l, _which(pname), idx)
+def _element_symbol(names, ls, l, pname, idx):
+    return names.param(l, _which(ls, pname), idx)
 
 
 def _item(a, idx):

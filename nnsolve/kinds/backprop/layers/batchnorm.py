@@ -1,6 +1,5 @@
-"""A batch-norm layer in a backprop problem: reading it, and writing its forward and backward
-pass per unit, or per channel over N, H, W after a conv or pool layer (ops/batchnorm.py holds
-the maths and the formulas).
+"""A batch-norm layer: each unit normalised over the batch (BatchNorm1d), or each channel over
+N, H, W after a conv or pool layer (BatchNorm2d), in training mode; γ and β are parameters.
 
     layers:
       - weights: [[1, 0], [0, 1]]          # (or a conv or pool layer: then one γ, β per channel)
@@ -8,86 +7,114 @@ the maths and the formulas).
       - batchnorm                                                 # the same, all defaults
 
 A batch norm has no activation of its own (SPEC): the activation of the layer before it acts
-before it.
+before it. ops/batchnorm.py holds the maths and the formulas; this module reads the layer and
+writes its forward and backward pass.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
 
-from ...expr import Add, Deriv, Mat, Num, Seq, Sym, Text, mul
-from ...ops import batchnorm as bnop
-from ...solution import Equation, Paragraph, Section
+from ....expr import Add, Deriv, Mat, Num, Seq, Sym, Text, mul
+from ....ops import batchnorm as bnop
+from ....ops.engine import Node
+from ....solution import Equation, Note, Paragraph, Section
+from ...common import Activation
+from .base import J, LayerType, d, inline, layer_type, val
+from .names import MapNames
 
 EPSILON = Fraction(1, 10 ** 5)      # PyTorch's default
 
 
-def parse_layer(ld, i: int, layers: list, shape: tuple | None = None):
-    """A `batchnorm:` layer: γ and β (one per unit, or per channel on C×H×W maps of ``shape``;
-    default 1 and 0, as PyTorch starts them)."""
-    from ..common import Activation
-    from .spec import Layer
-    if not ld.is_map:        # `- batchnorm` alone: PyTorch's initial γ = 1, β = 0
-        bd = None
-    else:
-        if ld.get("activation") is not None:
-            raise ld["activation"].error(
-                "a batch norm has no activation of its own: write the activation on the dense "
-                "or conv layer before it (it then acts before the batch norm)")
-        ld.keys(["batchnorm"])
-        bd = ld.get("batchnorm")
-    if bd is not None and not bd.is_map:
-        raise bd.error("expected the batch norm's fields: {gamma: [...], beta: [...], "
-                       "epsilon: 1e-5} (each optional)")
-    maps = shape is not None and len(shape) == 3
-    if shape is not None:
-        units = shape[0]
-        one = "one per channel" if maps else "one per unit"
-        size = "×".join(map(str, shape))
-        where = (f"the input is {size}" if i == 0 else
-                 f"the output of layer {i} is {size}") if maps else \
-            (f"the input has {units}" if i == 0 else f"layer {i} has {units}")
-    else:
-        units = layers[-1].W.shape[0] if layers else None
-        one, where = "one per unit", f"layer {i} has" if i else "the other vector has"
-        where = f"{where} {units}"
-    gamma = beta = None
-    eps = EPSILON
-    if bd is not None:
-        bd.keys(["gamma", "beta", "epsilon"])
-        for key in ("gamma", "beta"):
-            if bd.get(key) is None:
-                continue
-            v = bd[key].array(ndims=(0, 1), what=f"a {key} vector ({one})").reshape(-1)
-            if units is None:
-                units = v.shape[0]
-                where = f"the other vector has {units}"
-            if v.shape[0] != units:
-                raise bd[key].error(f"expected {units} value{'s' * (units != 1)} ({one}; "
-                                    f"{where}), got {v.shape[0]}")
-            if key == "gamma":
-                gamma = v
-            else:
-                beta = v
-        if bd.get("epsilon") is not None:
-            eps = bd["epsilon"].number(positive=True, what="an epsilon")
-    if units is None:
-        raise (bd or ld).error("a batch norm as the first layer needs `gamma` or `beta`: one "
-                               "value per input")
-    if gamma is None:
-        gamma = np.array([Fraction(1)] * units, dtype=object)
-    if beta is None:
-        beta = np.array([Fraction(0)] * units, dtype=object)
-    return Layer(gamma, beta, Activation("linear"), type="batchnorm", epsilon=eps)
+@dataclass
+class BatchNormLayer:
+    """γ (held in ``W``) and β (in ``b``), one per unit or channel, and ε."""
+
+    W: object
+    b: object
+    epsilon: object = EPSILON
+    activation: Activation = field(default_factory=lambda: Activation("linear"))
+    type: str = "batchnorm"
 
 
-def check_batch(bn_docs, shapes_in, N: int):
-    """Each batch norm needs more than one value per unit or channel to normalise (PyTorch's
-    rule: N ≥ 2 for a vector; N·H·W ≥ 2 per channel of C×H×W maps, so one image of more than
-    one cell will do, as BatchNorm2d accepts it in training mode)."""
-    for ld, shape in zip(bn_docs, shapes_in):
+@layer_type
+class BatchNormType(LayerType):
+    key = "batchnorm"
+    order = 3
+    hint = "`batchnorm:`"
+    words_alone = ("batchnorm",)
+    params = ("gamma", "beta")
+    frozen_by_update_bias = False     # β is updated even with `update_bias: false`
+    update_bias_note = "A batch norm's β is updated all the same."
+    fully_connected = True
+    batchwise = True
+    maps_or_vector = True
+
+    def read(self, ld, at):
+        """γ and β (one per unit, or per channel on C×H×W maps; default 1 and 0, as PyTorch
+        starts them)."""
+        i, shape = at.i, at.shape
+        if not ld.is_map:        # `- batchnorm` alone: PyTorch's initial γ = 1, β = 0
+            bd = None
+        else:
+            if ld.get("activation") is not None:
+                raise ld["activation"].error(
+                    "a batch norm has no activation of its own: write the activation on the "
+                    "dense or conv layer before it (it then acts before the batch norm)")
+            ld.keys(["batchnorm"])
+            bd = ld.get("batchnorm")
+        if bd is not None and not bd.is_map:
+            raise bd.error("expected the batch norm's fields: {gamma: [...], beta: [...], "
+                           "epsilon: 1e-5} (each optional)")
+        maps = shape is not None and len(shape) == 3
+        if shape is not None:
+            units = shape[0]
+            one = "one per channel" if maps else "one per unit"
+            size = "×".join(map(str, shape))
+            where = (f"the input is {size}" if i == 0 else
+                     f"the output of layer {i} is {size}") if maps else \
+                (f"the input has {units}" if i == 0 else f"layer {i} has {units}")
+        else:           # the first layer of a network of vectors: its size comes from γ or β
+            units, one, where = None, "one per unit", "the other vector has"
+        gamma = beta = None
+        eps = EPSILON
+        if bd is not None:
+            bd.keys(["gamma", "beta", "epsilon"])
+            for key in ("gamma", "beta"):
+                if bd.get(key) is None:
+                    continue
+                v = bd[key].array(ndims=(0, 1), what=f"a {key} vector ({one})").reshape(-1)
+                if units is None:
+                    units = v.shape[0]
+                    where = f"the other vector has {units}"
+                if v.shape[0] != units:
+                    raise bd[key].error(f"expected {units} value{'s' * (units != 1)} ({one}; "
+                                        f"{where}), got {v.shape[0]}")
+                if key == "gamma":
+                    gamma = v
+                else:
+                    beta = v
+            if bd.get("epsilon") is not None:
+                eps = bd["epsilon"].number(positive=True, what="an epsilon")
+        if units is None:
+            raise (bd or ld).error("a batch norm as the first layer needs `gamma` or `beta`: "
+                                   "one value per input")
+        if gamma is None:
+            gamma = np.array([Fraction(1)] * units, dtype=object)
+        if beta is None:
+            beta = np.array([Fraction(0)] * units, dtype=object)
+        return BatchNormLayer(gamma, beta, eps), (shape if shape is not None else (units,))
+
+    def inferred_input(self, layer):
+        return (layer.W.shape[0],)
+
+    def check_samples(self, ld, layer, shape, N: int) -> None:
+        """Each batch norm needs more than one value per unit or channel to normalise
+        (PyTorch's rule: N ≥ 2 for a vector; N·H·W ≥ 2 per channel of C×H×W maps, so one image
+        of more than one cell will do, as BatchNorm2d accepts it in training mode)."""
         where = ld["batchnorm"] if ld.is_map and ld.get("batchnorm") is not None else ld
         if len(shape) == 3:
             m = N * shape[1] * shape[2]
@@ -100,6 +127,54 @@ def check_batch(bn_docs, shapes_in, N: int):
         elif N < 2:
             raise where.error(f"batch norm normalises over a batch: it needs at least 2 samples "
                               f"(`samples:`), got {N}")
+
+    def nodes(self, layer, w, b, swap):
+        return [Node(swap(bnop.BatchNormOp(layer.epsilon)), {"gamma": w, "beta": b})]
+
+    def output_activation(self, layer):
+        return "linear"
+
+    def output_words(self, layer):
+        return "a batch norm"
+
+    # --- explaining ------------------------------------------------------------------------
+    def symbol(self, layer, l, which, idx=None):
+        """γ⁽ˡ⁾ⱼ or β⁽ˡ⁾ⱼ (the whole vector without j)."""
+        return Sym("gamma" if which in ("W", "gamma") else "beta", sup=l,
+                   sub=None if idx is None else idx[0] + 1)
+
+    def vector_row(self, layer, l, n_in, n_out):
+        n = str(layer.W.shape[0])
+        return [f"{l}", n, n, "batch norm", "β"]
+
+    def fed_words(self, l):
+        return f"Layer {l - 1} feeds the batch norm of layer {l}, whose ∂J/∂x is this " \
+               "layer's ∂J/∂h"
+
+    def forward_batch(self, ex, sec, l):
+        sec.add(forward_section(ex.problem, ex.step, l, True))
+
+    def forward_summary(self, ex, sec, l):
+        sec.add(forward_section(ex.problem, ex.step, l, False))
+
+    def backward_full(self, ex, sec, l):
+        sec.add(backward_section(ex.problem, ex.step, l, True))
+
+    def backward_summary(self, ex, sec, l):
+        sec.add(backward_section(ex.problem, ex.step, l, False))
+        if l > 1 and np.ndim(ex.ls(l).h) == 2:      # (on maps the section ends with ∂J/∂x)
+            sec.add(Equation([d(J, ex.names.vec("h", l - 1)), d(J, Sym("x")),
+                              val(ex.pick(ex.step.layers[l - 2].dJ_dh))]))
+
+    def data(self, ex, ls, layer):
+        """SPEC: gamma, beta, mean, var, x_hat, h, dJ_dh, ...: x_hat, h and dJ_dh shaped as the
+        layer's input (N × D, or N × C × H × W after a conv), without the sample axis for a
+        single `input`."""
+        bn, one = ls.nodes[0].cache, ex.per_sample
+        return {"type": "batchnorm", "gamma": ls.W, "beta": ls.b, "mean": bn.mean,
+                "var": bn.var, "x_hat": one(bn.x_hat), "h": one(ls.h), "dJ_dh": one(ls.dJ_dh),
+                "dJ_dgamma": ls.dJ_dW, "dJ_dbeta": ls.dJ_db, "gamma_new": ls.W_new,
+                "beta_new": ls.b_new}
 
 
 # --- the explanation -----------------------------------------------------------------------
@@ -117,22 +192,44 @@ def _which(l: int) -> list:
 
 def forward_section(problem, step, l: int, full: bool) -> Section:
     """μ, σ², x̂ and y of every unit (full), or as vectors and matrices (summary)."""
-    ls = step.layers[l - 1]
-    bn = ls.nodes[0].cache
+    bn = step.layers[l - 1].nodes[0].cache
+    return _section(problem, step, l, full, bnop.FORWARD, [
+        "Batch normalisation in training mode (as PyTorch's BatchNorm1d): each unit is "
+        "normalised over the batch with its mean μ and its biased variance σ² (divided by N, "
+        "not N − 1), then scaled by γ and shifted by β, with ",
+        Seq((Sym("epsilon"), Text(" = "), Num(bn.epsilon)), sep=""), "."])
+
+
+def backward_section(problem, step, l: int, full: bool) -> Section:
+    """∂J/∂γ, ∂J/∂β, and ∂J/∂x through its three paths (x̂, σ², μ), as CS231n derives them."""
+    return _section(problem, step, l, full, bnop.BACKWARD, [
+        "∂J/∂y comes from the layer above. Each xᵢ reaches J three ways: directly through "
+        "x̂ᵢ, through the variance σ² and through the mean μ (which also feeds σ²); ∂J/∂xᵢ "
+        "adds the three paths."])
+
+
+def _section(problem, step, l: int, full: bool, which, intro: list) -> Section:
+    """The forward (``which`` FORWARD) or backward (BACKWARD) formulas of a batch norm of
+    units, unit by unit (full) or each formula once with its vector or matrix (summary); on
+    maps, per channel."""
+    bn = step.layers[l - 1].nodes[0].cache
     if np.ndim(bn.x) == 4:
-        return _maps_section(problem, step, l, full, bnop.FORWARD)
+        return _maps_section(problem, step, l, full, which)
     sec = Section(f"Layer {l}: batch norm")
-    sec.add(Paragraph("Batch normalisation in training mode (as PyTorch's BatchNorm1d): each "
-                      "unit is normalised over the batch with its mean μ and its biased "
-                      "variance σ² (divided by N, not N − 1), then scaled by γ and shifted by β, "
-                      "with ", Seq((Sym("epsilon"), Text(" = "), Num(bn.epsilon)), sep=""), "."))
+    sec.add(Paragraph(*intro))
     sec.add(Paragraph(*_which(l)))
-    if full:
-        for j in range(np.shape(bn.mean)[0]):
-            sec.add(Paragraph(f"Unit {j + 1}:"))
-            sec.add(*bnop.equations(bn, j, bnop.FORWARD, _symbols(l)))
-    else:
-        _summary(sec, bn, l, bnop.FORWARD)
+    if not full:
+        _summary(sec, bn, l, which)
+        return sec
+    for j in range(np.shape(bn.mean)[0]):
+        sec.add(Paragraph(f"Unit {j + 1}:"))
+        sec.add(*bnop.equations(bn, j, which, _symbols(l)))
+    if which == bnop.BACKWARD:
+        sec.add(Paragraph("The second term of ∂J/∂μ is always 0 (the deviations xᵢ − μ sum to "
+                          "0); it is written as CS231n does, for the path it stands for."))
+        note = zero_bias_note(problem, l)
+        if note is not None:
+            sec.add(note)
     return sec
 
 
@@ -143,31 +240,6 @@ def _summary(sec, bn, l: int, names) -> None:
         build, per_value = bnop.FORMULAS[name]
         i = 0 if per_value else None
         sec.add(Equation([sym.leaf(name, i), build(sym, i), _val(getattr(bn, name))]))
-
-
-def backward_section(problem, step, l: int, full: bool) -> Section:
-    """∂J/∂γ, ∂J/∂β, and ∂J/∂x through its three paths (x̂, σ², μ), as CS231n derives them."""
-    ls = step.layers[l - 1]
-    bn = ls.nodes[0].cache
-    if np.ndim(bn.x) == 4:
-        return _maps_section(problem, step, l, full, bnop.BACKWARD)
-    sec = Section(f"Layer {l}: batch norm")
-    sec.add(Paragraph("∂J/∂y comes from the layer above. Each xᵢ reaches J three ways: "
-                      "directly through x̂ᵢ, through the variance σ² and through the mean μ "
-                      "(which also feeds σ²); ∂J/∂xᵢ adds the three paths."))
-    sec.add(Paragraph(*_which(l)))
-    if full:
-        for j in range(np.shape(bn.mean)[0]):
-            sec.add(Paragraph(f"Unit {j + 1}:"))
-            sec.add(*bnop.equations(bn, j, bnop.BACKWARD, _symbols(l)))
-        sec.add(Paragraph("The second term of ∂J/∂μ is always 0 (the deviations xᵢ − μ sum to "
-                          "0); it is written as CS231n does, for the path it stands for."))
-        note = zero_bias_note(problem, l)
-        if note is not None:
-            sec.add(note)
-    else:
-        _summary(sec, bn, l, bnop.BACKWARD)
-    return sec
 
 
 # --- after a conv or pool: per channel, over N, H, W -----------------------------------------
@@ -217,7 +289,6 @@ def _maps_section(problem, step, l: int, full: bool, which) -> Section:
     with symbols; a channel's μ, σ², ∂J/∂γ, … with their numbers (sums written out up to
     TERMS_WRITTEN values), every per-value quantity (x̂, y, ∂J/∂x̂, ∂J/∂x) as one matrix per
     channel and sample, in full detail with one cell worked out."""
-    from .cnn import Equation_inline, MapNames
     ls = step.layers[l - 1]
     bn = ls.nodes[0].cache
     N, C, H, W = np.shape(bn.x)
@@ -226,7 +297,7 @@ def _maps_section(problem, step, l: int, full: bool, which) -> Section:
     sym = bnop.SymbolFiller(x="x", y="y", m=Sym("m"))
     forward = which == bnop.FORWARD
     sec = Section(f"Layer {l}: batch norm")
-    count = Equation_inline([Sym("m"), mul(Sym("N"), Sym("H"), Sym("W")),
+    count = inline([Sym("m"), mul(Sym("N"), Sym("H"), Sym("W")),
                              mul(Num(N), Num(H), Num(W)), Num(m)])
     x, y = names.whole("h", l - 1), names.whole("h", l)
     if forward:
@@ -305,11 +376,10 @@ def zero_bias_note(problem, l: int):
     if l < 2:
         return None
     below = problem.layers[l - 2]
-    if below.type not in ("dense", "conv") or below.b is None or \
-            below.activation.name != "linear":
+    from . import of
+    if not of(below).has_activation or below.b is None or below.activation.name != "linear":
         return None
-    from ...solution import Note
-    what = "channel" if below.type == "conv" else "unit"
+    what = "channel" if len(problem.shapes[l - 1]) == 3 else "unit"
     return Note(f"The batch norm subtracts each {what}'s mean, so ∂J/∂x sums to 0 over each "
                 f"{what} (Σᵢ ∂J/∂xᵢ = 0), and the bias ", Sym("b", sup=l - 1), f" of layer "
                 f"{l - 1}, added to every value of its {what}, has gradient 0: computed in "
@@ -319,23 +389,6 @@ def zero_bias_note(problem, l: int):
 
 def _num(x):
     return Num(float(x) if isinstance(x, np.floating) else x)
-
-
-def layer_data(ls, per_sample) -> dict:
-    """The JSON of a batch-norm layer (SPEC: gamma, beta, mean, var, x_hat, h, dJ_dh, ...):
-    x_hat, h and dJ_dh shaped as the layer's input (N × D, or N × C × H × W after a conv),
-    without the sample axis for a single `input`."""
-    bn = ls.nodes[0].cache
-    return {"type": "batchnorm", "gamma": ls.W, "beta": ls.b, "mean": bn.mean, "var": bn.var,
-            "x_hat": per_sample(bn.x_hat), "h": per_sample(ls.h), "dJ_dh": per_sample(ls.dJ_dh),
-            "dJ_dgamma": ls.dJ_dW,
-            "dJ_dbeta": ls.dJ_db, "gamma_new": ls.W_new, "beta_new": ls.b_new}
-
-
-def parameter_symbol(l: int, name: str, j=None):
-    """γ⁽ˡ⁾ⱼ or β⁽ˡ⁾ⱼ (the whole vector without j)."""
-    return Sym("gamma" if name in ("W", "gamma") else "beta", sup=l,
-               sub=None if j is None else j + 1)
 
 
 def _val(a):
