@@ -124,6 +124,10 @@ def answer_key(gen: Generated) -> dict:
     from .kinds import generator_module
     data = gen.data["steps"][0] if gen.kind == "backprop" else gen.data
     tree = to_tree(data)
+    if gen.kind == "backprop" and len(gen.data["steps"]) > 1:
+        # the later steps as check's answers name them (steps.2.loss); the first is above
+        tree["steps"] = {k: to_tree(s) for k, s in enumerate(gen.data["steps"], start=1)
+                         if k > 1}
     given = generator_module(gen.kind).GIVEN
 
     def strip(t):

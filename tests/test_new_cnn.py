@@ -390,6 +390,14 @@ def test_two_steps_clean_and_downhill(tmp_path, options):
         r = run("backprop", pfile, "--verify", "--detail", "summary")
         assert r.exit_code == 0 and "gradients agree" in r.stdout and "Not all" not in r.stdout
         assert run("check", key).exit_code == 0
+        # the key holds the second step too, and check grades it
+        answers = yaml.safe_load(key.read_text())["answers"]
+        assert Decimal(str(answers["steps"][2]["loss"])) == second
+        bad = tmp_path / "bad-key.yaml"
+        bad.write_text(key.read_text().replace(f"      loss: {answers['steps'][2]['loss']}\n",
+                                               f"      loss: {second + 1}\n", 1))
+        r = run("check", bad)
+        assert r.exit_code == 1 and "steps.2.loss" in r.stdout
 
 
 @pytest.mark.parametrize("args, code, message", [
@@ -399,6 +407,8 @@ def test_two_steps_clean_and_downhill(tmp_path, options):
     (["--cnn", "--optimizer", "rmsprop", "--steps", "1"], 1, "a CNN exercise takes sgd"),
     (["--cnn", "--steps", "3"], 1, "stays clean for at most 2 steps"),
     (["--cnn", "--optimizer", "sgd", "--steps", "3"], 1, "at most 2 steps"),
+    (["--cnn", "--steps", "2", "--layers", "2"], 1, "--steps 2 with 2 output units"),
+    (["--cnn", "--optimizer", "sgd", "--layers", "3,2"], 1, "with 2 output units"),
     (["--cnn", "--steps", "2", "--activation", "leaky_relu"], 1,
      "--steps 2 with --activation leaky_relu: its slope 0.1"),
     (["--cnn", "--steps", "2", "--pool", "avg", "--pool-size", "3"], 1,

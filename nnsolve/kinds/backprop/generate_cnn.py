@@ -170,6 +170,12 @@ class _Net:
                                   f"0.1 makes the first update tenths, and the next step's "
                                   f"products have more than two decimals (relu, relu6 or "
                                   f"linear keep them clean)")
+        if self.multi and self.dense[-1] > 1:
+            # measured: no exercise in 3 seeds × 4000 networks
+            raise GenerationError(f"--steps {steps} with {self.dense[-1]} output units: whole "
+                                  f"first updates (ŷ − y = 1/(2η) for each unit) keep the loss "
+                                  f"within {MAX_MAGNITUDE} only at η ≥ 0.05, where the first "
+                                  f"step practically never lowers it; end --layers with 1")
         self.room = max((m for _eta, m in self.rates()), default=0)
         if self.multi and not self.rates():
             factor = 2 if loss == "squared_error" else 1
@@ -342,13 +348,14 @@ class _Net:
 
     def rates(self):
         """(η as written, m) of the learning rates that can make whole first updates, the
-        largest loss (s·m)² within MAX_MAGNITUDE (e²/2 for half the squared error)."""
+        first loss, e² for each output unit (e²/2 for half the squared error), within
+        MAX_MAGNITUDE."""
         factor = 2 if self.loss == "squared_error" else 1
         out = []
         for eta in ("0.1", "0.05", "0.02"):
             m = 1 / (Fraction(eta) * factor)
             e = self.count * m
-            if m.denominator == 1 and e * e * factor / 2 <= MAX_MAGNITUDE:
+            if m.denominator == 1 and self.dense[-1] * e * e * factor / 2 <= MAX_MAGNITUDE:
                 out.append((eta, int(m)))
         return out
 
