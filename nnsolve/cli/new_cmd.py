@@ -53,6 +53,17 @@ def _output_options(f):
     return f
 
 
+def _positive_number(ctx, param, value):
+    """A number read exactly (0.1, 1/2, 1e-3); that it is > 0 the generator checks."""
+    if value is None:
+        return None
+    from ..numbers import parse_number
+    try:
+        return parse_number(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e), ctx, param) from None
+
+
 MAX_SEEDS = 10000
 
 
@@ -223,6 +234,17 @@ def new():
 @click.option("--optimizer", type=click.Choice(["sgd", "adagrad", "rmsprop", "adam", "adamw"]),
               default=None, help="Train with torch.optim's rule (sgd: with momentum 0.9; "
                                  "with a square root only the passes before it are clean).")
+@click.option("--centered", is_flag=True,
+              help="With --optimizer rmsprop: centered (divide by the root of v − (gᵃᵛᵉ)²).")
+@click.option("--amsgrad", is_flag=True,
+              help="With --optimizer adam or adamw: AMSGrad (the largest v so far), with "
+                   "beta2 0.5 so that its maximum binds within the steps.")
+@click.option("--lr-decay", metavar="X", callback=_positive_number,
+              help="With --optimizer adagrad: its lr_decay, η̃ = η/(1 + (t − 1)·X).")
+@click.option("--initial-accumulator-value", metavar="X", callback=_positive_number,
+              help="With --optimizer adagrad: the sum starts at X instead of 0.")
+@click.option("--maximize", is_flag=True,
+              help="With --optimizer (any): maximize J (g ← −g first, as PyTorch's).")
 @click.option("--steps", type=click.IntRange(1, 10), default=None,
               help="Steps to take (default 1; 2 with --optimizer, so the state carries over).")
 @click.option("--cnn", is_flag=True,
@@ -248,9 +270,10 @@ def new():
 @click.option("--pool-stride", default=None, help="With --cnn: n or HxW.  [default: the pool "
                                                   "size]")
 @_output_options
-def backprop(seed, layers, activation, loss, bias, allow_zero, optimizer, steps, cnn, channels,
-             input_size, kernel_size, filters, stride, padding, mode, pool, pool_size,
-             pool_stride, output, answers_path):
+def backprop(seed, layers, activation, loss, bias, allow_zero, optimizer, centered, amsgrad,
+             lr_decay, initial_accumulator_value, maximize, steps, cnn, channels, input_size,
+             kernel_size, filters, stride, padding, mode, pool, pool_size, pool_stride, output,
+             answers_path):
     """A backpropagation exercise: forward, loss, backward and one update, all clean
     (η is 0.1 or 0.01, whichever keeps the updated weights to two decimals).
 
@@ -264,6 +287,7 @@ def backprop(seed, layers, activation, loss, bias, allow_zero, optimizer, steps,
       nnsolve new backprop --seed 7 -o p.yaml --answers key.yaml
       nnsolve new backprop --seed 3 --layers 2,3,1 --activation leaky_relu
       nnsolve new backprop --seed 5 --optimizer adam
+      nnsolve new backprop --seed 5 --optimizer rmsprop --centered --maximize
       nnsolve new backprop --cnn --seed 2 --pool avg --filters 2 --layers 2,1
       nnsolve new backprop --cnn --seed 4 --channels 3 --input-size 4 --pool-size 3 --pool-stride 1
       nnsolve new backprop --cnn --seed 1 --steps 2
@@ -272,13 +296,21 @@ def backprop(seed, layers, activation, loss, bias, allow_zero, optimizer, steps,
                    ("--kernel-size", kernel_size), ("--filters", filters), ("--stride", stride),
                    ("--padding", padding), ("--mode", mode), ("--pool", pool),
                    ("--pool-size", pool_size), ("--pool-stride", pool_stride))
+    # the optimizer's newer options, by their names in a problem (the flags without hyphens)
+    options = {"centered": centered, "amsgrad": amsgrad, "lr_decay": lr_decay,
+               "initial_accumulator_value": initial_accumulator_value, "maximize": maximize}
     if cnn:
+        given = ["--" + k.replace("_", "-") for k, v in options.items() if v not in (None, False)]
+        if given:
+            raise click.UsageError(f"{given[0]} is for fully connected networks (--cnn takes "
+                                   f"--optimizer sgd alone)")
         return _cnn(seed, layers, activation, loss, bias, allow_zero, optimizer, steps,
                     cnn_options, output, answers_path)
     given = [name for name, value in cnn_options if value is not None]
     if given:
         raise click.UsageError(f"{given[0]} is an option of a CNN exercise: add --cnn")
-    from ..kinds.backprop.generate import new_backprop
+    from ..generating import yaml_number
+    from ..kinds.backprop.generate import new_backprop, optimizer_options
     layers = "1,2,2,1" if layers is None else layers
     sizes = _sizes(layers)
     seed = _pick_seed(seed)
@@ -292,11 +324,18 @@ def backprop(seed, layers, activation, loss, bias, allow_zero, optimizer, steps,
     extra += ["--bias"] * bias + ["--allow-zero"] * allow_zero
     if optimizer is not None:
         extra += ["--optimizer", optimizer]
-    if steps is not None:
-        extra += ["--steps", str(steps)]
+    steps_given = steps
     steps = steps if steps is not None else (2 if optimizer is not None else 1)
+    # checked before the command line is written, which names them as checked (0.10 as 0.1)
+    options = optimizer_options(optimizer, options, steps)
+    for key, value in options.items():
+        extra += ["--" + key.replace("_", "-")] + ([] if value is True else
+                                                   [yaml_number(value)])
+    if steps_given is not None:
+        extra += ["--steps", str(steps_given)]
     command = _command_line("backprop", seed, extra)
-    gen = new_backprop(seed, sizes, activation, loss, bias, allow_zero, command, optimizer, steps)
+    gen = new_backprop(seed, sizes, activation, loss, bias, allow_zero, command, optimizer, steps,
+                       options)
     _write(gen, output, answers_path, command)
 
 

@@ -19,18 +19,38 @@ MAX_LAYERS = 6      # layers of weights in a new exercise (7 took seconds to fin
 OPTIMIZERS = {"sgd": "{name: sgd, momentum: 0.9}", "adagrad": "adagrad",
               "rmsprop": "rmsprop", "adam": "adam", "adamw": "adamw"}
 EXACT_OPTIMIZERS = ("sgd",)
+# the newer torch.optim options an exercise may ask for (`new backprop --centered`, ...: the
+# problem's field with hyphens), in the order they are written; which optimizer takes which is
+# ops/optim.py's table of defaults
+OPTIONS = ("centered", "amsgrad", "lr_decay", "initial_accumulator_value", "maximize")
+# the hyper-parameters an option brings: AMSGrad's maximum binds (vᵐᵃˣ ≠ v) at step 2 only
+# where g₂² < (1 − β₂)g₁², which PyTorch's β₂ = 0.999 makes a gradient that all but vanishes
+# (|g₂| < 0.03·|g₁|: seconds to a minute of search, per exercise); with β₂ = 0.5 it is
+# |g₂| < 0.71·|g₁|, drawn within a few tries (0.9: 0.32·|g₁|, about 8 times as many)
+IMPLIED = {"amsgrad": {"beta2": Fraction(1, 2)}}
+# what an option does from step 2 on only, so that an exercise of one step would not show it
+_FROM_STEP_2 = {"lr_decay": "decays η from step 2 on (η̃₁ = η)",
+                "amsgrad": "keeps the largest v from step 2 on (vᵐᵃˣ₁ = v₁)"}
 
 
 def new_backprop(seed: int, sizes=(1, 2, 2, 1), activation: str = "relu",
                  loss: str = "squared_error", bias: bool = False,
                  allow_zero: bool = False, command: str | None = None,
-                 optimizer: str | None = None, steps: int = 1) -> Generated:
+                 optimizer: str | None = None, steps: int = 1,
+                 options: dict | None = None) -> Generated:
     """A fully connected network (sizes: inputs, then each layer's units) with clean numbers.
 
     With an ``optimizer``: its rule over ``steps`` steps. SGD with momentum stays exact, and the
     first step is then clean throughout; a square root (adagrad, rmsprop, adam, adamw) makes the
     update and the state float, so only the forward and backward pass of the first step are
-    clean (the numbers a student computes before the rule)."""
+    clean (the numbers a student computes before the rule).
+
+    ``options``: the optimizer's newer torch.optim options by their names in a problem
+    (``{"centered": True}``, ``{"lr_decay": Fraction(1, 10)}``; see OPTIONS), each only with an
+    optimizer that takes it. Each one changes the exercise's answer: the search keeps a problem
+    only when solving it without that option would update some parameter differently (AMSGrad's
+    maximum binds: some vᵐᵃˣ ≠ v)."""
+    options = optimizer_options(optimizer, options or {}, steps)
     sizes = tuple(sizes)
     if len(sizes) < 2 or any(n < 1 for n in sizes):
         raise GenerationError("expected layer sizes such as 1,2,2,1: the inputs, then each "
@@ -60,9 +80,15 @@ def new_backprop(seed: int, sizes=(1, 2, 2, 1), activation: str = "relu",
         eta = rng.choice(["0.1", "0.01"])
         for lr in (eta, "0.01" if eta == "0.1" else "0.1"):
             text = _backprop_text(command, seed, x, y, weights, biases, act, loss, lr,
-                                  optimizer, steps)
+                                  optimizer, steps, options)
             ok = _backprop_ok(text, activation, allow_zero, optimizer)
-            if ok is not None:
+            # each option changes the answer: solved without it (but with the hyper-parameters
+            # it brings), some parameter is updated differently
+            if ok is not None and all(
+                    _changes(ok, _backprop_text(command, seed, x, y, weights, biases, act, loss,
+                                                lr, optimizer, steps, options, without=key),
+                             key)
+                    for key in options):
                 return Generated("backprop", text, ok)
     raise GenerationError(f"no clean backprop problem found in {MAX_TRIES} tries; try another "
                           "--seed, smaller layers, or --allow-zero")
@@ -74,8 +100,93 @@ def _draw_weight(rng, frac: bool) -> Fraction:
     return Fraction(rng.choice([-2, -1, 1, 2]))
 
 
+def _flag(key: str) -> str:
+    """An option's name on the command line: the problem's field with hyphens."""
+    return "--" + key.replace("_", "-")
+
+
+def _takers(key: str) -> list:
+    from ...ops.optim import OPTIMIZERS as DEFS
+    return [name for name, d in DEFS.items() if key in d.defaults]
+
+
+def _either(names: list, word: str = "or") -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {word} {names[-1]}"
+
+
+def optimizer_options(optimizer: str | None, options: dict, steps: int) -> dict:
+    """The newer options asked for, checked (each only with an optimizer that takes it, a number
+    > 0 written exactly, and a second step where the option first acts then), in OPTIONS order;
+    a flag that is False is left out. A GenerationError names the option as `new` spells it."""
+    unknown = [k for k in options if k not in OPTIONS]
+    if unknown:
+        raise GenerationError(f"{unknown[0]} is not an option of `new backprop` (its optimizer "
+                              f"options: {', '.join(OPTIONS)})")
+    out = {}
+    for key in OPTIONS:
+        value = options.get(key, False)
+        if value is False or value is None:
+            continue
+        takers = _takers(key)
+        where = "every optimizer" if len(takers) == len(OPTIMIZERS) else _either(takers, "and")
+        if optimizer is None:
+            raise GenerationError(f"{_flag(key)} is an option of {where}: add --optimizer "
+                                  f"{_either(takers)}")
+        if optimizer not in takers:
+            own = [_flag(k) for k in OPTIONS if optimizer in _takers(k)]
+            raise GenerationError(f"{_flag(key)} is an option of {where}, not of {optimizer} "
+                                  f"({optimizer} takes {_either(own, 'and')})")
+        if value is not True:
+            value = Fraction(value)
+            if value <= 0:
+                raise GenerationError(f"{_flag(key)}: expected a number > 0 (0 is PyTorch's "
+                                      f"default, the exercise without it), got "
+                                      f"{yaml_number(value)}")
+            if Fraction(yaml_number(value)) != value:
+                raise GenerationError(f"{_flag(key)}: expected a decimal number such as 0.1, "
+                                      f"got {value}")
+        if steps < 2 and key in _FROM_STEP_2:
+            raise GenerationError(f"{_flag(key)} {_FROM_STEP_2[key]}: give --steps 2 or more")
+        out[key] = value
+    return out
+
+
+def _optimizer_yaml(optimizer: str, options: dict, without: str | None = None) -> str:
+    """The problem's `optimizer:` line: as before without options, else the flow mapping with
+    the hyper-parameters they bring, then them (`{name: adam, beta2: 0.9, amsgrad: true}`);
+    ``without``: one option left out (its hyper-parameters kept), to compare."""
+    if not options:
+        return OPTIMIZERS[optimizer]
+    base = OPTIMIZERS[optimizer]
+    fields = {k: v for key in options for k, v in IMPLIED.get(key, {}).items()}
+    fields.update({k: v for k, v in options.items() if k != without})
+    inner = base[1:-1] if base.startswith("{") else f"name: {base}"
+    return "{" + ", ".join([inner] + [f"{k}: {'true' if v is True else yaml_number(v)}"
+                                      for k, v in fields.items()]) + "}"
+
+
+def _changes(data: dict, without: str, key: str) -> bool:
+    """Whether an exercise's parameters, in some step, differ from those of the same problem
+    solved without its option ``key`` (``without``: that problem's text). AMSGrad's does just
+    where its maximum binds in some step, some vᵐᵃˣ ≠ v (then m ≠ 0, and θ moves otherwise),
+    which the state shows without solving again."""
+    if key == "amsgrad":
+        return any(np.asarray(s["max_exp_avg_sq"], dtype=float).tolist() !=
+                   np.asarray(s["exp_avg_sq"], dtype=float).tolist()
+                   for step in data["steps"] for layer in step["layers"]
+                   for s in layer.get("state", {}).values())
+    _problem, sol = solve_text(without, "backprop")
+    for ours, theirs in zip(data["steps"], sol.data["steps"]):
+        for a, b in zip(ours["layers"], theirs["layers"]):
+            for key in ("W_new", "b_new"):
+                if a.get(key) is not None and np.asarray(a[key], dtype=float).tolist() != \
+                        np.asarray(b[key], dtype=float).tolist():
+                    return True
+    return False
+
+
 def _backprop_text(command, seed, x, y, weights, biases, act, loss, lr, optimizer=None,
-                   steps=1) -> str:
+                   steps=1, options=None, without=None) -> str:
     lines = [header(command).rstrip("\n"),
              "kind: backprop",
              f'title: "Backpropagation (exercise {seed})"',
@@ -90,7 +201,7 @@ def _backprop_text(command, seed, x, y, weights, biases, act, loss, lr, optimize
         lines.append(f"    activation: {act if i < n - 1 else 'linear'}")
     lines += [f"loss: {loss}", f"learning_rate: {lr}"]
     if optimizer is not None:
-        lines.append(f"optimizer: {OPTIMIZERS[optimizer]}")
+        lines.append(f"optimizer: {_optimizer_yaml(optimizer, options or {}, without)}")
         if optimizer not in EXACT_OPTIMIZERS:    # the header's promise, kept
             lines[0] = (f"# Generated by `{command}`; the forward and backward pass of step 1 "
                         f"are clean;\n# {optimizer}'s square root makes its update and state "
