@@ -273,6 +273,8 @@ def _given_html(key, value, layer: int | None = None, nested: bool = False,
     if isinstance(value, list):
         items = "".join(f"<li>{_item_html(v, i)}</li>" for i, v in enumerate(value, start=1))
         return f"{words}:<ol>{items}</ol>"
+    if isinstance(value, bool):       # as the problem file writes it (YAML), not Python's True
+        return f"{words}: {'true' if value else 'false'}"
     return f"{words}: {html.escape(str(value))}"
 
 

@@ -382,3 +382,12 @@ def test_the_intro_says_how_many_steps_and_which_rule(tmp_path, options, said):
     text = q.read_text()
     assert said in text
     assert ("one step of gradient descent" in text) == (options == [])
+
+
+def test_a_yes_no_option_is_written_as_the_problem_file_writes_it(tmp_path):
+    q = tmp_path / "q.xml"
+    r = CliRunner().invoke(cli, ["new", "backprop", "--optimizer", "rmsprop", "--centered",
+                                 "--seeds", "1", "--moodle", str(q)])
+    assert r.exit_code == 0, r.output
+    text = q.read_text()
+    assert "centered: true" in text and "True" not in text
