@@ -13,7 +13,7 @@ from ...expr import Abs, Add, Call, Frac, Mat, Norm, Num, Paren, Pow, Rel, Seq, 
     Sym, Text, both, mul
 from ...solution import Equation, Network, Note, Paragraph, Section, Solution, Table
 from ...ops.update import GradientDescent
-from . import svm, training
+from . import svm
 from .layers import of
 from .layers.base import d, inline as Equation_inline, one_over, val
 from .layers.names import MapNames, Names, Writing
@@ -364,12 +364,18 @@ def step_data(problem, step) -> dict:
     for layer, ls in zip(problem.layers, step.layers):
         layers.append(of(layer).data(ex, ls, layer))
         if problem.optimizer is not None and ls.traces is not None:
-            layers[-1]["state"] = training.state_data(problem.optimizer, ls.traces)
+            from .training import state_data      # (an optimizer's: not on plain descent's path)
+            layers[-1]["state"] = state_data(problem.optimizer, ls.traces)
     dJ_dx = step.dJ_dx
     if problem.input_shape is not None:      # as the input was written (H×W for one map)
         dJ_dx = dJ_dx.reshape((dJ_dx.shape[0],) + tuple(problem.input_shape))
     return {"loss": step.loss, "output": ex.per_sample(step.layers[-1].h), "layers": layers,
             "dJ_dx": ex.per_sample(dJ_dx)}
+
+
+def _optimizer_update(ex, full: bool, t: int) -> Section:
+    from .training import update_section as optimizer_update
+    return optimizer_update(ex, full, t)
 
 
 def explain(problem, steps, checks, detail: str) -> Solution:
@@ -385,7 +391,7 @@ def explain(problem, steps, checks, detail: str) -> Solution:
             loss_section(problem, step, names),
             backward_full(ex) if full else backward_summary(ex),
             update_section(ex, full) if problem.optimizer is None else
-            training.update_section(ex, full, i + 1),
+            _optimizer_update(ex, full, i + 1),
         ]
         if checks:
             parts.append(verify_section(names, step, checks[i]))

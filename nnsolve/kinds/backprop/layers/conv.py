@@ -19,7 +19,6 @@ import numpy as np
 from ....expr import Add, Call, Mat, Mul, Num, Seq, Sym, both, mul
 from ....ops import pnorm
 from ....ops.activations import activation_op
-from ....ops.conv import Conv, patch, slid_kernels, window_cells, window_sum
 from ....ops.engine import Node
 from ....solution import Equation, Grid, Paragraph
 from ...common import Activation, parse_activation
@@ -56,6 +55,7 @@ class ConvType(LayerType):
     on_maps = True
 
     def read(self, ld, at):
+        from ....ops.conv import Conv
         from ....sizes import conv_out, effective_kernel, window_fits
         from ...conv.spec import MODES, padding_from_doc, pair_from_doc, resolve_padding
         at.need_maps(ld, "conv")
@@ -158,6 +158,7 @@ class ConvType(LayerType):
 
     def forward_one(self, ex, sec, l, s):
         """a⁽ˡ⁾ window by window (the products and their sum), then h⁽ˡ⁾ = f(a⁽ˡ⁾)."""
+        from ....ops.conv import patch, slid_kernels, window_cells, window_sum
         names, layer, ls = ex.maps, ex.layer(l), ex.ls(l)
         op, K = layer.op, ls.W
         F, C, kh, kw = K.shape
@@ -361,6 +362,7 @@ def _padded_cell(names, l, c, r, q, op, s):
 def _input_gradient(ex, sec, l, s, first: bool):
     """∂J/∂(the layer's input), each cell the sum over the windows that contain it (the full
     convolution of ∂J/∂a with the flipped kernel)."""
+    from ....ops.conv import slid_kernels
     names, layer, ls = ex.maps, ex.layer(l), ex.ls(l)
     op, K = layer.op, ls.W
     F, C, kh, kw = K.shape
