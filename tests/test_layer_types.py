@@ -48,6 +48,15 @@ def answers(path, problem, tree) -> str:
     return str(path)
 
 
+def mistaken_gradient(path, mistake: str):
+    """Layer 1's ∂J/∂(its first parameter) computed with ``mistake`` swapped in, as a list."""
+    from nnsolve.kinds.backprop.solve import compute_step
+    with open(path) as fh:
+        problem = parse_text(fh.read())
+    step = compute_step(problem, [(l.W, l.b) for l in problem.layers], (mistake,))
+    return np.asarray(step.layers[0].dJ_dW, dtype=float).tolist()
+
+
 def run(*args, input=None):
     return CliRunner().invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
 
@@ -184,11 +193,7 @@ def test_a_layer_type_defined_in_one_place_is_read_solved_rendered_checked(scale
     a = tmp_path / "answers.yaml"
     r = run("check", answers(a, p, {"layers": {1: {"dJ_dW": right["layers"][0]["dJ_dW"]}}}))
     assert r.exit_code == 0, r.output
-    import nnsolve.kinds.backprop.solve as bs
-    problem = parse_text(p.read_text())
-    step = bs.compute_step(problem, [(l.W, l.b) for l in problem.layers],
-                           ("scale_forgotten_backward",))
-    wrong_dW = np.asarray(step.layers[0].dJ_dW, dtype=float).tolist()
+    wrong_dW = mistaken_gradient(p, "scale_forgotten_backward")
     assert wrong_dW != right["layers"][0]["dJ_dW"]
     r = run("check", answers(a, p, {"layers": {1: {"dJ_dW": wrong_dW}}}))
     assert r.exit_code == 1 and "factor forgotten in the backward pass" in r.stdout, r.stdout
@@ -295,12 +300,8 @@ def test_global_average_pooling_in_every_format_and_its_mistake(tmp_path):
         problem = parse_text(fh.read())
     assert "avg_pool_not_divided" in known_mistakes(problem)[0]
     # a student who gives each cell the whole gradient (not a quarter) is told so
-    from nnsolve.kinds.backprop.solve import compute_step
-    wrong = compute_step(problem, [(l.W, l.b) for l in problem.layers],
-                         ("avg_pool_not_divided",))
-    a = tmp_path / "a.yaml"
-    r = run("check", answers(a, src, {"layers": {1: {"dJ_dK": np.asarray(
-        wrong.layers[0].dJ_dW, dtype=float).tolist()}}}))
+    wrong = mistaken_gradient(src, "avg_pool_not_divided")
+    r = run("check", answers(tmp_path / "a.yaml", src, {"layers": {1: {"dJ_dK": wrong}}}))
     assert r.exit_code == 1 and "avg pool not divided" in r.stdout, r.stdout
 
 
@@ -368,12 +369,8 @@ def test_an_activation_layer_in_a_dense_network_renders_and_is_checked(tmp_path)
     assert "All 6 checked gradients agree" in r.stdout, r.stdout
     # a⁽¹⁾ = (1, −5): the second unit is closed, so row 2 of ∂J/∂W⁽¹⁾ is 0; without the gate
     # it is not
-    problem = parse_text(p.read_text())
-    from nnsolve.kinds.backprop.solve import compute_step
-    wrong = compute_step(problem, [(l.W, l.b) for l in problem.layers], ("relu_gate_ignored",))
-    a = tmp_path / "a.yaml"
-    r = run("check", answers(a, p, {"layers": {1: {"dJ_dW": np.asarray(
-        wrong.layers[0].dJ_dW, dtype=float).tolist()}}}))
+    wrong = mistaken_gradient(p, "relu_gate_ignored")
+    r = run("check", answers(tmp_path / "a.yaml", p, {"layers": {1: {"dJ_dW": wrong}}}))
     assert r.exit_code == 1 and "ReLU gate ignored" in r.stdout, r.stdout
 
 

@@ -279,7 +279,7 @@ def update_bias_note(ex):
         return None
     also = []
     for l in range(1, ex.L + 1):
-        words = getattr(ex.type(l), "update_bias_note", None)
+        words = ex.type(l).update_bias_note
         if words and ex.ls(l).b is not None and words not in also:
             also.append(words)
     return Note("update_bias is false: the biases keep their values."

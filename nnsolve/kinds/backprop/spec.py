@@ -226,8 +226,9 @@ def _check_loss_fits(doc, loss, layers, Y):
     t = of(last)
     need = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid",
             "hinge": "linear"}.get(loss)
-    if need is not None and t.loss_misfit(last, loss, need, len(layers)) is not None:
-        raise doc["loss"].error(t.loss_misfit(last, loss, need, len(layers)))
+    misfit = t.loss_misfit(last, loss, need, len(layers)) if need is not None else None
+    if misfit is not None:
+        raise doc["loss"].error(misfit)
     out = t.output_activation(last)
     is_ = t.output_words(last)
     if loss == "cross_entropy" and out != "softmax":

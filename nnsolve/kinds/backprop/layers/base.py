@@ -14,7 +14,7 @@ this package. The hooks, in the order a problem meets them:
 - JSON: ``data`` is its entry of a step's ``layers``.
 
 A layer read from a problem is a small dataclass with ``type`` (the key), ``W`` and ``b`` (its
-two parameters, or None) and ``activation`` (an ``kinds.common.Activation``, linear if it has
+two parameters, or None) and ``activation`` (a ``kinds.common.Activation``, linear if it has
 none).
 """
 
@@ -76,6 +76,7 @@ class LayerType:
     params: tuple = ()         # its two parameters' names (JSON and optimizer state): W, b
     penalized = False          # `regularization` covers its first parameter (weights, kernels)
     frozen_by_update_bias = True   # `update_bias: false` keeps its second parameter
+    update_bias_note: str | None = None   # what `update_bias: false` still updates, said
     on_maps = False            # it needs C×H×W maps: a network with it starts on an image
     maps_or_vector = False     # it works on both alike (the next layers tell the input's kind)
     fully_connected = False    # a network of such layers only is drawn unit by unit

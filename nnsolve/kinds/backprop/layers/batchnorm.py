@@ -131,9 +131,6 @@ class BatchNormType(LayerType):
     def nodes(self, layer, w, b, swap):
         return [Node(swap(bnop.BatchNormOp(layer.epsilon)), {"gamma": w, "beta": b})]
 
-    def output_activation(self, layer):
-        return "linear"
-
     def output_words(self, layer):
         return "a batch norm"
 

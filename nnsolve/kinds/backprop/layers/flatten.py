@@ -45,9 +45,6 @@ class FlattenType(LayerType):
     def nodes(self, layer, w, b, swap):
         return [Node(Flatten())]
 
-    def output_activation(self, layer):
-        return "linear"
-
     def words(self, layer):
         return "flatten: the maps as one vector in channel, row, column order"
 
